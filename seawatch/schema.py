@@ -1,0 +1,160 @@
+"""The contract between stages: every table's column names, types and units, in one place.
+
+Conventions (DEVELOPERS.md): units live in names (``_kn`` knots, ``_deg`` degrees, ``_m`` metres,
+``_nm`` nautical miles, ``_s`` seconds); times are tz-aware UTC (``Datetime("us", "UTC")``);
+positions are WGS84 degrees. ITU-R M.1371 "not available" values are null, never sentinels.
+
+Nothing else in seawatch invents a column name: stages build frames with :func:`empty` or
+:func:`conform`, and tests check that every table produced matches its schema here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from .errors import SeawatchError
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: pl.DataType
+    doc: str
+
+
+def _table(*cols: Column) -> tuple[Column, ...]:
+    return cols
+
+
+# -- positions: one row per position report (types 1, 2, 3, 4, 9, 18, 19, 21, 27) ----------------
+POSITIONS = _table(
+    Column("mmsi", pl.Int64, "Maritime Mobile Service Identity of the sender"),
+    Column("ts", UTC_TS, "receive time (tag block, USCG field, $PGHP or line prefix); null if none"),
+    Column("lat", pl.Float64, "latitude, degrees WGS84; null when not available (91)"),
+    Column("lon", pl.Float64, "longitude, degrees WGS84; null when not available (181)"),
+    Column("sog_kn", pl.Float32, "speed over ground, knots; null when not available (102.3)"),
+    Column("cog_deg", pl.Float32, "course over ground, degrees true; null when not available (360)"),
+    Column("heading_deg", pl.Float32, "true heading, degrees; null when not available (511)"),
+    Column("rot_deg_min", pl.Float32, "rate of turn, degrees/minute (ITU ROT_AIS decoded); null n/a"),
+    Column("nav_status", pl.Int8, "navigational status code 0-15 (15 = not defined); null if not sent"),
+    Column("pos_accuracy", pl.Boolean, "position accuracy flag (true = high, < 10 m)"),
+    Column("utc_second", pl.Int8, "UTC second of the report as sent (60 = n/a, 61-63 special)"),
+    Column("msg_type", pl.Int8, "AIS message type"),
+    Column("ais_class", pl.Utf8, "'A' (1-3), 'B' (18, 19), 'base' (4), 'sar' (9), 'aton' (21), 'lr' (27)"),
+    Column("altitude_m", pl.Float32, "SAR aircraft altitude, metres (type 9 only)"),
+    Column("station", pl.Utf8, "receiving station or source id, when the input names one"),
+    Column("n_rx", pl.Int16, "how many receptions of this same message were merged into this row"),
+)
+
+# -- statics: voyage and identity data (types 5, 19, 21, 24A, 24B) ---------------------------------
+STATICS = _table(
+    Column("mmsi", pl.Int64, "MMSI of the sender"),
+    Column("ts", UTC_TS, "receive time; null if none"),
+    Column("msg_type", pl.Int8, "AIS message type"),
+    Column("part_num", pl.Int8, "type 24 part number (0 = A, 1 = B); null for other types"),
+    Column("imo", pl.Int64, "IMO number; null when 0 (not available)"),
+    Column("callsign", pl.Utf8, "call sign, trimmed; null when empty"),
+    Column("shipname", pl.Utf8, "vessel (or aid-to-navigation) name, trimmed; null when empty"),
+    Column("ship_type", pl.Int16, "ITU ship and cargo type 1-99; null when 0 (not available)"),
+    Column("aid_type", pl.Int8, "aid-to-navigation type (type 21 only)"),
+    Column("to_bow_m", pl.Int16, "distance from reference point to bow, metres; null when 0"),
+    Column("to_stern_m", pl.Int16, "to stern, metres; null when 0"),
+    Column("to_port_m", pl.Int16, "to port side, metres; null when 0"),
+    Column("to_starboard_m", pl.Int16, "to starboard side, metres; null when 0"),
+    Column("draught_m", pl.Float32, "maximum present static draught, metres; null when 0"),
+    Column("destination", pl.Utf8, "destination as sent, trimmed; null when empty"),
+    Column("eta", pl.Utf8, "estimated time of arrival as sent, 'MM-DDTHH:MM' (no year); null n/a"),
+    Column("epfd", pl.Int8, "type of position fixing device"),
+    Column("ais_version", pl.Int8, "AIS version indicator (type 5)"),
+    Column("mothership_mmsi", pl.Int64, "type 24B auxiliary craft: MMSI of the mother ship"),
+    Column("station", pl.Utf8, "receiving station, when known"),
+    Column("n_rx", pl.Int16, "receptions merged into this row"),
+)
+
+# -- other: messages of types seawatch does not decode, kept raw -----------------------------------
+OTHER = _table(
+    Column("mmsi", pl.Int64, "MMSI of the sender (bits 8-37 of every AIS message)"),
+    Column("ts", UTC_TS, "receive time; null if none"),
+    Column("msg_type", pl.Int8, "AIS message type"),
+    Column("payload", pl.Utf8, "armoured six-bit payload, all fragments joined"),
+    Column("fill_bits", pl.Int8, "fill bits of the last fragment"),
+    Column("station", pl.Utf8, "receiving station, when known"),
+    Column("n_rx", pl.Int16, "receptions merged into this row"),
+)
+
+# -- rejects: the quarantine. Every input line that did not become data is here, with why ---------
+REJECTS = _table(
+    Column("source", pl.Utf8, "input file (or stream) name"),
+    Column("line_no", pl.Int64, "1-based line number in the source (row number for tables)"),
+    Column("ts", UTC_TS, "receive time if one could be read from the line"),
+    Column("reason", pl.Utf8, "machine-readable reason, one of REJECT_REASONS"),
+    Column("raw", pl.Utf8, "the input line as read (non-ASCII bytes escaped)"),
+)
+
+#: Why a line is in the quarantine. ``skipped`` reasons are not errors: the line was not AIS.
+REJECT_REASONS: dict[str, str] = {
+    # skipped, not errors
+    "blank": "empty line (skipped)",
+    "comment": "comment line starting with '#' (skipped)",
+    "non_ais_sentence": "an NMEA sentence that is not AIS, e.g. $GPGGA, $PGHP (skipped)",
+    # errors
+    "garbage": "no NMEA sentence found on the line",
+    "bad_sentence": "an !..VDM/VDO sentence whose fields cannot be parsed (truncated, wrong field count)",
+    "bad_checksum": "the NMEA checksum does not match the sentence",
+    "bad_payload": "payload holds characters outside the AIS six-bit alphabet, or fill bits > 5",
+    "orphan_fragment": "a fragment of a multi-sentence message whose other fragments never came",
+    "payload_too_short": "the payload has fewer bits than its message type needs",
+    "bad_msg_type": "message type 0 or above 27",
+    "position_out_of_range": "latitude beyond +/-90 or longitude beyond +/-180 (not the 91/181 n/a values)",
+    "bad_row": "a provider table row that cannot be read (unparsable time, missing MMSI)",
+}
+SKIPPED_REASONS = frozenset({"blank", "comment", "non_ais_sentence"})
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "positions": POSITIONS,
+    "statics": STATICS,
+    "other": OTHER,
+    "rejects": REJECTS,
+}
+
+
+def polars_schema(table: str) -> pl.Schema:
+    """The polars schema of a table, e.g. ``polars_schema("positions")``."""
+    return pl.Schema({c.name: c.dtype for c in columns(table)})
+
+
+def columns(table: str) -> tuple[Column, ...]:
+    try:
+        return TABLES[table]
+    except KeyError:
+        raise SeawatchError(
+            f"unknown table {table!r}: use one of {', '.join(TABLES)}"
+        ) from None
+
+
+def empty(table: str) -> pl.DataFrame:
+    """An empty frame with the table's schema."""
+    return pl.DataFrame(schema=polars_schema(table))
+
+
+def conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
+    """Select and cast ``df`` to the table's schema; missing columns become nulls.
+
+    Raises SeawatchError if ``df`` has a column the schema does not know (nothing invents names).
+    """
+    schema = polars_schema(table)
+    unknown = [c for c in df.columns if c not in schema]
+    if unknown:
+        raise SeawatchError(
+            f"columns {unknown} are not in the {table} schema: add them to seawatch/schema.py first"
+        )
+    return df.select(
+        [
+            (pl.col(n) if n in df.columns else pl.lit(None)).cast(t).alias(n)
+            for n, t in schema.items()
+        ]
+    )
