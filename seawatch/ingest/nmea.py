@@ -1,0 +1,1165 @@
+"""NMEA 0183 AIS decoding, columnar.
+
+A chunk of bytes goes through four vectorised stages, with no Python loop per line or message:
+
+1. **parse** (numpy over the raw buffer): find line ends, ``!xxVDM,``/``!xxVDO,`` sentence starts,
+   their commas and ``*hh`` checksums; verify checksums with one prefix-XOR of the buffer; read the
+   receive time from, in order of precedence, an IEC 61162-1 tag block (``\\s:station,c:epoch*hh\\``,
+   epoch in seconds or milliseconds, ``g:`` groups), USCG/NAIS fields after the checksum
+   (``...*hh,...,r<station>,<epoch>``: the first all-digit field), a preceding Gatehouse ``$PGHP``
+   sentence (Danish Maritime Authority feeds), or a leading epoch / ISO-8601 prefix on the line.
+2. **assemble** (polars): fragments of multi-sentence messages are keyed by (channel, sequential id,
+   fragment count) and paired in arrival order, so interleaving across channels and receivers is
+   tolerated; a receiver station or tag-block group that differs between two candidates stops the
+   pairing. Fragments whose partners never arrive within :data:`FRAGMENT_WINDOW` sentences become
+   ``orphan_fragment`` rejects; at the end of a chunk the still-open ones are carried to the next.
+3. **decode** (numpy bit work): six-bit unarmouring through a 256-entry table, fields read at their
+   ITU-R M.1371 bit offsets for every message of a type at once; "not available" values become null.
+4. **dedup**: the same payload received again within :data:`DEDUP_WINDOW_S` seconds (or, untimed,
+   within :data:`DEDUP_WINDOW_LINES` lines) is one message; ``n_rx`` counts the receptions.
+
+Every input line ends up either decoded or in the rejects table with a reason
+(``seawatch.schema.REJECT_REASONS``); non-AIS lines (blank, comments, other NMEA sentences) are
+"skipped" reasons, not errors.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from .. import schema
+from ..errors import SeawatchError
+from .result import IngestResult
+
+#: fragments of one message further apart than this many sentences are not paired
+FRAGMENT_WINDOW = 200
+#: identical payloads received within this many seconds are one message heard by several receivers
+DEDUP_WINDOW_S = 10
+#: for untimed input: identical payloads within this many lines are one message
+DEDUP_WINDOW_LINES = 100
+
+# ---------------------------------------------------------------------------------------------
+# lookup tables
+_SIX = np.full(256, 255, np.uint8)
+_SIX[48:88] = np.arange(0, 40)
+_SIX[96:120] = np.arange(40, 64)
+_HEX = np.full(256, 255, np.uint8)
+_HEX[48:58] = np.arange(10)
+_HEX[65:71] = np.arange(10, 16)
+_HEX[97:103] = np.arange(10, 16)
+_DIGIT = np.full(256, 255, np.uint8)
+_DIGIT[48:58] = np.arange(10)
+
+# line / sentence status codes; reject reasons are >= _R0 and ordered by priority
+_NONE, _OK, _PENDING = 0, 1, 2
+_REASONS = [
+    "blank",
+    "comment",
+    "non_ais_sentence",
+    "garbage",
+    "orphan_fragment",
+    "bad_sentence",
+    "bad_checksum",
+    "bad_payload",
+    "bad_msg_type",
+    "payload_too_short",
+    "position_out_of_range",
+]
+_R0 = 3
+_CODE = {r: _R0 + i for i, r in enumerate(_REASONS)}
+
+#: bits a message of each decoded type must have (up to the last field seawatch keeps)
+MIN_BITS = {1: 149, 2: 149, 3: 149, 4: 138, 5: 302, 9: 148, 18: 148, 19: 301, 21: 272, 24: 160, 27: 95}
+DECODED_TYPES = frozenset(MIN_BITS)
+_US = 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# small vectorised helpers
+
+
+def _gather(a: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate a[starts[i]:starts[i]+lens[i]] for all i; returns (bytes, offsets)."""
+    lens = lens.astype(np.int64)
+    offsets = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    total = int(offsets[-1])
+    if total == 0:
+        return np.zeros(0, np.uint8), offsets
+    idx = np.arange(total, dtype=np.int64)
+    idx += np.repeat(starts.astype(np.int64) - offsets[:-1], lens)
+    return a[idx], offsets
+
+
+def _strings(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
+    """A polars string Series of buffer slices, without copying them (Arrow string views).
+
+    The buffer must be ASCII (``_parse`` sanitises it) and stays referenced by the Series.
+    """
+    n = len(starts)
+    starts = starts.astype(np.int64, copy=False)
+    lens = lens.astype(np.int64, copy=False)
+    v = np.zeros((n, 4), np.int32)
+    v[:, 0] = lens
+    long_ = lens > 12
+    v[:, 3] = np.where(long_, starts, 0)
+    b = v.view(np.uint8).reshape(n, 16)
+    last = len(a) - 1
+    if n:
+        b[:, 4:8] = a[np.minimum(starts[:, None] + np.arange(4)[None, :], last)]
+        b[:, 4:8] *= (np.arange(4)[None, :] < lens[:, None])
+    sh = np.flatnonzero(~long_)
+    if len(sh):
+        d = a[np.minimum(starts[sh][:, None] + np.arange(12)[None, :], last)]
+        d[np.arange(12)[None, :] >= lens[sh][:, None]] = 0
+        b[sh, 4:16] = d
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.Array.from_buffers(pa.string_view(), n, [bitmap, pa.py_buffer(b), pa.py_buffer(a)])
+    return pl.Series(arr).cast(pl.Utf8)
+
+
+def _digits(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, maxlen: int = 13):
+    """Parse unsigned decimal integers in buffer slices; returns (values int64, ok bool)."""
+    d = _DIGIT[_rows(a, starts, maxlen)]
+    ok = (lens > 0) & (lens <= maxlen)
+    val = np.zeros(len(starts), np.int64)
+    for k in range(maxlen):
+        live = k < lens
+        dk = d[:, k]
+        ok &= ~live | (dk != 255)
+        val = np.where(live, val * 10 + dk, val)
+    return val, ok
+
+
+def _next_after(positions: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The first element of sorted ``positions`` that is > x (or a huge value)."""
+    i = np.searchsorted(positions, x, side="right")
+    big = np.iinfo(np.int64).max // 2
+    return np.where(i < len(positions), positions[np.minimum(i, len(positions) - 1)], big) if len(
+        positions
+    ) else np.full(len(x), big, np.int64)
+
+
+def _ts_series(us: np.ndarray, ok: np.ndarray) -> pl.Series:
+    return pl.Series(pa.array(us, type=pa.int64(), mask=~ok)).cast(pl.Datetime("us")).dt.replace_time_zone(
+        "UTC"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 1: parse
+
+
+class _Parsed:
+    """Per-line and per-sentence arrays of one chunk."""
+
+
+_PAD = 32  # bytes of padding after a chunk, so fixed-offset reads never leave the buffer
+
+
+def _rows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes from each start, as a (len(starts) x width) matrix (row copies)."""
+    win = np.lib.stride_tricks.sliding_window_view(a, width)
+    return win[np.minimum(starts, len(win) - 1)]
+
+
+def _parse(buf: bytes) -> _Parsed:
+    a = np.frombuffer(buf, np.uint8)
+    if len(a) and a[-1] != 10:
+        a = np.concatenate([a, np.array([10], np.uint8)])
+    P = _Parsed()
+    nl = np.flatnonzero(a == 10)
+    n_lines = len(nl)
+    if len(a) and (a.max() >= 128 or a.min() == 0):  # parse an ASCII copy; raw lines keep the original
+        a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
+    a = np.concatenate([a, np.zeros(_PAD, np.uint8)])
+    P.a = a
+    ls = np.empty(n_lines, np.int64)
+    if n_lines:
+        ls[0] = 0
+        ls[1:] = nl[:-1] + 1
+    le = nl.astype(np.int64, copy=False)
+    cr = (le > ls) & (a[np.maximum(le - 1, 0)] == 13)
+    le = le - cr
+    P.line_start, P.line_end, P.n_lines = ls, le, n_lines
+
+    # sentence candidates: '!' + 2 talker chars + 'VDM'/'VDO' + ','
+    bang = np.flatnonzero(a == 33)
+    m = (a[bang + 3] == 86) & (a[bang + 4] == 68) & ((a[bang + 5] == 77) | (a[bang + 5] == 79)) & (
+        a[bang + 6] == 44
+    )
+    p = bang[m]
+    line = np.searchsorted(nl, p)
+    # a sentence quoted in a '#' comment line is part of the comment
+    in_comment = a[ls[line]] == 35 if n_lines else np.zeros(len(p), bool)
+    p, line = p[~in_comment], line[~in_comment]
+    n = len(p)
+    P.p = p
+    P.s_line = line
+    lend = le[line]
+    nxt_p = np.empty(n, np.int64)
+    if n:
+        nxt_p[:-1] = p[1:]
+        nxt_p[-1] = len(a)
+    # a sentence ends at its line end or where the next sentence (or its tag block) begins
+    s_limit = np.minimum(lend, nxt_p)
+
+    # fields at fixed offsets: !xxVDM,<cnt>,<num>,<seq?>,<chan?>,<payload>,<fill>*hh
+    cnt = _DIGIT[a[p + 7]].astype(np.int16)
+    num = _DIGIT[a[p + 9]].astype(np.int16)
+    seq_empty = a[p + 11] == 44
+    c3 = np.where(seq_empty, p + 11, p + 12)
+    seq = np.where(seq_empty, -1, _DIGIT[a[p + 11]].astype(np.int16))
+    ch_empty = a[c3 + 1] == 44
+    c4 = np.where(ch_empty, c3 + 1, c3 + 2)
+    chan = np.where(ch_empty, 0, a[c3 + 1]).astype(np.int16)
+    # the '*' is normally 3 bytes before the sentence's end; otherwise (trailing fields) search
+    star = s_limit - 3
+    slow = a[np.maximum(star, 0)] != 42
+    if slow.any():
+        stars = np.flatnonzero(a == 42)
+        si_ = np.flatnonzero(slow)
+        found = _next_after(stars, c4[si_])
+        star[si_] = np.where(found + 3 <= s_limit[si_], found, -1)
+    c5 = star - 2
+    well = (
+        (star > c4)
+        & (a[p + 8] == 44)
+        & (a[p + 10] == 44)
+        & (a[c3] == 44)
+        & (a[c4] == 44)
+        & (a[np.maximum(c5, 0)] == 44)
+        & (cnt >= 1)
+        & (cnt <= 9)
+        & (num >= 1)
+        & (num <= cnt)
+        & (seq != 255)
+    )
+    status = np.full(n, _OK, np.int16)
+    status[~well] = _CODE["bad_sentence"]
+    star = np.where(well, star, p + 2)
+    c5 = np.where(well, c5, p + 1)
+    c4 = np.where(well, c4, p)
+    fill = _DIGIT[a[c5 + 1]].astype(np.int16)
+    # checksum: XOR of the characters between '!' and '*'
+    if n:
+        cs = np.bitwise_xor.reduceat(a, np.stack([p + 1, star], axis=1).ravel())[0::2]
+    else:
+        cs = np.zeros(0, np.uint8)
+    h1 = _HEX[a[star + 1]]
+    h2 = _HEX[a[star + 2]]
+    cs_ok = (h1 != 255) & (h2 != 255) & (((h1.astype(np.int16) << 4) | h2) == cs)
+    status[(status == _OK) & ~cs_ok] = _CODE["bad_checksum"]
+    # payload
+    pstart = c4 + 1
+    plen = np.where(status == _OK, c5 - c4 - 1, 0)
+    status[(status == _OK) & (fill > 5)] = _CODE["bad_payload"]
+    P.v6 = _SIX[a]
+    if n:
+        bounds = np.stack([pstart, pstart + plen], axis=1).ravel()
+        anybad = (np.maximum.reduceat(P.v6, bounds)[0::2] == 255) & (plen > 0)
+        status[(status == _OK) & anybad] = _CODE["bad_payload"]
+    P.pstart, P.plen, P.fill = pstart, plen, fill
+    P.cnt, P.num, P.seq, P.chan = cnt, num, seq, chan
+    P.status = status
+
+    # ---- metadata: tag blocks, USCG trailing fields, $PGHP, line prefix --------------------
+    ts_us = np.zeros(n, np.int64)
+    ts_ok = np.zeros(n, bool)
+    # tag block directly before the '!'
+    bsl = np.flatnonzero(a == 92)
+    has_tb = (p > 0) & (a[np.maximum(p - 1, 0)] == 92)
+    tb_end = p - 1
+    j = np.searchsorted(bsl, tb_end)
+    tb_start = np.where(j > 0, bsl[np.maximum(j - 1, 0)] if len(bsl) else 0, -1)
+    prev_end = np.empty(n, np.int64)  # where the previous sentence on the same line ended
+    if n:
+        prev_end[0] = -1
+        prev_end[1:] = np.where(line[1:] == line[:-1], np.where(well[:-1], star[:-1] + 3, p[:-1] + 1), -1)
+    lstart = ls[line]
+    has_tb &= (tb_start >= lstart) & (tb_start >= prev_end)
+    elem_start = np.where(has_tb, tb_start, p)  # where this sentence's text begins
+    P.elem_start = elem_start
+    station = np.full(n, None, object)  # filled below via polars
+    st_start = np.zeros(n, np.int64)
+    st_len = np.zeros(n, np.int64)
+    grp = np.full(n, -1, np.int64)
+    tbi = np.flatnonzero(has_tb)
+    if len(tbi):
+        colons = np.flatnonzero(a == 58)
+        # every "k:" inside a tag block: key char before the colon, preceded by '\' or ','
+        k = colons[(colons >= 2)]
+        key = a[k - 1]
+        pre = a[k - 2]
+        k = k[((pre == 92) | (pre == 44)) & ((key == 99) | (key == 115) | (key == 103))]
+        key = a[k - 1]
+        owner = np.searchsorted(tb_start[tbi], k - 2, side="right") - 1  # index into tbi
+        valid = owner >= 0
+        k, key, owner = k[valid], key[valid], owner[valid]
+        inside = k < tb_end[tbi[owner]]
+        k, key, owner = k[inside], key[inside], owner[inside]
+        win = _rows(a, k + 1, 24)
+        stop = (win == 44) | (win == 42) | (win == 92)
+        vend = k + 1 + np.where(stop.any(axis=1), stop.argmax(axis=1), 24)
+        vend = np.minimum(vend, tb_end[tbi[owner]])
+        vstart = k + 1
+        vlen = vend - vstart
+        sid = tbi[owner]
+        # c: epoch seconds or milliseconds
+        ck = key == 99
+        val, ok = _digits(a, vstart[ck], vlen[ck])
+        ok &= val > 0
+        us = np.where(val >= 10**11, val * 1000, val * _US)
+        ts_us[sid[ck][ok]] = us[ok]
+        ts_ok[sid[ck][ok]] = True
+        # s: station
+        sk = key == 115
+        st_start[sid[sk]] = vstart[sk]
+        st_len[sid[sk]] = vlen[sk]
+        # g: n-m-id group
+        gk = np.flatnonzero(key == 103)
+        if len(gk):
+            gs = _strings(a, vstart[gk], vlen[gk]).str.extract(r"^\d+-\d+-(\d+)$", 1).cast(pl.Int64, strict=False)
+            gv = gs.to_numpy()
+            gok = ~np.isnan(gv) if gv.dtype.kind == "f" else np.ones(len(gv), bool)
+            grp[sid[gk][gok]] = gv[gok].astype(np.int64)
+    # USCG trailing fields after the checksum
+    tr_start = np.where(well, star + 3, s_limit)
+    nxt_elem = np.empty(n, np.int64)
+    if n:
+        nxt_elem[:-1] = np.where(line[1:] == line[:-1], elem_start[1:], lend[:-1])
+        nxt_elem[-1] = lend[-1]
+    tr_end = np.minimum(nxt_elem, lend)
+    tri = np.flatnonzero((tr_end - tr_start > 1) & (a[np.minimum(tr_start, len(a) - 1)] == 44))
+    if len(tri):
+        trail = pl.DataFrame({"s": _strings(a, tr_start[tri], tr_end[tri] - tr_start[tri])})
+        got = trail.select(
+            ep=pl.col("s").str.extract(r",(\d{10})(?:\.\d*)?(?:,|$)", 1).cast(pl.Int64, strict=False),
+            st=pl.col("s").str.extract(r",r([^,]+)", 1),
+        )
+        ep = got["ep"].to_numpy()
+        epok = ~np.isnan(ep) if ep.dtype.kind == "f" else np.ones(len(ep), bool)
+        use = epok & ~ts_ok[tri]
+        ts_us[tri[use]] = (ep[use].astype(np.int64)) * _US
+        ts_ok[tri[use]] = True
+        P.uscg_station = (tri, got["st"])
+    else:
+        P.uscg_station = (tri, pl.Series([], dtype=pl.Utf8))
+
+    # line-level: $PGHP and prefixes
+    first_elem = np.full(n_lines, -1, np.int64)
+    if n:
+        first_of_line = np.ones(n, bool)
+        first_of_line[1:] = line[1:] != line[:-1]
+        first_elem[line[first_of_line]] = elem_start[first_of_line]
+    line_ts = np.zeros(n_lines, np.int64)
+    line_ts_ok = np.zeros(n_lines, bool)
+    first_char = a[np.minimum(ls, len(a) - 1)] if n_lines else np.zeros(0, np.uint8)
+    dollar = np.flatnonzero((first_char == 36) & (le - ls >= 6) & (first_elem < 0))
+    if len(dollar):
+        pg = dollar[(a[ls[dollar] + 1] == 80) & (a[ls[dollar] + 2] == 71) & (a[ls[dollar] + 3] == 72) & (a[ls[dollar] + 4] == 80)]
+        if len(pg):
+            parts = _strings(a, ls[pg], le[pg] - ls[pg]).str.split(",")
+            f = pl.DataFrame({"p": parts}).select(
+                [pl.col("p").list.get(i, null_on_oob=True).cast(pl.Int32, strict=False).alias(f"f{i}") for i in range(2, 9)]
+            )
+            dt = f.select(
+                pl.datetime(
+                    pl.col("f2"), pl.col("f3"), pl.col("f4"), pl.col("f5"), pl.col("f6"), pl.col("f7"),
+                    pl.col("f8") * 1000, time_unit="us",
+                ).alias("t")
+                if True
+                else None
+            ) if f.height else None
+            # pl.datetime raises on impossible dates only when strict; validate ranges first
+            okr = f.select(
+                (pl.col("f2").is_between(1970, 2200) & pl.col("f3").is_between(1, 12) & pl.col("f4").is_between(1, 31)
+                 & pl.col("f5").is_between(0, 23) & pl.col("f6").is_between(0, 59) & pl.col("f7").is_between(0, 60)
+                 & pl.col("f8").fill_null(0).is_between(0, 999)).fill_null(False)
+            ).to_series().to_numpy()
+            if okr.any():
+                fo = f.filter(pl.Series(okr))
+                t = fo.select(
+                    pl.datetime(pl.col("f2"), pl.col("f3"), pl.col("f4"), pl.col("f5"), pl.col("f6"),
+                                pl.col("f7").clip(0, 59), pl.col("f8").fill_null(0) * 1000, time_unit="us")
+                    .dt.epoch("us")
+                ).to_series().to_numpy()
+                line_ts[pg[okr]] = t
+                line_ts_ok[pg[okr]] = True
+            del dt
+        P.pghp_lines = pg if len(dollar) else np.zeros(0, np.int64)
+    else:
+        P.pghp_lines = np.zeros(0, np.int64)
+    # prefix before the first sentence element: epoch or ISO-8601
+    pre_lines = np.flatnonzero((first_elem > ls))
+    if len(pre_lines):
+        ps = pl.DataFrame({"s": _strings(a, ls[pre_lines], first_elem[pre_lines] - ls[pre_lines])})
+        t = ps.select(
+            ep=pl.col("s").str.extract(r"^\s*(\d{9,13})(?:\.(\d+))?[\s,;|]*$", 1).cast(pl.Int64, strict=False),
+            frac=pl.col("s").str.extract(r"^\s*\d{9,13}\.(\d+)", 1),
+            iso=pl.col("s").str.extract(r"^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)", 1),
+        )
+        ep = t["ep"]
+        us = pl.when(ep >= 10**11).then(ep * 1000).otherwise(ep * _US)
+        frac_us = (pl.col("frac").str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64, strict=False)).fill_null(0)
+        iso = t.select(
+            pl.col("iso").str.replace(" ", "T").str.replace("Z$", "+00:00")
+            .str.to_datetime(time_zone="UTC", strict=False, time_unit="us").dt.epoch("us")
+        ).to_series()
+        pre_us = t.select((us + pl.when(ep < 10**11).then(frac_us).otherwise(0)).alias("u")).to_series()
+        val = pre_us.fill_null(iso).to_numpy()
+        okv = ~np.isnan(val) if val.dtype.kind == "f" else np.ones(len(val), bool)
+        line_ts[pre_lines[okv]] = val[okv].astype(np.int64)
+        line_ts_ok[pre_lines[okv]] = True
+    # $PGHP stamps the sentences on the next lines, up to the next $PGHP (at most 5 lines)
+    if len(P.pghp_lines):
+        src = np.full(n_lines, -1, np.int64)
+        src[P.pghp_lines] = P.pghp_lines
+        src = np.maximum.accumulate(src)
+        idx = np.arange(n_lines)
+        stamp = (src >= 0) & (idx - src <= 5) & (idx != src)
+        pg_ts = np.where(stamp, line_ts[np.maximum(src, 0)], 0)
+        pg_ok = stamp & line_ts_ok[np.maximum(src, 0)]
+    else:
+        pg_ok = np.zeros(n_lines, bool)
+        pg_ts = np.zeros(n_lines, np.int64)
+    if n:
+        # precedence: tag block / USCG (already set), then $PGHP, then line prefix
+        use = ~ts_ok & pg_ok[line]
+        ts_us[use] = pg_ts[line[use]]
+        ts_ok |= use
+        is_first = np.zeros(n, bool)
+        is_first[:] = elem_start == first_elem[line]
+        use = ~ts_ok & line_ts_ok[line] & (first_elem[line] > ls[line])
+        ts_us[use] = line_ts[line[use]]
+        ts_ok |= use
+    P.ts_us, P.ts_ok = ts_us, ts_ok
+    P.st_start, P.st_len, P.grp = st_start, st_len, grp
+
+    # line classification for lines without any sentence
+    lstat = np.zeros(n_lines, np.int16)
+    no_sent = first_elem < 0
+    empty = le <= ls
+    # strip whitespace-only lines: treat as blank
+    lstat[no_sent] = _CODE["garbage"]
+    if n_lines:
+        fc = first_char
+        lstat[no_sent & ((fc == 36) | (fc == 33))] = _CODE["non_ais_sentence"]
+        lstat[no_sent & (fc == 35)] = _CODE["comment"]
+        ws = no_sent & ~empty & ((fc == 32) | (fc == 9))
+        if ws.any():
+            wl = np.flatnonzero(ws)
+            s = _strings(a, ls[wl], le[wl] - ls[wl]).str.strip_chars()
+            lstat[wl[(s.str.len_bytes() == 0).to_numpy()]] = _CODE["blank"]
+        lstat[no_sent & empty] = _CODE["blank"]
+    P.line_status = lstat
+    return P
+
+
+def _station_series(P: _Parsed, idx: np.ndarray) -> pl.Series:
+    """Station names for the sentences ``idx``: tag-block s: first, else the USCG r-field."""
+    st = _strings(P.a, P.st_start[idx], P.st_len[idx], valid=P.st_len[idx] > 0)
+    tri, uscg = P.uscg_station
+    if len(tri) and st.null_count():
+        pos = np.full(len(P.p), -1, np.int64)
+        pos[tri] = np.arange(len(tri))
+        w = pos[idx]
+        fill = uscg.gather(np.maximum(w, 0)) if len(uscg) else pl.Series([None] * len(idx), dtype=pl.Utf8)
+        fill = pl.select(pl.when(pl.Series(w >= 0)).then(fill)).to_series()
+        st = st.fill_null(fill)
+    return st
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 3: field extraction
+
+
+class _Msgs:
+    """Messages to decode: six-bit values ``v6`` and per-message char start and length."""
+
+    def __init__(self, v6, start, nchar, fill):
+        self.v6 = v6
+        self.start = start.astype(np.int64)
+        self.nchar = nchar.astype(np.int64)
+        self.nbits = self.nchar * 6 - fill
+        self.last = len(v6) - 1
+
+    def take(self, sel, matrix: bool = True):
+        """The messages ``sel``, with their six-bit values laid out as a (messages x chars) matrix."""
+        m = _Msgs.__new__(_Msgs)
+        m.v6, m.last = self.v6, self.last
+        m.start, m.nchar, m.nbits = self.start[sel], self.nchar[sel], self.nbits[sel]
+        if not matrix:
+            return m
+        width = int(min(m.nchar.max(), 100)) if len(m.nchar) else 0
+        mat = _rows(m.v6, m.start, width) if width else np.zeros((len(m.start), 0), np.uint8)
+        mat = mat * (np.arange(width)[None, :] < m.nchar[:, None])  # beyond the payload: zero bits
+        m.mat = mat
+        return m
+
+    def u(self, off: int, width: int) -> np.ndarray:
+        """Unsigned integer field of ``width`` bits at bit offset ``off`` (zero past the end)."""
+        c0 = off // 6
+        c1 = (off + width - 1) // 6
+        mat = self.mat
+        acc = np.zeros(len(self.start), np.uint64)
+        for k in range(c0, c1 + 1):
+            if k < mat.shape[1]:
+                acc = (acc << np.uint64(6)) | mat[:, k].astype(np.uint64)
+            else:
+                acc = acc << np.uint64(6)
+        shift = (c1 + 1) * 6 - (off + width)
+        return ((acc >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(np.int64)
+
+    def s(self, off: int, width: int) -> np.ndarray:
+        v = self.u(off, width)
+        return np.where(v >= (1 << (width - 1)), v - (1 << width), v)
+
+    def text(self, off: int, nchars: int) -> pl.Series:
+        """Six-bit ASCII text: '@' ends it, trailing spaces trimmed, empty -> null."""
+        nch = np.minimum(nchars, np.maximum((self.nbits - off) // 6, 0))
+        cols = np.zeros((len(self.start), nchars), np.uint8)
+        for i in range(nchars):
+            v = self.u(off + 6 * i, 6).astype(np.uint8)
+            cols[:, i] = np.where(v < 32, v + 64, v)
+        cols[np.arange(nchars)[None, :] >= nch[:, None]] = 64
+        at = np.cumsum(cols == 64, axis=1) > 0
+        cols[at] = 0
+        blank = (cols == 32) | (cols == 0)
+        trailing = np.flip(np.logical_and.accumulate(np.flip(blank, axis=1), axis=1), axis=1)
+        cols[trailing] = 0
+        s = pl.Series(np.ascontiguousarray(cols).view(f"S{nchars}").ravel()).cast(pl.Utf8)
+        return s.replace("", None)
+
+
+def _where(mask: np.ndarray, s: pl.Series) -> pl.Series:
+    """``s`` where ``mask``, else null."""
+    return s.scatter(np.flatnonzero(~mask), None) if (~mask).any() else s
+
+
+def _nullable(v: np.ndarray, bad: np.ndarray, dtype) -> pl.Series:
+    return pl.Series(pa.array(v, mask=bad)).cast(dtype)
+
+
+def _latlon(lon_raw, lat_raw, scale, na_lon, na_lat):
+    lon = lon_raw / scale
+    lat = lat_raw / scale
+    lon_na = lon_raw == na_lon
+    lat_na = lat_raw == na_lat
+    pos_na = lon_na | lat_na
+    out_of_range = ~pos_na & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    return lon, lat, pos_na, out_of_range
+
+
+def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Fields of position reports; returns (columns, out_of_range mask)."""
+    n = len(mt)
+    mmsi = np.zeros(n, np.int64)
+    z = np.zeros(n, np.int64)
+    lon_raw, lat_raw, sog, cog, hdg, sec, acc = z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
+    status = np.full(n, -1, np.int64)
+    rot = np.full(n, -128, np.int64)
+    alt = np.full(n, 4095, np.int64)
+    na_pos = np.zeros(n, bool)
+    oor = np.zeros(n, bool)
+    sog_kn = np.full(n, np.nan)
+    cog_deg = np.full(n, np.nan)
+    hdg_deg = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    cls = np.full(n, None, object)
+
+    groups = {
+        "A": np.isin(mt, (1, 2, 3)),
+        "base": mt == 4,
+        "sar": mt == 9,
+        "B": np.isin(mt, (18, 19)),
+        "aton": mt == 21,
+        "lr": mt == 27,
+    }
+    for name, sel in groups.items():
+        if not sel.any():
+            continue
+        m = M.take(sel)
+        cls[sel] = name
+        mmsi[sel] = m.u(8, 30)
+        if name == "A":
+            status[sel] = m.u(38, 4)
+            rot[sel] = m.s(42, 8)
+            sog[sel] = m.u(50, 10)
+            acc[sel] = m.u(60, 1)
+            lon_raw[sel] = m.s(61, 28)
+            lat_raw[sel] = m.s(89, 27)
+            cog[sel] = m.u(116, 12)
+            hdg[sel] = m.u(128, 9)
+            sec[sel] = m.u(137, 6)
+        elif name == "base":
+            acc[sel] = m.u(78, 1)
+            lon_raw[sel] = m.s(79, 28)
+            lat_raw[sel] = m.s(107, 27)
+            sog[sel], cog[sel], hdg[sel], sec[sel] = 1023, 3600, 511, m.u(72, 6)
+        elif name == "sar":
+            alt[sel] = m.u(38, 12)
+            sog[sel] = m.u(50, 10) * 10  # whole knots on the wire; scaled like 0.1 kn below
+            sog[sel] = np.where(sog[sel] == 10230, 1023 * 1, sog[sel])
+            acc[sel] = m.u(60, 1)
+            lon_raw[sel] = m.s(61, 28)
+            lat_raw[sel] = m.s(89, 27)
+            cog[sel] = m.u(116, 12)
+            hdg[sel] = 511
+            sec[sel] = m.u(128, 6)
+        elif name == "B":
+            sog[sel] = m.u(46, 10)
+            acc[sel] = m.u(56, 1)
+            lon_raw[sel] = m.s(57, 28)
+            lat_raw[sel] = m.s(85, 27)
+            cog[sel] = m.u(112, 12)
+            hdg[sel] = m.u(124, 9)
+            sec[sel] = m.u(133, 6)
+        elif name == "aton":
+            acc[sel] = m.u(163, 1)
+            lon_raw[sel] = m.s(164, 28)
+            lat_raw[sel] = m.s(192, 27)
+            sog[sel], cog[sel], hdg[sel] = 1023, 3600, 511
+            sec[sel] = m.u(253, 6)
+        elif name == "lr":
+            acc[sel] = m.u(38, 1)
+            status[sel] = m.u(40, 4)
+            lo, la = m.s(44, 18), m.s(62, 17)
+            s27, c27 = m.u(79, 6), m.u(85, 9)
+            sog[sel] = np.where(s27 == 63, 1023, s27 * 10)
+            cog[sel] = np.where(c27 >= 360, 3600, c27 * 10)
+            hdg[sel] = 511
+            sec[sel] = 60
+            lon_raw[sel] = lo
+            lat_raw[sel] = la
+            lo_, la_, na, oo = _latlon(lo, la, 600.0, 181 * 600, 91 * 600)
+            lon[sel], lat[sel], na_pos[sel], oor[sel] = lo_, la_, na, oo
+            continue
+        lo_, la_, na, oo = _latlon(lon_raw[sel], lat_raw[sel], 600000.0, 181 * 600000, 91 * 600000)
+        lon[sel], lat[sel], na_pos[sel], oor[sel] = lo_, la_, na, oo
+
+    sog_na = sog >= 1023
+    sog_kn = np.where(sog_na, np.nan, sog / 10.0)
+    cog_na = cog >= 3600
+    hdg_na = hdg >= 360
+    rot_na = rot == -128
+    rot_val = np.sign(rot) * (rot / 4.733) ** 2
+    cols = {
+        "mmsi": pl.Series(mmsi, dtype=pl.Int64),
+        "lat": _nullable(lat, na_pos | oor, pl.Float64),
+        "lon": _nullable(lon, na_pos | oor, pl.Float64),
+        "sog_kn": _nullable(sog_kn, sog_na, pl.Float32),
+        "cog_deg": _nullable(cog / 10.0, cog_na, pl.Float32),
+        "heading_deg": _nullable(hdg.astype(np.float64), hdg_na, pl.Float32),
+        "rot_deg_min": _nullable(rot_val, rot_na, pl.Float32),
+        "nav_status": _nullable(status, status < 0, pl.Int8),
+        "pos_accuracy": pl.Series(acc.astype(bool)),
+        "utc_second": pl.Series(sec, dtype=pl.Int8),
+        "msg_type": pl.Series(mt, dtype=pl.Int8),
+        "ais_class": pl.Series(cls.tolist(), dtype=pl.Utf8),
+        "altitude_m": _nullable(alt.astype(np.float64), alt >= 4095, pl.Float32),
+    }
+    return cols, oor
+
+
+def _dims(m: _Msgs, off: int) -> dict:
+    out = {}
+    for name, o, w in (("to_bow_m", 0, 9), ("to_stern_m", 9, 9), ("to_port_m", 18, 6), ("to_starboard_m", 24, 6)):
+        v = m.u(off + o, w)
+        out[name] = _nullable(v, v == 0, pl.Int16)
+    return out
+
+
+def _decode_statics(M: _Msgs, mt: np.ndarray) -> pl.DataFrame:
+    frames = []
+    order = []
+    n = len(mt)
+
+    def ship_type(v):
+        return _nullable(v, v == 0, pl.Int16)
+
+    for t in (5, 19, 21, 24):
+        sel = np.flatnonzero(mt == t)
+        if not len(sel):
+            continue
+        m = M.take(sel)
+        cols = {"mmsi": pl.Series(m.u(8, 30), dtype=pl.Int64), "msg_type": pl.Series(np.full(len(sel), t), dtype=pl.Int8)}
+        if t == 5:
+            imo = m.u(40, 30)
+            dr = m.u(294, 8)
+            mo, dy, hr, mi = m.u(274, 4), m.u(278, 5), m.u(283, 5), m.u(288, 6)
+            eta = pl.DataFrame({"mo": mo, "dy": dy, "hr": hr, "mi": mi}).select(
+                pl.when((pl.col("mo") > 0) & (pl.col("mo") <= 12) & (pl.col("dy") > 0))
+                .then(pl.format("{}-{}T{}:{}", *(pl.col(c).cast(pl.Utf8).str.zfill(2) for c in ("mo", "dy", "hr", "mi"))))
+                .otherwise(None)
+            ).to_series()
+            cols.update(
+                ais_version=pl.Series(m.u(38, 2), dtype=pl.Int8),
+                imo=_nullable(imo, imo == 0, pl.Int64),
+                callsign=m.text(70, 7),
+                shipname=m.text(112, 20),
+                ship_type=ship_type(m.u(232, 8)),
+                **_dims(m, 240),
+                epfd=pl.Series(m.u(270, 4), dtype=pl.Int8),
+                eta=eta,
+                draught_m=_nullable(dr / 10.0, dr == 0, pl.Float32),
+                destination=m.text(302, 20),
+            )
+        elif t == 19:
+            cols.update(shipname=m.text(143, 20), ship_type=ship_type(m.u(263, 8)), **_dims(m, 271),
+                        epfd=pl.Series(m.u(301, 4), dtype=pl.Int8))
+        elif t == 21:
+            name = m.text(43, 20)
+            ext_chars = np.maximum((m.nbits - 272) // 6, 0)
+            ext = m.text(272, 14) if (ext_chars > 0).any() else pl.Series([None] * len(sel), dtype=pl.Utf8)
+            cols.update(aid_type=pl.Series(m.u(38, 5), dtype=pl.Int8),
+                        shipname=pl.select(pl.concat_str([name, ext], ignore_nulls=True)).to_series().replace("", None),
+                        **_dims(m, 219), epfd=pl.Series(m.u(249, 4), dtype=pl.Int8))
+        else:
+            part = m.u(38, 2)
+            a_ = part == 0
+            mmsi = m.u(8, 30)
+            aux = (mmsi // 10_000_000) == 98
+            dims = _dims(m, 132)
+            mother = m.u(132, 30)
+            keep_b = ~a_ & ~aux
+            cols.update(
+                part_num=pl.Series(part, dtype=pl.Int8),
+                shipname=_where(a_, m.text(40, 20)),
+                ship_type=_where(~a_, ship_type(m.u(40, 8))),
+                callsign=_where(~a_, m.text(90, 7)),
+                mothership_mmsi=_nullable(mother, a_ | ~aux | (mother == 0), pl.Int64),
+                **{k: _where(keep_b, v) for k, v in dims.items()},
+            )
+        frames.append(schema.conform("statics", pl.DataFrame(cols)))
+        order.append(sel)
+    if not frames:
+        return schema.empty("statics"), np.zeros(0, np.int64)
+    return pl.concat(frames), np.concatenate(order)
+
+
+# ---------------------------------------------------------------------------------------------
+# the decoder
+
+
+class NmeaDecoder:
+    """Streaming NMEA decoder: ``feed`` byte chunks, then ``finish``.
+
+    Each call returns an :class:`IngestResult` for the lines it could settle; an incomplete last
+    line and multi-sentence messages still open at a chunk's end are carried to the next call.
+    """
+
+    def __init__(self, source: str = "<stream>", *, dedup: bool = True):
+        self.source = source
+        self.dedup = dedup
+        self._tail = b""
+        self._line0 = 0  # lines already consumed before the current chunk
+        self._carry = _empty_frags()
+
+    def feed(self, data: bytes) -> IngestResult:
+        buf = self._tail + bytes(data)
+        cut = buf.rfind(b"\n") + 1
+        self._tail = buf[cut:]
+        return self._process(buf[:cut], final=False)
+
+    def finish(self) -> IngestResult:
+        buf, self._tail = self._tail, b""
+        if buf and not buf.endswith(b"\n"):
+            buf += b"\n"
+        return self._process(buf, final=True)
+
+    # -------------------------------------------------------------------------------------
+    def _process(self, buf: bytes, final: bool) -> IngestResult:
+        P = _parse(buf)
+        line0 = self._line0
+        self._line0 += P.n_lines
+        n = len(P.p)
+        status = P.status
+        ok = status == _OK
+        single = ok & (P.cnt == 1)
+        frag = ok & (P.cnt > 1)
+
+        # ---- assemble multi-sentence messages
+        fi = np.flatnonzero(frag)
+        frags = pl.DataFrame(
+            {
+                "line_no": pl.Series(P.s_line[fi] + line0 + 1, dtype=pl.Int64),
+                "cnt": pl.Series(P.cnt[fi], dtype=pl.Int16),
+                "num": pl.Series(P.num[fi], dtype=pl.Int16),
+                "seq": pl.Series(P.seq[fi], dtype=pl.Int16),
+                "chan": pl.Series(P.chan[fi], dtype=pl.Int16),
+                "grp": pl.Series(P.grp[fi], dtype=pl.Int64),
+                "station": _station_series(P, fi),
+                "ts": _ts_series(P.ts_us[fi], P.ts_ok[fi]),
+                "payload": _strings(P.a, P.pstart[fi], P.plen[fi]),
+                "fill": pl.Series(P.fill[fi], dtype=pl.Int16),
+                "raw": _raw_lines(buf, P, P.s_line[fi]),
+                "sent": pl.Series(fi, dtype=pl.Int64),
+            }
+        )
+        carried = self._carry.with_columns(sent=pl.lit(-1, pl.Int64))
+        allf = pl.concat([carried, frags], how="vertical")
+        msgs, orphans, carry = _assemble(allf, final)
+        self._carry = carry.drop("sent")
+        frag_status = np.full(len(fi), _OK, np.int16)
+        # sentences of this chunk that are pending or orphaned
+        if carry.height:
+            cs = carry["sent"].to_numpy()
+            cs = cs[cs >= 0]
+            status[cs] = _PENDING
+        if orphans.height:
+            os_ = orphans.filter(pl.col("sent") >= 0)["sent"].to_numpy()
+            status[os_] = _CODE["orphan_fragment"]
+        del frag_status
+
+        # ---- build message set: singles (from buffer) + multi (from assembled payloads)
+        si = np.flatnonzero(single)
+        mp = msgs["payload"]
+        mp_arr = mp.to_arrow()
+        if isinstance(mp_arr, pa.ChunkedArray):
+            mp_arr = mp_arr.combine_chunks()
+        mp_arr = mp_arr.cast(pa.large_string())
+        offs = np.frombuffer(mp_arr.buffers()[1], np.int64)[mp_arr.offset : mp_arr.offset + len(mp_arr) + 1]
+        data = (
+            np.frombuffer(mp_arr.buffers()[2], np.uint8) if mp_arr.buffers()[2] is not None else np.zeros(0, np.uint8)
+        )
+        mbytes = data[offs[0] : offs[-1]]
+        mv6 = _SIX[mbytes]
+        v6 = np.concatenate([P.v6, mv6])
+        nm = msgs.height
+        m_start = offs[:-1] - offs[0] + len(P.v6)
+        m_len = np.diff(offs)
+        mbad = np.zeros(nm, bool)
+        if nm and len(mv6):
+            bnd = np.minimum(np.stack([m_start - len(P.v6), m_start - len(P.v6) + m_len], 1).ravel(), max(len(mv6) - 1, 0))
+            mbad = np.maximum.reduceat((mv6 == 255).view(np.uint8), bnd)[0::2].astype(bool) & (m_len > 0)
+        start = np.concatenate([P.pstart[si], m_start])
+        nchar = np.concatenate([P.plen[si], m_len])
+        fill = np.concatenate([P.fill[si], msgs["fill"].to_numpy().astype(np.int16)])
+        M = _Msgs(v6, start, nchar, fill)
+        nall = len(start)
+        is_multi = np.arange(nall) >= len(si)
+        mstatus = np.full(nall, _OK, np.int16)
+        mstatus[len(si):][mbad] = _CODE["bad_payload"]
+        mt = np.where(M.nbits >= 6, v6[np.minimum(M.start, M.last)], -1).astype(np.int64)
+        short = M.nbits < 38
+        mstatus[(mstatus == _OK) & short] = _CODE["payload_too_short"]
+        mstatus[(mstatus == _OK) & ((mt < 1) | (mt > 27))] = _CODE["bad_msg_type"]
+        need = np.zeros(nall, np.int64)
+        for t, b in MIN_BITS.items():
+            need[mt == t] = b
+        need[(mt >= 1) & (mt <= 27) & (need == 0)] = 38
+        mstatus[(mstatus == _OK) & (M.nbits < need)] = _CODE["payload_too_short"]
+
+        ts_us = np.concatenate([P.ts_us[si], np.zeros(nm, np.int64)])
+        ts_ok = np.concatenate([P.ts_ok[si], np.zeros(nm, bool)])
+        m_ts = msgs["ts"]
+        if nm:
+            mts = m_ts.dt.epoch("us").to_numpy()
+            mok = ~m_ts.is_null().to_numpy()
+            ts_us[len(si):] = np.where(mok, np.nan_to_num(mts).astype(np.int64) if mts.dtype.kind == "f" else mts, 0)
+            ts_ok[len(si):] = mok
+        station = pl.concat([_station_series(P, si), msgs["station"]])
+        line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs["line_no"].to_numpy()])
+
+        # ---- decode
+        pos_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt, (1, 2, 3, 4, 9, 18, 19, 21, 27)))
+        pos_cols, oor = _decode_positions(M.take(pos_sel, matrix=False), mt[pos_sel])
+        mstatus[pos_sel[oor]] = _CODE["position_out_of_range"]
+        st_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt, (5, 19, 21, 24)))
+        statics, st_order = _decode_statics(M.take(st_sel, matrix=False), mt[st_sel])
+        st_idx = st_sel[st_order]
+        oth_sel = np.flatnonzero((mstatus == _OK) & ~np.isin(mt, tuple(DECODED_TYPES)))
+
+        # ---- dedup: same payload within the window
+        good = mstatus == _OK
+        n_rx = np.ones(nall, np.int64)
+        keep = good.copy()
+        dups = 0
+        if self.dedup and good.sum() > 1:
+            gi = np.flatnonzero(good)
+            payload = _strings(v6_raw := np.concatenate([P.a, mbytes]), start[gi], nchar[gi])
+            key = pl.DataFrame(
+                {
+                    "h": payload.hash(),
+                    "t": np.where(ts_ok[gi], ts_us[gi], -(10**18)),
+                    "timed": ts_ok[gi],
+                    "line": line_first[gi],
+                    "i": gi,
+                }
+            ).sort(["h", "timed", "t", "line"])
+            h = key["h"].to_numpy()
+            t = key["t"].to_numpy()
+            timed = key["timed"].to_numpy()
+            ln = key["line"].to_numpy()
+            new = np.ones(len(h), bool)
+            if len(h) > 1:
+                same = (h[1:] == h[:-1]) & (timed[1:] == timed[:-1])
+                close = np.where(timed[1:], (t[1:] - t[:-1]) <= DEDUP_WINDOW_S * _US, (ln[1:] - ln[:-1]) <= DEDUP_WINDOW_LINES)
+                new[1:] = ~(same & close)
+            gid = np.cumsum(new) - 1
+            sizes = np.bincount(gid)
+            leaders = key["i"].to_numpy()[new]
+            keep[:] = False
+            keep[leaders] = True
+            n_rx[leaders] = sizes
+            dups = int(len(h) - len(leaders))
+            del v6_raw
+
+        # ---- tables
+        ts_all = _ts_series(ts_us, ts_ok)
+        nrx_s = pl.Series(n_rx, dtype=pl.Int16)
+        pk = keep[pos_sel]
+        positions = pl.DataFrame(pos_cols).with_columns(
+            ts=ts_all.gather(pos_sel), station=station.gather(pos_sel), n_rx=nrx_s.gather(pos_sel)
+        ).filter(pl.Series(pk & ~oor))
+        positions = schema.conform("positions", positions)
+        sk = keep[st_idx]
+        statics = statics.with_columns(
+            ts=ts_all.gather(st_idx), station=station.gather(st_idx), n_rx=nrx_s.gather(st_idx)
+        ).filter(pl.Series(sk))
+        statics = schema.conform("statics", statics)
+        ok_idx = oth_sel[keep[oth_sel]]
+        other = schema.conform(
+            "other",
+            pl.DataFrame(
+                {
+                    "mmsi": pl.Series(M.take(ok_idx).u(8, 30), dtype=pl.Int64),
+                    "ts": ts_all.gather(ok_idx),
+                    "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
+                    "payload": _strings(np.concatenate([P.a, mbytes]), start[ok_idx], nchar[ok_idx]),
+                    "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
+                    "station": station.gather(ok_idx),
+                    "n_rx": nrx_s.gather(ok_idx),
+                }
+            ),
+        )
+
+        # ---- line accounting: singles map their status to their sentence; multis to their lines
+        status[si] = mstatus[: len(si)]
+        multi_status = mstatus[len(si):]
+        lstat = P.line_status.copy()
+        if n:
+            np.maximum.at(lstat, P.s_line, status)
+        # multi-part messages: lines from this chunk
+        rej_rows = []
+        if nm:
+            mlines = msgs.select("line_nos", "raws", "sents").with_columns(code=pl.Series(multi_status, dtype=pl.Int16))
+            ex = mlines.explode(["line_nos", "raws", "sents"])
+            here = ex.filter(pl.col("sents") >= 0)
+            if here.height:
+                np.maximum.at(lstat, P.s_line[here["sents"].to_numpy()], here["code"].to_numpy())
+            # carried lines (from earlier chunks): account for them here
+            prev = ex.filter(pl.col("sents") < 0).unique("line_nos")
+            carried_ok = prev.filter(pl.col("code") == _OK).height
+            carried_rej = prev.filter(pl.col("code") != _OK)
+        else:
+            carried_ok = 0
+            carried_rej = pl.DataFrame()
+        prev_orph = orphans.filter(pl.col("sent") < 0).unique("line_no")
+
+        reason_names = np.array([None, None, None] + _REASONS, dtype=object)
+        rej_lines = np.flatnonzero(lstat >= _R0)
+        pending_lines = np.flatnonzero(lstat == _PENDING)
+        n_ok_lines = int(((lstat == _OK)).sum())
+        line_ts_first = np.zeros(P.n_lines, np.int64)
+        line_ts_okf = np.zeros(P.n_lines, bool)
+        if n:
+            line_ts_first[P.s_line[::-1]] = P.ts_us[::-1]
+            line_ts_okf[P.s_line[::-1]] = P.ts_ok[::-1]
+        rej_rows.append(
+            pl.DataFrame(
+                {
+                    "source": pl.Series([self.source] * len(rej_lines), dtype=pl.Utf8),
+                    "line_no": pl.Series(rej_lines + line0 + 1, dtype=pl.Int64),
+                    "ts": _ts_series(line_ts_first[rej_lines], line_ts_okf[rej_lines]),
+                    "reason": pl.Series(reason_names[lstat[rej_lines]].tolist(), dtype=pl.Utf8),
+                    "raw": _raw_lines(buf, P, rej_lines),
+                }
+            )
+        )
+        if carried_rej.height:
+            rej_rows.append(
+                carried_rej.select(
+                    source=pl.lit(self.source),
+                    line_no=pl.col("line_nos"),
+                    ts=pl.lit(None, schema.UTC_TS),
+                    reason=pl.col("code").map_elements(lambda c: _REASONS[c - _R0], return_dtype=pl.Utf8),
+                    raw=pl.col("raws"),
+                )
+            )
+        if prev_orph.height:
+            rej_rows.append(
+                prev_orph.select(
+                    source=pl.lit(self.source),
+                    line_no=pl.col("line_no"),
+                    ts=pl.col("ts"),
+                    reason=pl.lit("orphan_fragment"),
+                    raw=pl.col("raw"),
+                )
+            )
+        rejects = schema.conform("rejects", pl.concat([schema.conform("rejects", r) for r in rej_rows]))
+        res = IngestResult(positions=positions, statics=statics, other=other, rejects=rejects)
+        res.lines_decoded = n_ok_lines + carried_ok
+        res.lines_read = res.lines_decoded + rejects.height
+        res.duplicates = dups
+        # lines still pending are counted when they settle (in a later call)
+        assert res.lines_read == P.n_lines - len(pending_lines) + _carried_settled(msgs, prev_orph)
+        return res
+
+
+def _carried_settled(msgs: pl.DataFrame, prev_orph: pl.DataFrame) -> int:
+    if not msgs.height:
+        return prev_orph.height
+    ex = msgs.select("line_nos", "sents").explode(["line_nos", "sents"]).filter(pl.col("sents") < 0)
+    return ex["line_nos"].n_unique() + prev_orph.height
+
+
+def _raw_lines(buf: bytes, P: _Parsed, lines: np.ndarray) -> pl.Series:
+    """Original text of the given chunk lines (non-ASCII escaped)."""
+    if not len(lines):
+        return pl.Series([], dtype=pl.Utf8)
+    a = np.frombuffer(buf, np.uint8)
+    if (a >= 128).any() or (a == 0).any():
+        return pl.Series(
+            [buf[s:e].decode("ascii", "backslashreplace").replace("\x00", "\\x00") for s, e in zip(P.line_start[lines], P.line_end[lines])],
+            dtype=pl.Utf8,
+        )
+    return _strings(P.a, P.line_start[lines], P.line_end[lines] - P.line_start[lines])
+
+
+def _empty_frags() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "line_no": pl.Int64,
+            "cnt": pl.Int16,
+            "num": pl.Int16,
+            "seq": pl.Int16,
+            "chan": pl.Int16,
+            "grp": pl.Int64,
+            "station": pl.Utf8,
+            "ts": schema.UTC_TS,
+            "payload": pl.Utf8,
+            "fill": pl.Int16,
+            "raw": pl.Utf8,
+        }
+    )
+
+
+def _assemble(f: pl.DataFrame, final: bool):
+    """Pair fragments into messages. Returns (messages, orphans, carry)."""
+    msg_schema = {
+        "payload": pl.Utf8,
+        "fill": pl.Int16,
+        "ts": schema.UTC_TS,
+        "station": pl.Utf8,
+        "line_no": pl.Int64,
+        "line_nos": pl.List(pl.Int64),
+        "raws": pl.List(pl.Utf8),
+        "sents": pl.List(pl.Int64),
+    }
+    if f.height == 0:
+        return pl.DataFrame(schema=msg_schema), f.clear(), f.clear()
+    f = f.with_row_index("order").with_columns(pl.col("order").cast(pl.Int64))
+    f = f.sort(["chan", "seq", "cnt", "order"])
+    key = f.select(pl.struct("chan", "seq", "cnt").rank("dense")).to_series().to_numpy()
+    num = f["num"].to_numpy()
+    cnt = f["cnt"].to_numpy()
+    order = f["order"].to_numpy()
+    st = f["station"]
+    grp = f["grp"].to_numpy()
+    N = f.height
+    start_ok = num == 1
+    member = np.zeros(N, bool)
+    is_start = np.zeros(N, bool)
+    # a message starting at row i occupies rows i .. i+cnt-1 in key order, nums 1..cnt
+    cand = np.flatnonzero(start_ok)
+    good = np.ones(len(cand), bool)
+    maxc = int(cnt.max())
+    for k in range(1, maxc):
+        need = good & (cnt[cand] > k)
+        j = cand + k
+        jj = np.minimum(j, N - 1)
+        okk = (j < N) & (key[jj] == key[cand]) & (num[jj] == k + 1) & (order[jj] - order[cand] <= FRAGMENT_WINDOW)
+        okk &= (grp[jj] == grp[cand]) | (grp[jj] < 0) | (grp[cand] < 0)
+        good &= ~need | okk
+    if len(cand):
+        same_st = np.ones(len(cand), bool)
+        stn = st.to_numpy()
+        for k in range(1, maxc):
+            need = good & (cnt[cand] > k)
+            jj = np.minimum(cand + k, N - 1)
+            a_, b_ = stn[cand], stn[jj]
+            diff = np.array([x is not None and y is not None and x != y for x, y in zip(a_[need], b_[need])], bool) if need.any() else np.zeros(0, bool)
+            tmp = np.zeros(len(cand), bool)
+            tmp[need] = diff
+            same_st &= ~tmp
+        good &= same_st
+    starts = cand[good]
+    # overlapping claims cannot happen: consecutive rows with nums 1..cnt are disjoint runs
+    msg_id = np.full(N, -1, np.int64)
+    for k in range(0, maxc):
+        sel = starts[cnt[starts] > k]
+        member[sel + k] = True
+        msg_id[sel + k] = sel
+    is_start[starts] = True
+    f = f.with_columns(msg=pl.Series(msg_id))
+    members = f.filter(pl.col("msg") >= 0).sort(["msg", "num"])
+    msgs = (
+        members.group_by("msg", maintain_order=True)
+        .agg(
+            payload=pl.col("payload").str.join(""),
+            fill=pl.col("fill").last(),
+            ts=pl.col("ts").drop_nulls().first(),
+            station=pl.col("station").drop_nulls().first(),
+            line_no=pl.col("line_no").first(),
+            line_nos=pl.col("line_no"),
+            raws=pl.col("raw"),
+            sents=pl.col("sent"),
+            order=pl.col("order").first(),
+        )
+        .sort("order")
+        .select(list(msg_schema))
+    )
+    rest = f.filter(pl.col("msg") < 0)
+    if final or rest.height == 0:
+        carry = rest.clear()
+        orphans = rest
+    else:
+        # fragments near the end of the chunk may still be completed by the next one
+        last = int(order.max())
+        near = pl.col("order") > last - FRAGMENT_WINDOW
+        carry = rest.filter(near)
+        orphans = rest.filter(~near)
+    cols = list(_empty_frags().columns) + ["sent"]
+    return msgs, orphans.select(cols), carry.sort("order").select(cols)
+
+
+def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_bytes: int = 64 << 20) -> IngestResult:
+    """Decode NMEA from bytes, a str of lines, or a file path, in one call.
+
+    >>> r = decode_nmea(b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23\\n")
+    >>> r.positions["mmsi"][0]
+    227006760
+    """
+    if isinstance(data, (str, os.PathLike)) and not (isinstance(data, str) and ("\n" in data or data.startswith(("!", "\\", "$")))):
+        path = Path(data)
+        if not path.is_file():
+            raise SeawatchError(f"no such file: {path} — check the path")
+        dec = NmeaDecoder(source or str(path), dedup=dedup)
+        parts = []
+        with open(path, "rb") as fh:
+            while chunk := fh.read(chunk_bytes):
+                parts.append(dec.feed(chunk))
+        parts.append(dec.finish())
+        return IngestResult.concat(parts)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    dec = NmeaDecoder(source or "<bytes>", dedup=dedup)
+    return IngestResult.concat([dec.feed(data), dec.finish()])
