@@ -1,0 +1,24 @@
+"""seawatch: maritime domain awareness from AIS.
+
+sources -> ingest -> store -> tracks -> detect -> events/scores -> (cli | api | web map | alerts)
+"""
+
+from . import schema
+from .errors import SeawatchError
+from .ingest import IngestResult, NmeaDecoder, decode_nmea, ingest, read_provider
+from .store import Store, export_table
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IngestResult",
+    "NmeaDecoder",
+    "SeawatchError",
+    "Store",
+    "__version__",
+    "decode_nmea",
+    "export_table",
+    "ingest",
+    "read_provider",
+    "schema",
+]

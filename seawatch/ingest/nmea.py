@@ -145,6 +145,17 @@ def _next_after(positions: np.ndarray, x: np.ndarray) -> np.ndarray:
     ) else np.full(len(x), big, np.int64)
 
 
+def _civil_us(y, mo, d, h, mi, sec, ms):
+    """UTC calendar fields -> (epoch microseconds, valid) without raising on impossible dates."""
+    ok = (y >= 1970) & (y <= 2200) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= 31)
+    ok &= (h >= 0) & (h <= 23) & (mi >= 0) & (mi <= 59) & (sec >= 0) & (sec <= 60) & (ms >= 0) & (ms <= 999)
+    months = np.where(ok, (y - 1970) * 12 + mo - 1, 0).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + np.where(ok, d - 1, 0)
+    ok &= days.astype("datetime64[M]") == months  # day exists in that month
+    us = days.astype("datetime64[us]").astype(np.int64) + ((h * 60 + mi) * 60 + sec) * _US + ms * 1000
+    return us, ok
+
+
 def _ts_series(us: np.ndarray, ok: np.ndarray) -> pl.Series:
     return pl.Series(pa.array(us, type=pa.int64(), mask=~ok)).cast(pl.Datetime("us")).dt.replace_time_zone(
         "UTC"
@@ -368,30 +379,10 @@ def _parse(buf: bytes) -> _Parsed:
             f = pl.DataFrame({"p": parts}).select(
                 [pl.col("p").list.get(i, null_on_oob=True).cast(pl.Int32, strict=False).alias(f"f{i}") for i in range(2, 9)]
             )
-            dt = f.select(
-                pl.datetime(
-                    pl.col("f2"), pl.col("f3"), pl.col("f4"), pl.col("f5"), pl.col("f6"), pl.col("f7"),
-                    pl.col("f8") * 1000, time_unit="us",
-                ).alias("t")
-                if True
-                else None
-            ) if f.height else None
-            # pl.datetime raises on impossible dates only when strict; validate ranges first
-            okr = f.select(
-                (pl.col("f2").is_between(1970, 2200) & pl.col("f3").is_between(1, 12) & pl.col("f4").is_between(1, 31)
-                 & pl.col("f5").is_between(0, 23) & pl.col("f6").is_between(0, 59) & pl.col("f7").is_between(0, 60)
-                 & pl.col("f8").fill_null(0).is_between(0, 999)).fill_null(False)
-            ).to_series().to_numpy()
-            if okr.any():
-                fo = f.filter(pl.Series(okr))
-                t = fo.select(
-                    pl.datetime(pl.col("f2"), pl.col("f3"), pl.col("f4"), pl.col("f5"), pl.col("f6"),
-                                pl.col("f7").clip(0, 59), pl.col("f8").fill_null(0) * 1000, time_unit="us")
-                    .dt.epoch("us")
-                ).to_series().to_numpy()
-                line_ts[pg[okr]] = t
-                line_ts_ok[pg[okr]] = True
-            del dt
+            g = {c: f[c].fill_null(-1).to_numpy().astype(np.int64) for c in f.columns}
+            us, okr = _civil_us(g["f2"], g["f3"], g["f4"], g["f5"], g["f6"], g["f7"], np.maximum(g["f8"], 0))
+            line_ts[pg[okr]] = us[okr]
+            line_ts_ok[pg[okr]] = True
         P.pghp_lines = pg if len(dollar) else np.zeros(0, np.int64)
     else:
         P.pghp_lines = np.zeros(0, np.int64)
