@@ -5,7 +5,8 @@ sources -> ingest -> store -> tracks -> detect -> events/scores -> (cli | api | 
 
 from . import schema
 from .errors import SeawatchError
-from .ingest import IngestResult, NmeaDecoder, decode_nmea, ingest, read_provider
+from . import ingest
+from .ingest import IngestResult, NmeaDecoder, decode_nmea, read_provider
 from .store import Store, export_table
 
 __version__ = "0.1.0"
