@@ -52,6 +52,8 @@ _HEX = np.full(256, 255, np.uint8)
 _HEX[48:58] = np.arange(10)
 _HEX[65:71] = np.arange(10, 16)
 _HEX[97:103] = np.arange(10, 16)
+_SPECIAL = np.zeros(256, bool)
+_SPECIAL[[10, 33, 58, 92]] = True
 _DIGIT = np.full(256, 255, np.uint8)
 _DIGIT[48:58] = np.arange(10)
 
@@ -184,12 +186,15 @@ def _parse(buf: bytes) -> _Parsed:
     if len(a) and a[-1] != 10:
         a = np.concatenate([a, np.array([10], np.uint8)])
     P = _Parsed()
-    nl = np.flatnonzero(a == 10)
-    n_lines = len(nl)
     if len(a) and (a.max() >= 128 or a.min() == 0):  # parse an ASCII copy; raw lines keep the original
         a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
     a = np.concatenate([a, np.zeros(_PAD, np.uint8)])
     P.a = a
+    # one pass finds every structural byte: newline, '!', '\\', ':'
+    special = np.flatnonzero(_SPECIAL[a])
+    kind = a[special]
+    nl = special[kind == 10]
+    n_lines = len(nl)
     ls = np.empty(n_lines, np.int64)
     if n_lines:
         ls[0] = 0
@@ -200,7 +205,7 @@ def _parse(buf: bytes) -> _Parsed:
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
 
     # sentence candidates: '!' + 2 talker chars + 'VDM'/'VDO' + ','
-    bang = np.flatnonzero(a == 33)
+    bang = special[kind == 33]
     m = (a[bang + 3] == 86) & (a[bang + 4] == 68) & ((a[bang + 5] == 77) | (a[bang + 5] == 79)) & (
         a[bang + 6] == 44
     )
@@ -283,7 +288,7 @@ def _parse(buf: bytes) -> _Parsed:
     ts_us = np.zeros(n, np.int64)
     ts_ok = np.zeros(n, bool)
     # tag block directly before the '!'
-    bsl = np.flatnonzero(a == 92)
+    bsl = special[kind == 92]
     has_tb = (p > 0) & (a[np.maximum(p - 1, 0)] == 92)
     tb_end = p - 1
     j = np.searchsorted(bsl, tb_end)
@@ -302,7 +307,7 @@ def _parse(buf: bytes) -> _Parsed:
     grp = np.full(n, -1, np.int64)
     tbi = np.flatnonzero(has_tb)
     if len(tbi):
-        colons = np.flatnonzero(a == 58)
+        colons = special[kind == 58]
         # every "k:" inside a tag block: key char before the colon, preceded by '\' or ','
         k = colons[(colons >= 2)]
         key = a[k - 1]
