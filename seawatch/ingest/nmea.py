@@ -757,6 +757,9 @@ class NmeaDecoder:
         self._tail = b""
         self._line0 = 0  # lines already consumed before the current chunk
         self._carry = _empty_frags()
+        self._recent = pl.DataFrame(
+            schema={"h": pl.UInt64, "t": pl.Int64, "timed": pl.Boolean, "line": pl.Int64, "i": pl.Int64}
+        )
 
     def feed(self, data: bytes) -> IngestResult:
         buf = self._tail + bytes(data)
@@ -873,27 +876,35 @@ class NmeaDecoder:
         st_idx = st_sel[st_order]
         oth_sel = np.flatnonzero((mstatus == _OK) & ~np.isin(mt, tuple(DECODED_TYPES)))
 
-        # ---- dedup: same payload within the window
+        # ---- dedup: same payload within the window; the previous call's recent messages are
+        # "ghosts" here, so copies split across a chunk boundary are merged too (n_rx of the row
+        # already emitted is not revised)
         good = mstatus == _OK
         n_rx = np.ones(nall, np.int64)
         keep = good.copy()
         dups = 0
-        if self.dedup and good.sum() > 1:
+        if self.dedup and good.any():
             gi = np.flatnonzero(good)
-            payload = _strings(v6_raw := np.concatenate([P.a, mbytes]), start[gi], nchar[gi])
-            key = pl.DataFrame(
-                {
-                    "h": payload.hash(),
-                    "t": np.where(ts_ok[gi], ts_us[gi], -(10**18)),
-                    "timed": ts_ok[gi],
-                    "line": line_first[gi],
-                    "i": gi,
-                }
+            payload = _strings(np.concatenate([P.a, mbytes]), start[gi], nchar[gi])
+            key = pl.concat(
+                [
+                    self._recent,
+                    pl.DataFrame(
+                        {
+                            "h": payload.hash(),
+                            "t": np.where(ts_ok[gi], ts_us[gi], -(10**18)),
+                            "timed": ts_ok[gi],
+                            "line": line_first[gi],
+                            "i": gi,
+                        }
+                    ),
+                ]
             ).sort(["h", "timed", "t", "line"])
             h = key["h"].to_numpy()
             t = key["t"].to_numpy()
             timed = key["timed"].to_numpy()
             ln = key["line"].to_numpy()
+            idx = key["i"].to_numpy()
             new = np.ones(len(h), bool)
             if len(h) > 1:
                 same = (h[1:] == h[:-1]) & (timed[1:] == timed[:-1])
@@ -901,12 +912,21 @@ class NmeaDecoder:
                 new[1:] = ~(same & close)
             gid = np.cumsum(new) - 1
             sizes = np.bincount(gid)
-            leaders = key["i"].to_numpy()[new]
+            lead = idx[new]
+            real = lead >= 0
             keep[:] = False
-            keep[leaders] = True
-            n_rx[leaders] = sizes
-            dups = int(len(h) - len(leaders))
-            del v6_raw
+            keep[lead[real]] = True
+            n_rx[lead[real]] = sizes[real]
+            dups = int((idx >= 0).sum() - real.sum())
+            # remember the newest messages for the next call
+            groups_last = key.with_columns(gid=pl.Series(gid)).filter(pl.Series(new))
+            tmax = t[timed].max() if timed.any() else 0
+            lmax = ln.max() if len(ln) else 0
+            self._recent = groups_last.filter(
+                pl.when(pl.col("timed"))
+                .then(pl.col("t") >= tmax - DEDUP_WINDOW_S * _US)
+                .otherwise(pl.col("line") >= lmax - DEDUP_WINDOW_LINES)
+            ).select(h="h", t="t", timed="timed", line="line", i=pl.lit(-1, pl.Int64))
 
         # ---- tables
         ts_all = _ts_series(ts_us, ts_ok)
