@@ -1,0 +1,241 @@
+"""The ``seawatch`` command line: a thin face over the public Python functions.
+
+``seawatch ingest``  -> :func:`seawatch.ingest.files.ingest`
+``seawatch stats``   -> :meth:`seawatch.store.Store.stats`
+``seawatch export``  -> :func:`seawatch.store.export_table`
+
+A :class:`~seawatch.errors.SeawatchError` (a usage mistake) ends any command with a one-line
+``Error: <message>`` on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import SeawatchError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USAGE = 2
+EXIT_IO = 1
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("seawatch")
+    except PackageNotFoundError:  # a source checkout that is not installed
+        from . import __version__
+
+        return str(__version__)
+
+
+def _one_line(msg: object) -> str:
+    return " ".join(str(msg).split()) or "unknown error"
+
+
+def handle_errors(f: F) -> F:
+    """Turn SeawatchError into ``Error: <message>`` on stderr and exit 2 (OSError: exit 1)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except SeawatchError as e:
+            click.echo(f"Error: {_one_line(e)}", err=True)
+            sys.exit(EXIT_USAGE)
+        except OSError as e:  # disk full, permission denied...: not a bug, say what happened
+            where = f": {e.filename}" if getattr(e, "filename", None) else ""
+            click.echo(f"Error: {_one_line(e.strerror or e)}{where}", err=True)
+            sys.exit(EXIT_IO)
+
+    return wrapper  # type: ignore[return-value]
+
+
+DB_OPTION_HELP = "Store directory (DuckDB over Parquet)."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", "-V", prog_name="seawatch",
+                      message="%(prog)s %(version)s")
+def main() -> None:
+    """seawatch: maritime domain awareness from AIS.
+
+    Decode AIS (NMEA, NOAA and DMA CSV, Parquet; plain, .gz or .zip) into a local store,
+    then inspect and export it.
+    """
+
+
+# -- ingest ---------------------------------------------------------------------------------------
+_SUMMARY_COLS = [
+    ("file", "path", "<"),
+    ("format", "format", "<"),
+    ("status", "status", "<"),
+    ("lines", "lines_read", ">"),
+    ("decoded", "lines_decoded", ">"),
+    ("rejected", "lines_rejected", ">"),
+    ("positions", "positions", ">"),
+    ("statics", "statics", ">"),
+    ("other", "other", ">"),
+    ("dups", "duplicates", ">"),
+    ("seconds", "seconds", ">"),
+]
+
+
+def _fmt_cell(key: str, v: Any) -> str:
+    if key == "seconds":
+        return f"{v:.2f}"
+    if key == "path":
+        return Path(str(v)).name
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _render_table(rows: list[dict[str, Any]], total: dict[str, Any] | None) -> str:
+    body = [[_fmt_cell(k, r[k]) for _, k, _ in _SUMMARY_COLS] for r in rows]
+    if total is not None:
+        body.append([_fmt_cell(k, total[k]) if k in total else "" for _, k, _ in _SUMMARY_COLS])
+    head = [h for h, _, _ in _SUMMARY_COLS]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if a == "<" else c.rjust(w)
+            for c, w, (_, _, a) in zip(cells, widths, _SUMMARY_COLS)
+        ).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths])]
+    out += [line(r) for r in body[: len(rows)]]
+    if total is not None:
+        out += [line(["-" * w for w in widths]), line(body[-1])]
+    return "\n".join(out)
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--db", required=True, metavar="DIR",
+              help=DB_OPTION_HELP + " Created if it does not exist.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on stderr. Default: only when stderr is a terminal.")
+@handle_errors
+def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None) -> None:
+    """Decode files into the store at DIR.
+
+    PATH is an NMEA log, a NOAA or DMA CSV or a Parquet file, plain, gzip (.gz) or zip (.zip);
+    the format is detected from the content. A file already in the store (same sha256) is
+    skipped. Lines that cannot be decoded are kept in the rejects table, with the reason; they
+    do not make the command fail.
+    """
+    from .ingest.files import ingest
+
+    summary = ingest(list(paths), db, progress=progress)
+    rows = summary.to_dicts()
+    total: dict[str, Any] = {
+        k: int(summary[k].sum())
+        for k in ("lines_read", "lines_decoded", "lines_rejected", "positions", "statics",
+                  "other", "duplicates")
+    }
+    total["seconds"] = float(summary["seconds"].sum())
+    total["path"] = f"total ({len(rows)} files)" if len(rows) != 1 else "total"
+    click.echo(_render_table(rows, total if len(rows) > 1 else None))
+    n_new = sum(r["status"] == "ingested" for r in rows)
+    n_old = len(rows) - n_new
+    msg = f"{n_new} file{'s' if n_new != 1 else ''} ingested"
+    if n_old:
+        msg += f", {n_old} already in the store (skipped)"
+    click.echo(f"{msg}; store: {db}")
+
+
+# -- stats ----------------------------------------------------------------------------------------
+def _reject_label(reason: str) -> str:
+    from .schema import SKIPPED_REASONS
+
+    return f"{reason} (skipped)" if reason in SKIPPED_REASONS else reason
+
+
+def format_stats(st: dict[str, Any]) -> str:
+    """The human-readable text of ``seawatch stats``."""
+
+    def n(v: int) -> str:
+        return f"{v:,}"
+
+    lines = [
+        f"files ingested   {n(st['files'])}",
+        f"lines read       {n(st['lines_read'])}",
+        f"  decoded        {n(st['lines_decoded'])}",
+        f"  rejected       {n(st['lines_rejected'])}"
+        f"  ({n(st['skipped'])} skipped non-AIS, {n(st['errors'])} errors)",
+        f"  duplicates     {n(st['duplicates'])}  (receptions merged)",
+        f"positions        {n(st['positions'])}",
+        f"statics          {n(st['statics'])}",
+        f"other            {n(st['other'])}",
+        f"vessels          {n(st['vessels'])}  (distinct MMSI in positions)",
+    ]
+    if st["time_start"]:
+        lines.append(f"time span        {st['time_start']} .. {st['time_end']}")
+    else:
+        lines.append("time span        none (no timed rows)")
+    lines.append(f"untimed rows     {n(st['untimed'])}")
+    lines.append("messages by type")
+    if st["messages_by_type"]:
+        for t, c in st["messages_by_type"].items():
+            lines.append(f"  type {t:<9} {n(c)}")
+    else:
+        lines.append("  none")
+    lines.append("rejects by reason")
+    if st["rejects_by_reason"]:
+        for r, c in st["rejects_by_reason"].items():
+            lines.append(f"  {_reject_label(r):<28} {n(c)}")
+    else:
+        lines.append("  none")
+    return "\n".join(lines)
+
+
+@main.command("stats")
+@click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as a JSON object.")
+@handle_errors
+def stats_cmd(db: str, as_json: bool) -> None:
+    """Show what the store at DIR holds.
+
+    Lines read, decoded and rejected (by reason), messages by type, positions, statics,
+    vessels, time span and untimed rows.
+    """
+    from .store import Store
+
+    st = Store(db).stats()
+    if as_json:
+        click.echo(json.dumps(st, indent=2))
+    else:
+        click.echo(format_stats(st))
+
+
+# -- export ---------------------------------------------------------------------------------------
+@main.command("export")
+@click.argument("table", metavar="TABLE")
+@click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
+@click.option("--out", required=True, metavar="FILE",
+              help="Output file; its extension picks the format: .parquet, .csv or .jsonl.")
+@handle_errors
+def export_cmd(table: str, db: str, out: str) -> None:
+    """Write every row of TABLE (positions, statics, other or rejects) to FILE.
+
+    Timestamps in CSV and JSONL are ISO-8601 UTC with a Z, e.g. 2019-08-07T22:59:58Z.
+    """
+    from .store import export_table
+
+    res = export_table(db, table, out)
+    click.echo(f"{res['rows']:,} {res['table']} rows written to {res['out']} ({res['format']})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

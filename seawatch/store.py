@@ -1,0 +1,515 @@
+"""The embedded store: Parquet files on disk, queried with DuckDB.
+
+Layout of a store directory ``DIR``::
+
+    DIR/_store.json                                   marks the directory as a seawatch store
+    DIR/positions/day=YYYY-MM-DD/<fp16>-<chunk>.parquet   rows by UTC day of ``ts``
+    DIR/positions/day=untimed/<fp16>-<chunk>.parquet      rows whose ``ts`` is null
+    DIR/statics/day=.../...                           same partitioning as positions
+    DIR/other/day=.../...                             same partitioning as positions
+    DIR/rejects/<fp16>-<chunk>.parquet                the quarantine, not partitioned
+    DIR/_files/<fingerprint>.json                     one manifest per ingested input file
+    DIR/_locks/<fp16>.lock                            held (flock) while a file is being ingested
+
+``fingerprint`` is the sha256 (hex) of an input file's bytes, ``fp16`` its first 16 hex digits
+and ``chunk`` a zero-padded 5-digit chunk number (``00000``) within that file. Every table row of
+an input file lives in a part named after that file's fingerprint, so a file's parts can be found
+(and removed) by name alone.
+
+Commit protocol (crash safety):
+
+1. :meth:`Store.begin_file` deletes any parts named after the fingerprint: leftovers of an
+   earlier ingest of the same file that was interrupted before its manifest was written.
+2. :meth:`Store.write_chunk` writes each part to ``<name>.parquet.tmp``, fsyncs it and renames it
+   into place with :func:`os.replace` (atomic), so a part is either whole or absent.
+3. :meth:`Store.commit_file` writes the manifest last, also tmp + fsync + ``os.replace``.
+
+A file counts as ingested exactly when its manifest exists. Readers (:meth:`Store.table`,
+:meth:`Store.query`, :meth:`Store.stats`) take a snapshot of the manifests and read only parts
+that belong to a committed file, so a query run while another process is ingesting sees whole
+files or nothing of them, and never a ``*.tmp`` file. Rerunning an interrupted ingest gives the
+same rows as a clean one: no loss, no duplicates.
+
+The manifest holds ``path``, ``fingerprint``, ``format``, the line accounting (``lines_read``,
+``lines_decoded``, ``lines_rejected``, ``duplicates``), the row counts written per table and
+``ingested_at`` (ISO-8601 UTC).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from . import schema
+from .errors import SeawatchError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: Tables stored in the store, in display order.
+TABLE_NAMES: tuple[str, ...] = tuple(schema.TABLES)
+#: Tables partitioned by the UTC day of ``ts``.
+DAY_PARTITIONED: frozenset[str] = frozenset({"positions", "statics", "other"})
+#: Tables whose rows are AIS messages (``msg_type`` column).
+MESSAGE_TABLES: tuple[str, ...] = ("positions", "statics", "other")
+
+STORE_MARKER = "_store.json"
+FILES_DIR = "_files"
+LOCKS_DIR = "_locks"
+STORE_FORMAT_VERSION = 1
+UNTIMED = "untimed"
+
+_FP_RE = re.compile(r"^[0-9a-f]{64}$")
+_EXPORT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
+#: How timestamps are written to CSV and JSONL: ISO-8601 UTC with ``Z``; fraction only if needed.
+ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
+
+
+def _check_table(name: str) -> str:
+    if name not in schema.TABLES:
+        raise SeawatchError(f"unknown table {name!r}: use one of {', '.join(TABLE_NAMES)}")
+    return name
+
+
+def _check_fp(fingerprint: str) -> str:
+    if not isinstance(fingerprint, str) or not _FP_RE.match(fingerprint):
+        raise SeawatchError(
+            f"bad fingerprint {fingerprint!r}: expected 64 lowercase hex digits (sha256)"
+        )
+    return fingerprint
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _scan(table: str, files: list[str]) -> pl.LazyFrame:
+    """Lazy scan of parts in the table's schema (columns missing from old parts become null)."""
+    return pl.scan_parquet(
+        files,
+        schema=schema.polars_schema(table),
+        hive_partitioning=False,
+        glob=False,
+        missing_columns="insert",
+        extra_columns="ignore",
+    )
+
+
+def iso_utc(epoch_us: int | None) -> str | None:
+    """Microseconds since the epoch -> ``2019-08-07T22:59:58Z`` (fraction only when non-zero)."""
+    if epoch_us is None:
+        return None
+    t = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(microseconds=epoch_us)
+    s = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.microsecond:
+        s += f".{t.microsecond:06d}".rstrip("0")
+    return s + "Z"
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+class Store:
+    """A seawatch store directory (see the module docstring for the layout).
+
+    ``Store(path)`` opens an existing store; ``Store(path, create=True)`` creates it if needed.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], create: bool = False):
+        self.path = Path(path)
+        marker = self.path / STORE_MARKER
+        if not marker.is_file():
+            if not create:
+                raise SeawatchError(
+                    f"no seawatch store at {self.path} — run `seawatch ingest FILE --db {self.path}` first"
+                )
+            if self.path.exists() and not self.path.is_dir():
+                raise SeawatchError(
+                    f"cannot create a seawatch store at {self.path}: it is a file, not a directory"
+                )
+            self.path.mkdir(parents=True, exist_ok=True)
+            for name in TABLE_NAMES:
+                (self.path / name).mkdir(exist_ok=True)
+            (self.path / FILES_DIR).mkdir(exist_ok=True)
+            _atomic_write_bytes(
+                marker,
+                json.dumps(
+                    {"format": "seawatch-store", "version": STORE_FORMAT_VERSION}, indent=2
+                ).encode(),
+            )
+        (self.path / FILES_DIR).mkdir(exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- manifests -------------------------------------------------------------------------------
+    def _manifest_path(self, fingerprint: str) -> Path:
+        return self.path / FILES_DIR / f"{fingerprint}.json"
+
+    def has_file(self, fingerprint: str) -> bool:
+        """True if the file with this fingerprint was ingested completely (manifest committed)."""
+        return self._manifest_path(_check_fp(fingerprint)).is_file()
+
+    def manifest(self, fingerprint: str) -> dict[str, Any] | None:
+        """The manifest of an ingested file, or None."""
+        try:
+            return json.loads(self._manifest_path(_check_fp(fingerprint)).read_text())
+        except FileNotFoundError:
+            return None
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """The manifests of all ingested files, oldest first."""
+        out = []
+        for p in sorted((self.path / FILES_DIR).glob("*.json")):
+            try:
+                out.append(json.loads(p.read_text()))
+            except FileNotFoundError:  # pragma: no cover - removed concurrently
+                continue
+        out.sort(key=lambda m: (m.get("ingested_at", ""), m.get("fingerprint", "")))
+        return out
+
+    def files(self) -> pl.DataFrame:
+        """One row per ingested file: path, fingerprint, format, counts, ingested_at."""
+        rows = self.manifests()
+        cols = {
+            "path": pl.Utf8,
+            "fingerprint": pl.Utf8,
+            "format": pl.Utf8,
+            "lines_read": pl.Int64,
+            "lines_decoded": pl.Int64,
+            "lines_rejected": pl.Int64,
+            "duplicates": pl.Int64,
+            "ingested_at": pl.Utf8,
+        }
+        return pl.DataFrame(
+            [{c: r.get(c) for c in cols} for r in rows], schema=cols, orient="row"
+        )
+
+    # -- writing ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, fingerprint: str) -> Iterator[None]:
+        """Hold an exclusive lock on one input file while ingesting it.
+
+        Two processes ingesting the same file at once take turns: the second waits, then finds
+        the file committed. The lock (``DIR/_locks/<fp16>.lock``, ``flock``) is released when the
+        process ends, so a crash never leaves it held. A no-op where ``fcntl`` is missing.
+        """
+        _check_fp(fingerprint)
+        if fcntl is None:  # pragma: no cover - Windows
+            yield
+            return
+        ldir = self.path / LOCKS_DIR
+        ldir.mkdir(exist_ok=True)
+        with open(ldir / f"{fingerprint[:16]}.lock", "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+    def _parts_of(self, fp16: str, include_tmp: bool = True) -> list[Path]:
+        out: list[Path] = []
+        for name in TABLE_NAMES:
+            tdir = self.path / name
+            if not tdir.is_dir():
+                continue
+            pattern = f"{fp16}-*.parquet"
+            globs = [pattern, f"{pattern}.tmp"] if include_tmp else [pattern]
+            for g in globs:
+                if name in DAY_PARTITIONED:
+                    out.extend(tdir.glob(f"day=*/{g}"))
+                else:
+                    out.extend(tdir.glob(g))
+        return out
+
+    def begin_file(self, fingerprint: str) -> int:
+        """Prepare to (re)write a file's parts: delete leftovers of an interrupted ingest.
+
+        Returns how many stale part files were removed. Raises SeawatchError if the file is
+        already committed (ingesting the same file twice adds nothing: check :meth:`has_file`).
+        """
+        _check_fp(fingerprint)
+        if self.has_file(fingerprint):
+            raise SeawatchError(
+                f"file {fingerprint[:16]} is already in the store at {self.path}: nothing to do"
+            )
+        removed = 0
+        for p in self._parts_of(fingerprint[:16]):
+            try:
+                p.unlink()
+                removed += 1
+            except FileNotFoundError:  # pragma: no cover
+                pass
+        return removed
+
+    def _write_part(self, df: pl.DataFrame, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def write_chunk(self, fingerprint: str, chunk_index: int, result: Any) -> dict[str, int]:
+        """Write one chunk's tables (an IngestResult, or a mapping table name -> frame).
+
+        Positions, statics and other are split by the UTC day of ``ts``. Each frame is conformed
+        to its schema first. Returns rows written per table.
+        """
+        fp16 = _check_fp(fingerprint)[:16]
+        if not (isinstance(chunk_index, int) and 0 <= chunk_index <= 99999):
+            raise SeawatchError(f"chunk_index must be an int in 0..99999, not {chunk_index!r}")
+        tables: Mapping[str, pl.DataFrame] = (
+            result.tables() if hasattr(result, "tables") else result
+        )
+        fname = f"{fp16}-{chunk_index:05d}.parquet"
+        written: dict[str, int] = {}
+        for name, df in tables.items():
+            _check_table(name)
+            if df is None or df.height == 0:
+                written[name] = 0
+                continue
+            df = schema.conform(name, df)
+            written[name] = df.height
+            if name not in DAY_PARTITIONED:
+                self._write_part(df, self.path / name / fname)
+                continue
+            day = (
+                pl.when(pl.col("ts").is_null())
+                .then(pl.lit(UNTIMED))
+                .otherwise(pl.col("ts").dt.strftime("%Y-%m-%d"))
+                .alias("__day")
+            )
+            parts = df.with_columns(day).partition_by("__day", as_dict=True, include_key=False)
+            for (key,), part in parts.items():
+                self._write_part(part, self.path / name / f"day={key}" / fname)
+        return written
+
+    def commit_file(self, fingerprint: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+        """Write the file's manifest (last, atomically): from now on the file counts as ingested.
+
+        ``meta`` holds path, format and the counts; ``fingerprint`` and ``ingested_at`` are added.
+        Returns the manifest written.
+        """
+        _check_fp(fingerprint)
+        manifest = dict(meta)
+        manifest["fingerprint"] = fingerprint
+        manifest.setdefault(
+            "ingested_at",
+            _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
+        for name in TABLE_NAMES:
+            _fsync_dir(self.path / name)
+        _atomic_write_bytes(
+            self._manifest_path(fingerprint),
+            (json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n").encode(),
+        )
+        _fsync_dir(self.path / FILES_DIR)
+        return manifest
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _committed_fp16(self) -> set[str]:
+        return {p.stem[:16] for p in (self.path / FILES_DIR).glob("*.json")}
+
+    def parts(self, table: str, committed: set[str] | None = None) -> list[str]:
+        """Paths of the committed Parquet parts of a table (a snapshot; no ``*.tmp`` files).
+
+        ``committed``: the fp16 prefixes of committed files to use (default: list them now).
+        """
+        _check_table(table)
+        if committed is None:
+            committed = self._committed_fp16()
+        tdir = self.path / table
+        pattern = "day=*/*.parquet" if table in DAY_PARTITIONED else "*.parquet"
+        return sorted(str(p) for p in tdir.glob(pattern) if p.name[:16] in committed)
+
+    def table(self, name: str) -> pl.DataFrame:
+        """All committed rows of a table, in its schema (an empty frame when there are none)."""
+        files = self.parts(name)
+        if not files:
+            return schema.empty(name)
+        return _scan(name, files).collect()
+
+    def connect(self, committed: set[str] | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with views positions, statics, other and rejects.
+
+        The views are over one snapshot of the committed files taken now (or the fp16 prefixes
+        given in ``committed``); open a new connection to see files committed later. The
+        session time zone is UTC.
+        """
+        if committed is None:
+            committed = self._committed_fp16()
+        con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+        for name in TABLE_NAMES:
+            files = self.parts(name, committed)
+            if files:
+                lst = "[" + ", ".join(_sql_str(f) for f in files) + "]"
+                con.execute(
+                    f"CREATE VIEW {name} AS SELECT "
+                    + ", ".join(f'"{c.name}"' for c in schema.columns(name))
+                    + f" FROM read_parquet({lst}, union_by_name = true, hive_partitioning = false)"
+                )
+            else:
+                con.register(f"__empty_{name}", schema.empty(name).to_arrow())
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM __empty_{name}")
+        return con
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """Run SQL over the views positions, statics, other, rejects; ``?``/``$name`` parameters."""
+        con = self.connect()
+        try:
+            try:
+                rel = con.sql(sql, params=params) if params is not None else con.sql(sql)
+            except duckdb.Error as e:
+                msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise SeawatchError(f"query failed: {msg}") from None
+            if rel is None:  # a statement without a result, e.g. SET
+                return pl.DataFrame()
+            return pl.from_arrow(rel.to_arrow_table())
+        finally:
+            con.close()
+
+    def stats(self) -> dict[str, Any]:
+        """Accounting of everything in the store, as a JSON-ready dict.
+
+        Keys: files, lines_read, lines_decoded, lines_rejected, duplicates, skipped, errors,
+        rejects_by_reason, messages_by_type, positions, statics, other, rejects, vessels,
+        time_start, time_end, untimed. ``skipped`` counts rejects whose reason is in
+        ``schema.SKIPPED_REASONS`` (not AIS, not an error); ``errors`` the other rejects.
+        """
+        # One snapshot of the committed files for both the line accounting and the rows.
+        manifests = self.manifests()
+        committed = {m["fingerprint"][:16] for m in manifests if "fingerprint" in m}
+        con = self.connect(committed)
+        try:
+            def one(sql: str) -> tuple:
+                return con.execute(sql).fetchone()
+
+            counts = {n: one(f"SELECT count(*) FROM {n}")[0] for n in TABLE_NAMES}
+            reasons = con.execute(
+                "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC, 1"
+            ).fetchall()
+            msg_union = " UNION ALL ".join(
+                f"SELECT msg_type, ts FROM {n}" for n in MESSAGE_TABLES
+            )
+            by_type = con.execute(
+                f"SELECT msg_type, count(*) FROM ({msg_union}) GROUP BY msg_type ORDER BY msg_type"
+            ).fetchall()
+            t0, t1, untimed = one(
+                f"SELECT epoch_us(min(ts)), epoch_us(max(ts)), count(*) FILTER (WHERE ts IS NULL)"
+                f" FROM ({msg_union})"
+            )
+            vessels = one("SELECT count(DISTINCT mmsi) FROM positions")[0]
+        finally:
+            con.close()
+        rejects_by_reason = {str(r): int(n) for r, n in reasons}
+        skipped = sum(n for r, n in rejects_by_reason.items() if r in schema.SKIPPED_REASONS)
+        return {
+            "files": len(manifests),
+            "lines_read": sum(int(m.get("lines_read", 0)) for m in manifests),
+            "lines_decoded": sum(int(m.get("lines_decoded", 0)) for m in manifests),
+            "lines_rejected": sum(int(m.get("lines_rejected", 0)) for m in manifests),
+            "duplicates": sum(int(m.get("duplicates", 0)) for m in manifests),
+            "skipped": skipped,
+            "errors": counts["rejects"] - skipped,
+            "rejects_by_reason": rejects_by_reason,
+            "messages_by_type": {
+                ("null" if t is None else str(int(t))): int(n) for t, n in by_type
+            },
+            "positions": counts["positions"],
+            "statics": counts["statics"],
+            "other": counts["other"],
+            "rejects": counts["rejects"],
+            "vessels": int(vessels),
+            "time_start": iso_utc(t0),
+            "time_end": iso_utc(t1),
+            "untimed": int(untimed or 0),
+        }
+
+
+def export_table(
+    db: str | os.PathLike[str] | Store, table: str, out: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Write every committed row of ``table`` to ``out``; the format comes from its extension.
+
+    ``.parquet`` (types kept), ``.csv`` (header row) or ``.jsonl`` (one JSON object a line).
+    In CSV and JSONL, timestamps are ISO-8601 UTC with ``Z`` (``2019-08-07T22:59:58Z``).
+    Streams (bounded memory); writes ``out`` atomically. Returns
+    ``{"table", "out", "format", "rows"}``.
+    """
+    _check_table(table)
+    out = Path(out)
+    fmt = _EXPORT_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise SeawatchError(
+            f"cannot export to {out.name!r}: use a file name ending in "
+            + ", ".join(_EXPORT_FORMATS)
+        )
+    store = db if isinstance(db, Store) else Store(db)
+    if not out.parent.exists():
+        raise SeawatchError(f"no such directory: {out.parent} — create it first")
+    files = store.parts(table)
+    if files:
+        lf = _scan(table, files)
+    else:
+        lf = schema.empty(table).lazy()
+    if fmt != "parquet":
+        lf = lf.with_columns(
+            pl.col(c.name).dt.strftime(ISO_UTC_FORMAT)
+            for c in schema.columns(table)
+            if c.dtype == schema.UTC_TS
+        )
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        if fmt == "parquet":
+            lf.sink_parquet(tmp, compression="zstd")
+        elif fmt == "csv":
+            lf.sink_csv(tmp)
+        else:
+            lf.sink_ndjson(tmp)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    return {"table": table, "out": str(out), "format": fmt, "rows": rows}
+
+
+def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
+    """Same as ``Store(path, create)``."""
+    return Store(path, create=create)
+
+
+__all__ = ["Store", "export_table", "open_store", "iso_utc", "TABLE_NAMES"]

@@ -1,0 +1,559 @@
+"""The store (seawatch.store) and file ingest (seawatch.ingest.files): real files, real Parquet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from seawatch import schema
+from seawatch.errors import SeawatchError
+from seawatch.ingest import files as files_mod
+from seawatch.ingest.files import INGEST_SUMMARY_SCHEMA, ingest, iter_chunks
+from seawatch.ingest.result import IngestResult
+from seawatch.store import Store, export_table
+
+UTC = dt.timezone.utc
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+NMEA_1000 = SHARED / "kystverket-ais-net" / "Ais1000Lines.nm4"
+
+NOAA_HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+    "Length,Width,Draft,Cargo,TransceiverClass"
+)
+
+
+def noaa_csv(n: int = 300) -> bytes:
+    """A NOAA MarineCadastre CSV over two UTC days, with a few rows that must be rejected."""
+    lines = [NOAA_HEADER]
+    for i in range(n):
+        day = 11 + (i % 2)
+        lines.append(
+            f"{366000000 + i % 37},2023-01-{day}T{i % 24:02d}:{i % 60:02d}:00,"
+            f"{40 + i / 1000:.5f},{-70 - i / 1000:.5f},{i % 20}.5,{(i * 7) % 360}.0,{i % 360}.0,"
+            f"SHIP {i % 37},IMO93078{i % 37:02d},CALL{i % 37},70,0.0,200.0,30.0,8.0,70.0,"
+            f"{'A' if i % 5 else 'B'}"
+        )
+        if i % 97 == 5:
+            lines.append("notanmmsi,2023-01-11T00:00:00,1,2,3,4,5,X,,,70,0,1,1,1,70,A")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def sorted_frame(df: pl.DataFrame) -> pl.DataFrame:
+    return df.sort(df.columns, nulls_last=True)
+
+
+def table_rows(db: Path) -> dict[str, pl.DataFrame]:
+    st = Store(db)
+    return {name: sorted_frame(st.table(name)) for name in schema.TABLES}
+
+
+def hand_result() -> IngestResult:
+    pos = schema.conform(
+        "positions",
+        pl.DataFrame(
+            {
+                "mmsi": [1, 2, 3, 1],
+                "ts": [
+                    dt.datetime(2020, 1, 1, 23, 59, 59, tzinfo=UTC),
+                    None,
+                    dt.datetime(2020, 1, 2, 0, 0, 0, 250000, tzinfo=UTC),
+                    dt.datetime(2020, 1, 2, 5, tzinfo=UTC),
+                ],
+                "lat": [1.0, None, 3.5, 1.1],
+                "lon": [2.0, None, -4.5, 2.1],
+                "sog_kn": [1.5, None, 0.1, 12.3],
+                "msg_type": [1, 18, 3, 1],
+                "pos_accuracy": [True, None, False, True],
+            }
+        ),
+    )
+    sta = schema.conform(
+        "statics",
+        pl.DataFrame(
+            {
+                "mmsi": [1],
+                "ts": [dt.datetime(2020, 1, 1, 12, tzinfo=UTC)],
+                "msg_type": [5],
+                "shipname": ['NAME, WITH "QUOTES"'],
+            }
+        ),
+    )
+    oth = schema.conform(
+        "other",
+        pl.DataFrame({"mmsi": [9], "ts": [None], "msg_type": [8], "payload": ["85Mwp"]}),
+    )
+    rej = schema.conform(
+        "rejects",
+        pl.DataFrame(
+            {
+                "source": ["x.nmea"] * 3,
+                "line_no": [7, 8, 9],
+                "reason": ["blank", "bad_checksum", "comment"],
+                "raw": ["", "!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*FF", "# a, \"b\""],
+            }
+        ),
+    )
+    return IngestResult(
+        positions=pos, statics=sta, other=oth, rejects=rej, lines_read=9, lines_decoded=6
+    )
+
+
+# -- Store --------------------------------------------------------------------------------------
+def test_missing_store_raises_with_hint(tmp_path):
+    with pytest.raises(SeawatchError, match=r"no seawatch store at .*seawatch ingest FILE --db"):
+        Store(tmp_path / "nothing")
+
+
+def test_store_round_trip_and_layout(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    fp = sha(b"file one")
+    r = hand_result()
+    assert not st.has_file(fp)
+    st.begin_file(fp)
+    written = st.write_chunk(fp, 0, r)
+    assert written == {"positions": 4, "statics": 1, "other": 1, "rejects": 3}
+    # before the manifest, nothing is visible
+    assert st.table("positions").height == 0
+    assert st.stats()["files"] == 0
+    st.commit_file(fp, {"path": "x.nmea", "format": "nmea", "lines_read": 9,
+                        "lines_decoded": 6, "lines_rejected": 3, "duplicates": 0})
+    assert st.has_file(fp)
+
+    for name, df in r.tables().items():
+        got = st.table(name)
+        assert got.schema == schema.polars_schema(name)
+        assert_frame_equal(sorted_frame(got), sorted_frame(df))
+
+    fp16 = fp[:16]
+    days = sorted(p.parent.name for p in (db / "positions").glob("day=*/*.parquet"))
+    assert days == ["day=2020-01-01", "day=2020-01-02", "day=untimed"]
+    assert (db / "positions" / "day=2020-01-02" / f"{fp16}-00000.parquet").is_file()
+    assert (db / "other" / "day=untimed" / f"{fp16}-00000.parquet").is_file()
+    assert (db / "rejects" / f"{fp16}-00000.parquet").is_file()
+    manifest = json.loads((db / "_files" / f"{fp}.json").read_text())
+    assert manifest["fingerprint"] == fp and manifest["lines_read"] == 9
+    assert manifest["ingested_at"].endswith("Z")
+    assert not list(db.rglob("*.tmp"))
+
+    # a fresh Store object on the same directory sees the same thing
+    assert_frame_equal(sorted_frame(Store(db).table("positions")), sorted_frame(r.positions))
+
+
+def test_table_unknown_name_lists_valid_ones(tmp_path):
+    st = Store(tmp_path / "db", create=True)
+    with pytest.raises(SeawatchError, match="positions, statics, other, rejects"):
+        st.table("vessels")
+
+
+def test_empty_store_tables_and_query(tmp_path):
+    st = Store(tmp_path / "db", create=True)
+    for name in schema.TABLES:
+        assert st.table(name).schema == schema.polars_schema(name)
+        assert st.table(name).height == 0
+    assert st.query("SELECT count(*) AS n FROM positions")["n"].to_list() == [0]
+    s = st.stats()
+    assert s["files"] == 0 and s["time_start"] is None and s["messages_by_type"] == {}
+
+
+def test_query_is_parametrised(tmp_path):
+    st = Store(tmp_path / "db", create=True)
+    fp = sha(b"q")
+    st.begin_file(fp)
+    st.write_chunk(fp, 0, hand_result())
+    st.commit_file(fp, {"path": "q", "format": "nmea"})
+    df = st.query("SELECT mmsi, ts FROM positions WHERE mmsi = ? ORDER BY ts", [1])
+    assert df["mmsi"].to_list() == [1, 1]
+    assert df.schema["ts"] == schema.UTC_TS
+    df = st.query("SELECT count(*) AS n FROM rejects WHERE reason = $r", {"r": "blank"})
+    assert df["n"].to_list() == [1]
+    with pytest.raises(SeawatchError, match="query failed"):
+        st.query("SELECT nope FROM positions")
+
+
+def test_stats_counts(tmp_path):
+    st = Store(tmp_path / "db", create=True)
+    fp = sha(b"s")
+    st.begin_file(fp)
+    st.write_chunk(fp, 0, hand_result())
+    st.commit_file(fp, {"path": "s", "format": "nmea", "lines_read": 9, "lines_decoded": 6,
+                        "lines_rejected": 3, "duplicates": 2})
+    s = st.stats()
+    assert s["files"] == 1
+    assert s["lines_read"] == s["lines_decoded"] + s["lines_rejected"] == 9
+    assert s["rejects_by_reason"] == {"blank": 1, "bad_checksum": 1, "comment": 1}
+    assert (s["skipped"], s["errors"]) == (2, 1)
+    assert s["messages_by_type"] == {"1": 2, "3": 1, "5": 1, "8": 1, "18": 1}
+    assert (s["positions"], s["statics"], s["other"], s["rejects"]) == (4, 1, 1, 3)
+    assert s["vessels"] == 3
+    assert s["time_start"] == "2020-01-01T12:00:00Z"
+    assert s["time_end"] == "2020-01-02T05:00:00Z"
+    assert s["untimed"] == 2  # one position, one other
+    assert s["duplicates"] == 2
+    json.dumps(s)  # JSON-ready
+
+
+def test_readers_ignore_tmp_and_uncommitted_parts(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    done, pending = sha(b"done"), sha(b"pending")
+    st.begin_file(done)
+    st.write_chunk(done, 0, hand_result())
+    st.commit_file(done, {"path": "done", "format": "nmea"})
+    # another process is half-way through a file: one whole part, one being written
+    st.begin_file(pending)
+    st.write_chunk(pending, 0, hand_result())
+    (db / "positions" / "day=2020-01-01" / f"{pending[:16]}-00001.parquet.tmp").write_bytes(b"PAR1junk")
+    assert st.table("positions").height == 4
+    assert st.query("SELECT count(*) AS n FROM positions")["n"].item() == 4
+    assert st.stats()["positions"] == 4
+
+
+def test_begin_file_removes_stale_parts_and_refuses_committed(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    fp = sha(b"crashed")
+    st.begin_file(fp)
+    st.write_chunk(fp, 0, hand_result())
+    st.write_chunk(fp, 1, hand_result())
+    (db / "rejects" / f"{fp[:16]}-00002.parquet.tmp").write_bytes(b"half")
+    other = sha(b"someone else")
+    st.begin_file(other)
+    st.write_chunk(other, 0, hand_result())
+    n_other = len(list(db.rglob(f"{other[:16]}-*")))
+    n_stale = len(list(db.rglob(f"{fp[:16]}-*")))
+    assert n_stale == 2 * 6 + 1  # 3 position days, statics, other, rejects per chunk; a tmp
+    assert st.begin_file(fp) == n_stale
+    assert not list(db.rglob(f"{fp[:16]}-*"))
+    assert len(list(db.rglob(f"{other[:16]}-*"))) == n_other
+    st.write_chunk(fp, 0, hand_result())
+    st.commit_file(fp, {"path": "crashed", "format": "nmea"})
+    with pytest.raises(SeawatchError, match="already"):
+        st.begin_file(fp)
+
+
+def test_bad_fingerprint_rejected(tmp_path):
+    st = Store(tmp_path / "db", create=True)
+    with pytest.raises(SeawatchError, match="fingerprint"):
+        st.has_file("../../etc/passwd")
+
+
+# -- iter_chunks ----------------------------------------------------------------------------------
+def test_iter_chunks_plain_gz_zip(tmp_path):
+    data = noaa_csv(500)
+    plain = tmp_path / "a.csv"
+    plain.write_bytes(data)
+    gz = tmp_path / "a.csv.gz"
+    gz.write_bytes(gzip.compress(data))
+    zp = tmp_path / "a.zip"
+    with zipfile.ZipFile(zp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.csv", data)
+    for p in (plain, gz, zp):
+        chunks = list(iter_chunks(p, chunk_bytes=1000))
+        assert all(0 < len(c) <= 1000 for c in chunks)
+        assert b"".join(chunks) == data
+
+
+def test_iter_chunks_zip_members_do_not_share_a_line(tmp_path):
+    zp = tmp_path / "m.zip"
+    with zipfile.ZipFile(zp, "w") as z:
+        z.writestr("one.txt", b"a\nb")  # no final newline
+        z.writestr("dir/", b"")
+        z.writestr("dir/two.txt", b"c\n")
+    assert b"".join(iter_chunks(zp, chunk_bytes=2)) == b"a\nb\nc\n"
+
+
+def test_iter_chunks_missing_file(tmp_path):
+    with pytest.raises(SeawatchError, match=r"^no such file: .*nope.csv — check the path$"):
+        list(iter_chunks(tmp_path / "nope.csv"))
+
+
+# -- ingest ----------------------------------------------------------------------------------------
+def test_ingest_summary_and_accounting(tmp_path):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv())
+    summary = ingest([src], tmp_path / "db", progress=False)
+    assert summary.schema == pl.Schema(INGEST_SUMMARY_SCHEMA)
+    row = summary.row(0, named=True)
+    assert row["status"] == "ingested" and row["format"] == "noaa_csv"
+    assert row["fingerprint"] == sha(src.read_bytes())
+    assert row["lines_read"] == row["lines_decoded"] + row["lines_rejected"]
+    assert row["lines_rejected"] >= 3
+    st = Store(tmp_path / "db")
+    s = st.stats()
+    assert s["lines_read"] == row["lines_read"]
+    assert s["lines_read"] == s["lines_decoded"] + s["lines_rejected"]
+    assert s["rejects"] == s["lines_rejected"]
+    assert s["positions"] == row["positions"] == st.table("positions").height
+    assert {p.parent.name for p in (tmp_path / "db" / "positions").glob("*/*.parquet")} == {
+        "day=2023-01-11", "day=2023-01-12"}
+
+
+def test_ingesting_same_file_twice_adds_nothing(tmp_path):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv())
+    db = tmp_path / "db"
+    first = ingest([src], db, progress=False)
+    before = table_rows(db)
+    n_files = len(list(db.rglob("*.parquet")))
+    # the same bytes under another name are the same file
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(src.read_bytes())
+    again = ingest([src, copy], db, progress=False)
+    assert again["status"].to_list() == ["already_ingested", "already_ingested"]
+    assert again["positions"].to_list() == [0, 0]
+    assert again["format"].to_list() == ["noaa_csv", "noaa_csv"]
+    after = table_rows(db)
+    for name in schema.TABLES:
+        assert after[name].height == before[name].height
+        assert_frame_equal(after[name], before[name])
+    assert len(list(db.rglob("*.parquet"))) == n_files
+    assert Store(db).stats()["files"] == 1
+    assert first["status"].to_list() == ["ingested"]
+
+
+def test_gz_and_zip_inputs_give_the_same_rows_as_plain(tmp_path):
+    data = noaa_csv()
+    plain = tmp_path / "p.csv"
+    plain.write_bytes(data)
+    gz = tmp_path / "p.csv.gz"
+    gz.write_bytes(gzip.compress(data))
+    zp = tmp_path / "p.zip"
+    with zipfile.ZipFile(zp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("p.csv", data)
+    ref = None
+    for p in (plain, gz, zp):
+        db = tmp_path / f"db-{p.name}"
+        summary = ingest([p], db, progress=False)
+        assert summary["format"].to_list() == ["noaa_csv"]
+        rows = table_rows(db)
+        rows["rejects"] = rows["rejects"].drop("source")  # names the input file
+        if ref is None:
+            ref = rows
+        else:
+            for name in rows:
+                assert_frame_equal(rows[name], ref[name])
+
+
+def test_interrupted_ingest_rerun_equals_clean_ingest(tmp_path, monkeypatch):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv(600))
+    clean_db = tmp_path / "clean"
+    ingest([src], clean_db, progress=False, chunk_rows=100)
+    clean = table_rows(clean_db)
+    assert clean["positions"].height == 600
+
+    from seawatch.ingest import providers
+
+    real = providers.read_provider
+
+    def crashing(*args, **kwargs):
+        for i, res in enumerate(real(*args, **kwargs)):
+            if i == 3:
+                raise RuntimeError("power cut")
+            yield res
+
+    db = tmp_path / "db"
+    monkeypatch.setattr(providers, "read_provider", crashing)
+    with pytest.raises(RuntimeError, match="power cut"):
+        ingest([src], db, progress=False, chunk_rows=100)
+    fp = sha(src.read_bytes())
+    assert list(db.rglob(f"{fp[:16]}-*.parquet"))  # parts were written...
+    assert not (db / "_files" / f"{fp}.json").exists()  # ...but no manifest
+    st = Store(db)
+    assert not st.has_file(fp)
+    assert st.table("positions").height == 0  # readers see no half file
+    assert st.stats()["files"] == 0
+
+    monkeypatch.setattr(providers, "read_provider", real)
+    summary = ingest([src], db, progress=False, chunk_rows=100)
+    assert summary["status"].to_list() == ["ingested"]
+    rerun = table_rows(db)
+    for name in schema.TABLES:
+        assert_frame_equal(rerun[name], clean[name])
+    assert rerun["positions"].height == 600
+
+
+def test_ingest_checks_every_path_first(tmp_path):
+    src = tmp_path / "ok.csv"
+    src.write_bytes(noaa_csv(10))
+    with pytest.raises(SeawatchError, match=r"no such file: .*missing.nm4 — check the path"):
+        ingest([src, tmp_path / "missing.nm4"], tmp_path / "db", progress=False)
+    assert not (tmp_path / "db").exists()
+
+
+def test_ingest_progress_line_on_stderr(tmp_path, capsys):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv(50))
+    ingest([src], tmp_path / "db", progress=True)
+    err = capsys.readouterr().err
+    assert "noaa.csv" in err and "100.0%" in err
+    src2 = tmp_path / "noaa2.csv"
+    src2.write_bytes(noaa_csv(60))
+    ingest([src2], tmp_path / "db", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_export_each_format_reads_back_equal(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    fp = sha(b"e")
+    st.begin_file(fp)
+    st.write_chunk(fp, 0, hand_result())
+    st.commit_file(fp, {"path": "e", "format": "nmea"})
+    for name in schema.TABLES:
+        want = sorted_frame(st.table(name))
+        for ext in ("parquet", "csv", "jsonl"):
+            out = tmp_path / f"{name}.{ext}"
+            res = export_table(db, name, out)
+            assert res == {"table": name, "out": str(out), "format": ext, "rows": want.height}
+            got = read_back(out, name)
+            assert_frame_equal(sorted_frame(got), want)
+            if ext != "parquet" and want["ts"].drop_nulls().len():
+                text = out.read_text()
+                assert "Z" in text and "+00:00" not in text
+
+
+def read_back(out: Path, table: str) -> pl.DataFrame:
+    sch = schema.polars_schema(table)
+    if out.suffix == ".parquet":
+        return pl.read_parquet(out)
+    if out.suffix == ".csv":
+        text_sch = {n: (pl.Utf8 if t == schema.UTC_TS else t) for n, t in sch.items()}
+        df = pl.read_csv(out, schema=text_sch)
+    else:
+        df = pl.read_ndjson(out, infer_schema_length=None)
+    assert df.columns == list(sch)
+    return df.select(
+        pl.col(n).cast(pl.Utf8).str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us",
+                                                time_zone="UTC")
+        if t == schema.UTC_TS
+        else pl.col(n).cast(t)
+        for n, t in sch.items()
+    )
+
+
+def test_export_timestamps_are_iso_utc_z(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    fp = sha(b"z")
+    st.begin_file(fp)
+    st.write_chunk(fp, 0, hand_result())
+    st.commit_file(fp, {"path": "z", "format": "nmea"})
+    export_table(db, "positions", tmp_path / "p.jsonl")
+    ts = {json.loads(line)["ts"] for line in (tmp_path / "p.jsonl").read_text().splitlines()}
+    assert ts == {"2020-01-01T23:59:59Z", "2020-01-02T00:00:00.250Z", "2020-01-02T05:00:00Z", None}
+
+
+def test_export_errors(tmp_path):
+    db = tmp_path / "db"
+    Store(db, create=True)
+    with pytest.raises(SeawatchError, match=r"\.parquet, \.csv, \.jsonl"):
+        export_table(db, "positions", tmp_path / "out.xlsx")
+    with pytest.raises(SeawatchError, match="unknown table"):
+        export_table(db, "ships", tmp_path / "out.csv")
+    with pytest.raises(SeawatchError, match="no seawatch store"):
+        export_table(tmp_path / "none", "positions", tmp_path / "out.csv")
+    # an empty table exports a header-only file
+    export_table(db, "positions", tmp_path / "empty.csv")
+    assert pl.read_csv(tmp_path / "empty.csv").columns == list(schema.polars_schema("positions"))
+
+
+# -- real NMEA through the decoder ----------------------------------------------------------------
+needs_nmea = pytest.mark.skipif(not NMEA_1000.is_file(), reason="shared AIS data not present")
+
+
+@needs_nmea
+def test_nmea_interrupted_ingest_rerun_equals_clean(tmp_path, monkeypatch):
+    nmea = pytest.importorskip("seawatch.ingest.nmea")
+    clean_db = tmp_path / "clean"
+    ingest([NMEA_1000], clean_db, progress=False, chunk_bytes=8192)
+    clean = table_rows(clean_db)
+    assert clean["positions"].height > 0
+
+    real_feed = nmea.NmeaDecoder.feed
+    calls = {"n": 0}
+
+    def crashing_feed(self, data):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_feed(self, data)
+
+    db = tmp_path / "db"
+    monkeypatch.setattr(nmea.NmeaDecoder, "feed", crashing_feed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)
+    assert list(db.rglob("*.parquet")) and not list((db / "_files").glob("*.json"))
+    monkeypatch.setattr(nmea.NmeaDecoder, "feed", real_feed)
+    ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)
+    rerun = table_rows(db)
+    for name in schema.TABLES:
+        assert_frame_equal(rerun[name], clean[name])
+
+
+@needs_nmea
+def test_nmea_chunking_does_not_change_rows(tmp_path):
+    pytest.importorskip("seawatch.ingest.nmea")
+    ingest([NMEA_1000], tmp_path / "big", progress=False)
+    ingest([NMEA_1000], tmp_path / "small", progress=False, chunk_bytes=777)
+    big, small = table_rows(tmp_path / "big"), table_rows(tmp_path / "small")
+    for name in schema.TABLES:
+        assert_frame_equal(small[name], big[name])
+    s = Store(tmp_path / "small").stats()
+    assert s["lines_read"] == s["lines_decoded"] + s["lines_rejected"]
+    assert s["lines_read"] == len(NMEA_1000.read_bytes().splitlines())
+
+
+def test_files_module_exports():
+    assert callable(files_mod.fingerprint)
+
+
+def test_readers_see_whole_files_while_another_process_ingests(tmp_path):
+    """A reader polling the store while a separate process writes sees each file whole or not
+    at all, and never fails on a half-written part."""
+    import subprocess
+    import sys
+
+    srcs = []
+    for i in range(3):
+        p = tmp_path / f"f{i}.csv"
+        p.write_bytes(noaa_csv(400 + i))  # distinct bytes, distinct fingerprints
+        srcs.append(p)
+    db = tmp_path / "db"
+    Store(db, create=True)
+    sizes = {}
+    for p in srcs:  # rows per file, from a separate clean store
+        sizes[p.name] = ingest([p], tmp_path / f"ref-{p.name}", progress=False)["positions"].item()
+    allowed = {0, sizes["f0.csv"], sizes["f0.csv"] + sizes["f1.csv"],
+               sizes["f0.csv"] + sizes["f1.csv"] + sizes["f2.csv"]}
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from seawatch.ingest.files import ingest;"
+        "ingest(sys.argv[3:], sys.argv[2], progress=False, chunk_rows=20)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(root), str(db), *map(str, srcs)])
+    st = Store(db)
+    while True:
+        done = proc.poll() is not None
+        s = st.stats()
+        assert s["positions"] in allowed, s
+        assert s["lines_read"] == s["lines_decoded"] + s["lines_rejected"]
+        assert s["rejects"] == s["lines_rejected"]
+        if done:
+            break
+    assert proc.returncode == 0
+    assert st.stats()["files"] == 3
