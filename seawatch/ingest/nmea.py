@@ -52,8 +52,6 @@ _HEX = np.full(256, 255, np.uint8)
 _HEX[48:58] = np.arange(10)
 _HEX[65:71] = np.arange(10, 16)
 _HEX[97:103] = np.arange(10, 16)
-_SPECIAL = np.zeros(256, bool)
-_SPECIAL[[10, 33, 58, 92]] = True
 _DIGIT = np.full(256, 255, np.uint8)
 _DIGIT[48:58] = np.arange(10)
 
@@ -127,14 +125,13 @@ def _strings(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, valid: np.ndar
 
 def _digits(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, maxlen: int = 13):
     """Parse unsigned decimal integers in buffer slices; returns (values int64, ok bool)."""
-    d = _DIGIT[_rows(a, starts, maxlen)]
-    ok = (lens > 0) & (lens <= maxlen)
     val = np.zeros(len(starts), np.int64)
-    for k in range(maxlen):
-        live = k < lens
-        dk = d[:, k]
-        ok &= ~live | (dk != 255)
-        val = np.where(live, val * 10 + dk, val)
+    ok = np.zeros(len(starts), bool)
+    for n in np.unique(lens[(lens > 0) & (lens <= maxlen)]):
+        sel = np.flatnonzero(lens == n)
+        d = _DIGIT[_rows(a, starts[sel], int(n))]
+        ok[sel] = (d != 255).all(axis=1)
+        val[sel] = np.where(d != 255, d, 0).astype(np.int64) @ (10 ** np.arange(n - 1, -1, -1, dtype=np.int64))
     return val, ok
 
 
@@ -190,10 +187,7 @@ def _parse(buf: bytes) -> _Parsed:
         a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
     a = np.concatenate([a, np.zeros(_PAD, np.uint8)])
     P.a = a
-    # one pass finds every structural byte: newline, '!', '\\', ':'
-    special = np.flatnonzero(_SPECIAL[a])
-    kind = a[special]
-    nl = special[kind == 10]
+    nl = np.flatnonzero(a == 10)
     n_lines = len(nl)
     ls = np.empty(n_lines, np.int64)
     if n_lines:
@@ -205,7 +199,7 @@ def _parse(buf: bytes) -> _Parsed:
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
 
     # sentence candidates: '!' + 2 talker chars + 'VDM'/'VDO' + ','
-    bang = special[kind == 33]
+    bang = np.flatnonzero(a == 33)
     m = (a[bang + 3] == 86) & (a[bang + 4] == 68) & ((a[bang + 5] == 77) | (a[bang + 5] == 79)) & (
         a[bang + 6] == 44
     )
@@ -288,7 +282,7 @@ def _parse(buf: bytes) -> _Parsed:
     ts_us = np.zeros(n, np.int64)
     ts_ok = np.zeros(n, bool)
     # tag block directly before the '!'
-    bsl = special[kind == 92]
+    bsl = np.flatnonzero(a == 92) if (a[np.maximum(p - 1, 0)] == 92).any() else np.zeros(0, np.int64)
     has_tb = (p > 0) & (a[np.maximum(p - 1, 0)] == 92)
     tb_end = p - 1
     j = np.searchsorted(bsl, tb_end)
@@ -307,7 +301,7 @@ def _parse(buf: bytes) -> _Parsed:
     grp = np.full(n, -1, np.int64)
     tbi = np.flatnonzero(has_tb)
     if len(tbi):
-        colons = special[kind == 58]
+        colons = np.flatnonzero(a == 58)
         # every "k:" inside a tag block: key char before the colon, preceded by '\' or ','
         k = colons[(colons >= 2)]
         key = a[k - 1]
@@ -568,7 +562,7 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
     hdg_deg = np.full(n, np.nan)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
-    cls = np.full(n, None, object)
+    cls = np.zeros(n, np.int8)
 
     groups = {
         "A": np.isin(mt, (1, 2, 3)),
@@ -578,11 +572,11 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
         "aton": mt == 21,
         "lr": mt == 27,
     }
-    for name, sel in groups.items():
+    for code, (name, sel) in enumerate(groups.items()):
         if not sel.any():
             continue
         m = M.take(sel)
-        cls[sel] = name
+        cls[sel] = code
         mmsi[sel] = m.u(8, 30)
         if name == "A":
             status[sel] = m.u(38, 4)
@@ -658,7 +652,7 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
         "pos_accuracy": pl.Series(acc.astype(bool)),
         "utc_second": pl.Series(sec, dtype=pl.Int8),
         "msg_type": pl.Series(mt, dtype=pl.Int8),
-        "ais_class": pl.Series(cls.tolist(), dtype=pl.Utf8),
+        "ais_class": pl.Series(list(groups), dtype=pl.Utf8).gather(cls),
         "altitude_m": _nullable(alt.astype(np.float64), alt >= 4095, pl.Float32),
     }
     return cols, oor
@@ -831,6 +825,7 @@ class NmeaDecoder:
         mbytes = data[offs[0] : offs[-1]]
         mv6 = _SIX[mbytes]
         v6 = np.concatenate([P.v6, mv6])
+        raw_all = np.concatenate([P.a, mbytes])  # payload text of singles and reassembled messages
         nm = msgs.height
         m_start = offs[:-1] - offs[0] + len(P.v6)
         m_len = np.diff(offs)
@@ -885,7 +880,7 @@ class NmeaDecoder:
         dups = 0
         if self.dedup and good.any():
             gi = np.flatnonzero(good)
-            payload = _strings(np.concatenate([P.a, mbytes]), start[gi], nchar[gi])
+            payload = _strings(raw_all, start[gi], nchar[gi])
             key = pl.concat(
                 [
                     self._recent,
@@ -949,7 +944,7 @@ class NmeaDecoder:
                     "mmsi": pl.Series(M.take(ok_idx).u(8, 30), dtype=pl.Int64),
                     "ts": ts_all.gather(ok_idx),
                     "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
-                    "payload": _strings(np.concatenate([P.a, mbytes]), start[ok_idx], nchar[ok_idx]),
+                    "payload": _strings(raw_all, start[ok_idx], nchar[ok_idx]),
                     "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
                     "station": station.gather(ok_idx),
                     "n_rx": nrx_s.gather(ok_idx),
