@@ -251,7 +251,7 @@ def export_cmd(table: str, db: str, out: str) -> None:
               help="How many vessels to list.")
 @handle_errors
 def demo_cmd(db: str, vessels: int, hours: float, seed: int, top: int) -> None:
-    """Run the pipeline on generated data: simulate, ingest, summarise. Offline, no server.
+    """Simulate, ingest and summarise a small sea, offline.
 
     Simulates honest traffic off Niigata as real NMEA (tag blocks, multi-part type 5, receiver
     duplicates), ingests it into the store at DIR and prints the store statistics and the
