@@ -552,6 +552,7 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
     mmsi = np.zeros(n, np.int64)
     z = np.zeros(n, np.int64)
     lon_raw, lat_raw, sog, cog, hdg, sec, acc = z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
+    sog_na = np.zeros(n, bool)  # set for type 9, whose speed is in whole knots
     status = np.full(n, -1, np.int64)
     rot = np.full(n, -128, np.int64)
     alt = np.full(n, 4095, np.int64)
@@ -595,8 +596,9 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
             sog[sel], cog[sel], hdg[sel], sec[sel] = 1023, 3600, 511, m.u(72, 6)
         elif name == "sar":
             alt[sel] = m.u(38, 12)
-            sog[sel] = m.u(50, 10) * 10  # whole knots on the wire; scaled like 0.1 kn below
-            sog[sel] = np.where(sog[sel] == 10230, 1023 * 1, sog[sel])
+            raw = m.u(50, 10)  # whole knots on the wire (ITU-R M.1371 Table 60), 1023 = n/a
+            sog[sel] = raw * 10
+            sog_na[sel] = raw == 1023
             acc[sel] = m.u(60, 1)
             lon_raw[sel] = m.s(61, 28)
             lat_raw[sel] = m.s(89, 27)
@@ -634,7 +636,7 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
         lo_, la_, na, oo = _latlon(lon_raw[sel], lat_raw[sel], 600000.0, 181 * 600000, 91 * 600000)
         lon[sel], lat[sel], na_pos[sel], oor[sel] = lo_, la_, na, oo
 
-    sog_na = sog >= 1023
+    sog_na |= (sog == 1023) | (mt == 4) | (mt == 21)
     sog_kn = np.where(sog_na, np.nan, sog / 10.0)
     cog_na = cog >= 3600
     hdg_na = hdg >= 360
@@ -863,13 +865,16 @@ class NmeaDecoder:
         line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs["line_no"].to_numpy()])
 
         # ---- decode
+        # type 24 parts other than A (0) and B (1) are not defined by ITU-R M.1371: kept raw
+        part24 = (v6[np.minimum(M.start + 6, M.last)] >> 2) & 3
+        mt_dec = np.where((mt == 24) & (part24 > 1), -24, mt)
         pos_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt, (1, 2, 3, 4, 9, 18, 19, 21, 27)))
         pos_cols, oor = _decode_positions(M.take(pos_sel, matrix=False), mt[pos_sel])
         mstatus[pos_sel[oor]] = _CODE["position_out_of_range"]
-        st_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt, (5, 19, 21, 24)))
+        st_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt_dec, (5, 19, 21, 24)))
         statics, st_order = _decode_statics(M.take(st_sel, matrix=False), mt[st_sel])
         st_idx = st_sel[st_order]
-        oth_sel = np.flatnonzero((mstatus == _OK) & ~np.isin(mt, tuple(DECODED_TYPES)))
+        oth_sel = np.flatnonzero((mstatus == _OK) & ~np.isin(mt_dec, tuple(DECODED_TYPES)))
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
         # "ghosts" here, so copies split across a chunk boundary are merged too (n_rx of the row
