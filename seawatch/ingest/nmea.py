@@ -1157,7 +1157,7 @@ def _assemble(f: pl.DataFrame, final: bool):
     return msgs, orphans.select(cols), carry.sort("order").select(cols)
 
 
-def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_bytes: int = 64 << 20) -> IngestResult:
+def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_bytes: int = 16 << 20) -> IngestResult:
     """Decode NMEA from bytes, a str of lines, or a file path, in one call.
 
     >>> r = decode_nmea(b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23\\n")
