@@ -295,7 +295,6 @@ def _parse(buf: bytes) -> _Parsed:
     has_tb &= (tb_start >= lstart) & (tb_start >= prev_end)
     elem_start = np.where(has_tb, tb_start, p)  # where this sentence's text begins
     P.elem_start = elem_start
-    station = np.full(n, None, object)  # filled below via polars
     st_start = np.zeros(n, np.int64)
     st_len = np.zeros(n, np.int64)
     grp = np.full(n, -1, np.int64)
@@ -423,8 +422,6 @@ def _parse(buf: bytes) -> _Parsed:
         use = ~ts_ok & pg_ok[line]
         ts_us[use] = pg_ts[line[use]]
         ts_ok |= use
-        is_first = np.zeros(n, bool)
-        is_first[:] = elem_start == first_elem[line]
         use = ~ts_ok & line_ts_ok[line] & (first_elem[line] > ls[line])
         ts_us[use] = line_ts[line[use]]
         ts_ok |= use
@@ -558,9 +555,6 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
     alt = np.full(n, 4095, np.int64)
     na_pos = np.zeros(n, bool)
     oor = np.zeros(n, bool)
-    sog_kn = np.full(n, np.nan)
-    cog_deg = np.full(n, np.nan)
-    hdg_deg = np.full(n, np.nan)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     cls = np.zeros(n, np.int8)
@@ -668,10 +662,10 @@ def _dims(m: _Msgs, off: int) -> dict:
     return out
 
 
-def _decode_statics(M: _Msgs, mt: np.ndarray) -> pl.DataFrame:
+def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    """Static and voyage fields; returns (frame, index into ``mt`` of each row)."""
     frames = []
     order = []
-    n = len(mt)
 
     def ship_type(v):
         return _nullable(v, v == 0, pl.Int16)
@@ -802,7 +796,6 @@ class NmeaDecoder:
         allf = pl.concat([carried, frags], how="vertical")
         msgs, orphans, carry = _assemble(allf, final)
         self._carry = carry.drop("sent")
-        frag_status = np.full(len(fi), _OK, np.int16)
         # sentences of this chunk that are pending or orphaned
         if carry.height:
             cs = carry["sent"].to_numpy()
@@ -811,7 +804,6 @@ class NmeaDecoder:
         if orphans.height:
             os_ = orphans.filter(pl.col("sent") >= 0)["sent"].to_numpy()
             status[os_] = _CODE["orphan_fragment"]
-        del frag_status
 
         # ---- build message set: singles (from buffer) + multi (from assembled payloads)
         si = np.flatnonzero(single)
@@ -840,7 +832,6 @@ class NmeaDecoder:
         fill = np.concatenate([P.fill[si], msgs["fill"].to_numpy().astype(np.int16)])
         M = _Msgs(v6, start, nchar, fill)
         nall = len(start)
-        is_multi = np.arange(nall) >= len(si)
         mstatus = np.full(nall, _OK, np.int16)
         mstatus[len(si):][mbad] = _CODE["bad_payload"]
         mt = np.where(M.nbits >= 6, v6[np.minimum(M.start, M.last)], -1).astype(np.int64)
@@ -982,7 +973,6 @@ class NmeaDecoder:
 
         reason_names = np.array([None, None, None] + _REASONS, dtype=object)
         rej_lines = np.flatnonzero(lstat >= _R0)
-        pending_lines = np.flatnonzero(lstat == _PENDING)
         n_ok_lines = int(((lstat == _OK)).sum())
         line_ts_first = np.zeros(P.n_lines, np.int64)
         line_ts_okf = np.zeros(P.n_lines, bool)
@@ -1006,7 +996,9 @@ class NmeaDecoder:
                     source=pl.lit(self.source),
                     line_no=pl.col("line_nos"),
                     ts=pl.lit(None, schema.UTC_TS),
-                    reason=pl.col("code").map_elements(lambda c: _REASONS[c - _R0], return_dtype=pl.Utf8),
+                    reason=pl.col("code").replace_strict(
+                        list(range(_R0, _R0 + len(_REASONS))), _REASONS, return_dtype=pl.Utf8
+                    ),
                     raw=pl.col("raws"),
                 )
             )
@@ -1025,16 +1017,8 @@ class NmeaDecoder:
         res.lines_decoded = n_ok_lines + carried_ok
         res.lines_read = res.lines_decoded + rejects.height
         res.duplicates = dups
-        # lines still pending are counted when they settle (in a later call)
-        assert res.lines_read == P.n_lines - len(pending_lines) + _carried_settled(msgs, prev_orph)
+        # lines still pending (fragments carried to the next call) are counted when they settle
         return res
-
-
-def _carried_settled(msgs: pl.DataFrame, prev_orph: pl.DataFrame) -> int:
-    if not msgs.height:
-        return prev_orph.height
-    ex = msgs.select("line_nos", "sents").explode(["line_nos", "sents"]).filter(pl.col("sents") < 0)
-    return ex["line_nos"].n_unique() + prev_orph.height
 
 
 def _raw_lines(buf: bytes, P: _Parsed, lines: np.ndarray) -> pl.Series:
