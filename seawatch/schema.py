@@ -34,8 +34,8 @@ def _table(*cols: Column) -> tuple[Column, ...]:
 POSITIONS = _table(
     Column("mmsi", pl.Int64, "Maritime Mobile Service Identity of the sender"),
     Column("ts", UTC_TS, "receive time (tag block, USCG field, $PGHP or line prefix); null if none"),
-    Column("lat", pl.Float64, "latitude, degrees WGS84; null when not available (91)"),
-    Column("lon", pl.Float64, "longitude, degrees WGS84; null when not available (181)"),
+    Column("lat", pl.Float64, "latitude, degrees WGS84; null (with lon) when either is not available (91 / 181)"),
+    Column("lon", pl.Float64, "longitude, degrees WGS84; null (with lat) when either is not available (181 / 91)"),
     Column("sog_kn", pl.Float32, "speed over ground, knots; null when not available (102.3)"),
     Column("cog_deg", pl.Float32, "course over ground, degrees true; null when not available (360)"),
     Column("heading_deg", pl.Float32, "true heading, degrees; null when not available (511)"),

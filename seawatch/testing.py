@@ -16,12 +16,14 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "SIXBIT_TEXT",
     "checksum",
-    "sentence",
-    "tag_block",
-    "nmea_lines",
-    "nmea_line",
+    "count_lines",
     "flip_checksum",
     "garbage_lines",
+    "join_lines",
+    "nmea_line",
+    "nmea_lines",
+    "sentence",
+    "tag_block",
 ]
 
 #: characters of the ITU six-bit text alphabet ('@' is the pad / terminator)
@@ -112,6 +114,3 @@ def count_lines(data: bytes | Sequence[int]) -> int:
     """How many lines seawatch must account for: newlines, plus one unterminated last line."""
     data = bytes(data)
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-
-
-__all__ += ["join_lines", "count_lines"]

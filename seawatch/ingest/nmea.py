@@ -40,6 +40,8 @@ from .result import IngestResult
 FRAGMENT_WINDOW = 200
 #: identical payloads received within this many seconds are one message heard by several receivers
 DEDUP_WINDOW_S = 10
+#: dedup context kept across calls: messages no older than the oldest of this many last arrivals
+RECENT_ARRIVALS = 100
 #: for untimed input: identical payloads within this many lines are one message
 DEDUP_WINDOW_LINES = 100
 
@@ -174,8 +176,10 @@ _PAD = 32  # bytes of padding after a chunk, so fixed-offset reads never leave t
 
 def _rows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """The ``width`` bytes from each start, as a (len(starts) x width) matrix (row copies)."""
+    if len(starts) and int(starts.max()) + width > len(a):
+        a = np.concatenate([a, np.zeros(int(starts.max()) + width - len(a), a.dtype)])
     win = np.lib.stride_tricks.sliding_window_view(a, width)
-    return win[np.minimum(starts, len(win) - 1)]
+    return win[starts]
 
 
 def _parse(buf: bytes) -> _Parsed:
@@ -507,7 +511,7 @@ class _Msgs:
         v = self.u(off, width)
         return np.where(v >= (1 << (width - 1)), v - (1 << width), v)
 
-    def text(self, off: int, nchars: int) -> pl.Series:
+    def text(self, off: int, nchars: int, trim: bool = True) -> pl.Series:
         """Six-bit ASCII text: '@' ends it, trailing spaces trimmed, empty -> null."""
         nch = np.minimum(nchars, np.maximum((self.nbits - off) // 6, 0))
         cols = np.zeros((len(self.start), nchars), np.uint8)
@@ -517,9 +521,10 @@ class _Msgs:
         cols[np.arange(nchars)[None, :] >= nch[:, None]] = 64
         at = np.cumsum(cols == 64, axis=1) > 0
         cols[at] = 0
-        blank = (cols == 32) | (cols == 0)
-        trailing = np.flip(np.logical_and.accumulate(np.flip(blank, axis=1), axis=1), axis=1)
-        cols[trailing] = 0
+        if trim:
+            blank = (cols == 32) | (cols == 0)
+            trailing = np.flip(np.logical_and.accumulate(np.flip(blank, axis=1), axis=1), axis=1)
+            cols[trailing] = 0
         s = pl.Series(np.ascontiguousarray(cols).view(f"S{nchars}").ravel()).cast(pl.Utf8)
         return s.replace("", None)
 
@@ -701,11 +706,13 @@ def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]
             cols.update(shipname=m.text(143, 20), ship_type=ship_type(m.u(263, 8)), **_dims(m, 271),
                         epfd=pl.Series(m.u(301, 4), dtype=pl.Int8))
         elif t == 21:
-            name = m.text(43, 20)
+            # the name extension continues the 20-character name: join first, then trim once
+            name = m.text(43, 20, trim=False)
             ext_chars = np.maximum((m.nbits - 272) // 6, 0)
-            ext = m.text(272, 14) if (ext_chars > 0).any() else pl.Series([None] * len(sel), dtype=pl.Utf8)
+            ext = m.text(272, 14, trim=False) if (ext_chars > 0).any() else pl.Series([None] * len(sel), dtype=pl.Utf8)
+            full = pl.select(pl.concat_str([name, ext], ignore_nulls=True)).to_series()
             cols.update(aid_type=pl.Series(m.u(38, 5), dtype=pl.Int8),
-                        shipname=pl.select(pl.concat_str([name, ext], ignore_nulls=True)).to_series().replace("", None),
+                        shipname=full.str.strip_chars_end(" ").replace("", None),
                         **_dims(m, 219), epfd=pl.Series(m.u(249, 4), dtype=pl.Int8))
         else:
             part = m.u(38, 2)
@@ -747,6 +754,7 @@ class NmeaDecoder:
         self._tail = b""
         self._line0 = 0  # lines already consumed before the current chunk
         self._carry = _empty_frags()
+        self._arrivals = np.zeros(0, np.int64)
         self._recent = pl.DataFrame(
             schema={"h": pl.UInt64, "t": pl.Int64, "timed": pl.Boolean, "line": pl.Int64, "i": pl.Int64}
         )
@@ -911,7 +919,12 @@ class NmeaDecoder:
             dups = int((idx >= 0).sum() - real.sum())
             # remember the newest messages for the next call
             groups_last = key.with_columns(gid=pl.Series(gid)).filter(pl.Series(new))
-            tmax = t[timed].max() if timed.any() else 0
+            # keep as ghosts every message no older than the oldest of the last RECENT_ARRIVALS
+            # timed arrivals (across calls): robust to out-of-order and far-future timestamps
+            real_timed = (idx >= 0) & timed
+            order_ = np.argsort(ln[real_timed], kind="stable")
+            self._arrivals = np.concatenate([self._arrivals, t[real_timed][order_]])[-RECENT_ARRIVALS:]
+            tmax = int(self._arrivals.min()) if len(self._arrivals) else 0
             lmax = ln.max() if len(ln) else 0
             self._recent = groups_last.filter(
                 pl.when(pl.col("timed"))
