@@ -133,7 +133,10 @@ def _digits(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, maxlen: int = 1
         sel = np.flatnonzero(lens == n)
         d = _DIGIT[_rows(a, starts[sel], int(n))]
         ok[sel] = (d != 255).all(axis=1)
-        val[sel] = np.where(d != 255, d, 0).astype(np.int64) @ (10 ** np.arange(n - 1, -1, -1, dtype=np.int64))
+        acc = np.zeros(len(sel), np.int64)
+        for k in range(int(n)):  # Horner over the digit columns (integer matmul is slow)
+            acc = acc * 10 + d[:, k]
+        val[sel] = acc
     return val, ok
 
 
