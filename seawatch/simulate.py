@@ -62,6 +62,7 @@ def armour(fields: list[tuple[np.ndarray, int]]) -> tuple[list[str], int]:
 
 
 def checksum(body: str) -> str:
+    """NMEA checksum (two upper-case hex digits) of the text between '!'/'$'/'\\' and '*'."""
     c = 0
     for ch in body.encode("ascii"):
         c ^= ch

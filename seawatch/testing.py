@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
+from .simulate import checksum
+
 __all__ = [
     "SIXBIT_TEXT",
     "checksum",
@@ -30,12 +32,6 @@ __all__ = [
 SIXBIT_TEXT = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
 
 
-def checksum(body: str) -> str:
-    """NMEA checksum (two upper-case hex digits) of the text between '!'/'$'/'\\' and '*'."""
-    x = 0
-    for ch in body.encode("ascii"):
-        x ^= ch
-    return f"{x:02X}"
 
 
 def sentence(payload: str, fill: int = 0, *, count: int = 1, num: int = 1, seq: str | int = "",
