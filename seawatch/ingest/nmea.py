@@ -551,94 +551,67 @@ def _latlon(lon_raw, lat_raw, scale, na_lon, na_lat):
     return lon, lat, pos_na, out_of_range
 
 
+#: Bit layout of position reports (ITU-R M.1371): field -> (offset, width, signed), or a constant
+#: for a field the message does not carry (the "not available" value).
+_POS_LAYOUT = {
+    "A": dict(status=(38, 4, False), rot=(42, 8, True), sog=(50, 10, False), acc=(60, 1, False),
+              lon=(61, 28, True), lat=(89, 27, True), cog=(116, 12, False), hdg=(128, 9, False),
+              sec=(137, 6, False)),
+    "base": dict(acc=(78, 1, False), lon=(79, 28, True), lat=(107, 27, True), sog=1023, cog=3600,
+                 hdg=511, sec=(72, 6, False)),
+    # type 9 speed is in whole knots (Table 60), 1023 = n/a
+    "sar": dict(alt=(38, 12, False), sog=(50, 10, False), acc=(60, 1, False), lon=(61, 28, True),
+                lat=(89, 27, True), cog=(116, 12, False), hdg=511, sec=(128, 6, False)),
+    "B": dict(sog=(46, 10, False), acc=(56, 1, False), lon=(57, 28, True), lat=(85, 27, True),
+              cog=(112, 12, False), hdg=(124, 9, False), sec=(133, 6, False)),
+    "aton": dict(acc=(163, 1, False), lon=(164, 28, True), lat=(192, 27, True), sog=1023, cog=3600,
+                 hdg=511, sec=(253, 6, False)),
+    # type 27: position in 1/10 min, speed in knots (63 = n/a), course in degrees (511 = n/a)
+    "lr": dict(acc=(38, 1, False), status=(40, 4, False), lon=(44, 18, True), lat=(62, 17, True),
+               sog=(79, 6, False), cog=(85, 9, False), hdg=511, sec=60),
+}
+_POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
+
+
 def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
     """Fields of position reports; returns (columns, out_of_range mask)."""
     n = len(mt)
-    mmsi = np.zeros(n, np.int64)
-    z = np.zeros(n, np.int64)
-    lon_raw, lat_raw, sog, cog, hdg, sec, acc = z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
-    sog_na = np.zeros(n, bool)  # set for type 9, whose speed is in whole knots
-    status = np.full(n, -1, np.int64)
-    rot = np.full(n, -128, np.int64)
-    alt = np.full(n, 4095, np.int64)
+    raw = {f: np.zeros(n, np.int64) for f in ("mmsi", "lon", "lat", "sog", "cog", "hdg", "sec", "acc")}
+    raw["status"] = np.full(n, -1, np.int64)
+    raw["rot"] = np.full(n, -128, np.int64)
+    raw["alt"] = np.full(n, 4095, np.int64)
+    sog_na = np.zeros(n, bool)
     na_pos = np.zeros(n, bool)
     oor = np.zeros(n, bool)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     cls = np.zeros(n, np.int8)
-
-    groups = {
-        "A": np.isin(mt, (1, 2, 3)),
-        "base": mt == 4,
-        "sar": mt == 9,
-        "B": np.isin(mt, (18, 19)),
-        "aton": mt == 21,
-        "lr": mt == 27,
-    }
-    for code, (name, sel) in enumerate(groups.items()):
+    for code, (name, layout) in enumerate(_POS_LAYOUT.items()):
+        sel = np.isin(mt, _POS_GROUP_TYPES[name])
         if not sel.any():
             continue
         m = M.take(sel)
         cls[sel] = code
-        mmsi[sel] = m.u(8, 30)
-        if name == "A":
-            status[sel] = m.u(38, 4)
-            rot[sel] = m.s(42, 8)
-            sog[sel] = m.u(50, 10)
-            acc[sel] = m.u(60, 1)
-            lon_raw[sel] = m.s(61, 28)
-            lat_raw[sel] = m.s(89, 27)
-            cog[sel] = m.u(116, 12)
-            hdg[sel] = m.u(128, 9)
-            sec[sel] = m.u(137, 6)
-        elif name == "base":
-            acc[sel] = m.u(78, 1)
-            lon_raw[sel] = m.s(79, 28)
-            lat_raw[sel] = m.s(107, 27)
-            sog[sel], cog[sel], hdg[sel], sec[sel] = 1023, 3600, 511, m.u(72, 6)
-        elif name == "sar":
-            alt[sel] = m.u(38, 12)
-            raw = m.u(50, 10)  # whole knots on the wire (ITU-R M.1371 Table 60), 1023 = n/a
-            sog[sel] = raw * 10
-            sog_na[sel] = raw == 1023
-            acc[sel] = m.u(60, 1)
-            lon_raw[sel] = m.s(61, 28)
-            lat_raw[sel] = m.s(89, 27)
-            cog[sel] = m.u(116, 12)
-            hdg[sel] = 511
-            sec[sel] = m.u(128, 6)
-        elif name == "B":
-            sog[sel] = m.u(46, 10)
-            acc[sel] = m.u(56, 1)
-            lon_raw[sel] = m.s(57, 28)
-            lat_raw[sel] = m.s(85, 27)
-            cog[sel] = m.u(112, 12)
-            hdg[sel] = m.u(124, 9)
-            sec[sel] = m.u(133, 6)
-        elif name == "aton":
-            acc[sel] = m.u(163, 1)
-            lon_raw[sel] = m.s(164, 28)
-            lat_raw[sel] = m.s(192, 27)
-            sog[sel], cog[sel], hdg[sel] = 1023, 3600, 511
-            sec[sel] = m.u(253, 6)
+        got = {"mmsi": m.u(8, 30)}
+        for field, spec in layout.items():
+            got[field] = (m.s if spec[2] else m.u)(spec[0], spec[1]) if isinstance(spec, tuple) else spec
+        scale = 600000.0
+        if name == "sar":
+            sog_na[sel] = got["sog"] == 1023
+            got["sog"] = got["sog"] * 10
         elif name == "lr":
-            acc[sel] = m.u(38, 1)
-            status[sel] = m.u(40, 4)
-            lo, la = m.s(44, 18), m.s(62, 17)
-            s27, c27 = m.u(79, 6), m.u(85, 9)
-            sog[sel] = np.where(s27 == 63, 1023, s27 * 10)
-            cog[sel] = np.where(c27 >= 360, 3600, c27 * 10)
-            hdg[sel] = 511
-            sec[sel] = 60
-            lon_raw[sel] = lo
-            lat_raw[sel] = la
-            lo_, la_, na, oo = _latlon(lo, la, 600.0, 181 * 600, 91 * 600)
-            lon[sel], lat[sel], na_pos[sel], oor[sel] = lo_, la_, na, oo
-            continue
-        lo_, la_, na, oo = _latlon(lon_raw[sel], lat_raw[sel], 600000.0, 181 * 600000, 91 * 600000)
-        lon[sel], lat[sel], na_pos[sel], oor[sel] = lo_, la_, na, oo
+            got["sog"] = np.where(got["sog"] == 63, 1023, got["sog"] * 10)
+            got["cog"] = np.where(got["cog"] >= 360, 3600, got["cog"] * 10)
+            scale = 600.0
+        for field, v in got.items():
+            raw[field][sel] = v
+        lon[sel], lat[sel], na_pos[sel], oor[sel] = _latlon(
+            got["lon"], got["lat"], scale, round(181 * scale), round(91 * scale)
+        )
+    sog, cog, hdg, rot, status, alt = (raw[f] for f in ("sog", "cog", "hdg", "rot", "status", "alt"))
+    mmsi, acc, sec = raw["mmsi"], raw["acc"], raw["sec"]
 
-    sog_na |= (sog == 1023) | (mt == 4) | (mt == 21)
+    sog_na |= sog == 1023
     sog_kn = np.where(sog_na, np.nan, sog / 10.0)
     cog_na = cog >= 3600
     hdg_na = hdg >= 360
@@ -656,7 +629,7 @@ def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
         "pos_accuracy": pl.Series(acc.astype(bool)),
         "utc_second": pl.Series(sec, dtype=pl.Int8),
         "msg_type": pl.Series(mt, dtype=pl.Int8),
-        "ais_class": pl.Series(list(groups), dtype=pl.Utf8).gather(cls),
+        "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls),
         "altitude_m": _nullable(alt.astype(np.float64), alt >= 4095, pl.Float32),
     }
     return cols, oor
