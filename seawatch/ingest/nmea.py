@@ -3,7 +3,7 @@
 A chunk of bytes goes through four vectorised stages, with no Python loop per line or message:
 
 1. **parse** (numpy over the raw buffer): find line ends, ``!xxVDM,``/``!xxVDO,`` sentence starts,
-   their commas and ``*hh`` checksums; verify checksums with one prefix-XOR of the buffer; read the
+   their commas and ``*hh`` checksums; verify checksums with one XOR reduction per sentence; read the
    receive time from, in order of precedence, an IEC 61162-1 tag block (``\\s:station,c:epoch*hh\\``,
    epoch in seconds or milliseconds, ``g:`` groups), USCG/NAIS fields after the checksum
    (``...*hh,...,r<station>,<epoch>``: the first all-digit field), a preceding Gatehouse ``$PGHP``
@@ -85,19 +85,6 @@ _US = 1_000_000
 # small vectorised helpers
 
 
-def _gather(a: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate a[starts[i]:starts[i]+lens[i]] for all i; returns (bytes, offsets)."""
-    lens = lens.astype(np.int64)
-    offsets = np.zeros(len(lens) + 1, np.int64)
-    np.cumsum(lens, out=offsets[1:])
-    total = int(offsets[-1])
-    if total == 0:
-        return np.zeros(0, np.uint8), offsets
-    idx = np.arange(total, dtype=np.int64)
-    idx += np.repeat(starts.astype(np.int64) - offsets[:-1], lens)
-    return a[idx], offsets
-
-
 def _strings(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
     """A polars string Series of buffer slices, without copying them (Arrow string views).
 
@@ -144,9 +131,9 @@ def _next_after(positions: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The first element of sorted ``positions`` that is > x (or a huge value)."""
     i = np.searchsorted(positions, x, side="right")
     big = np.iinfo(np.int64).max // 2
-    return np.where(i < len(positions), positions[np.minimum(i, len(positions) - 1)], big) if len(
-        positions
-    ) else np.full(len(x), big, np.int64)
+    if not len(positions):
+        return np.full(len(x), big, np.int64)
+    return np.where(i < len(positions), positions[np.minimum(i, len(positions) - 1)], big)
 
 
 def _civil_us(y, mo, d, h, mi, sec, ms):
@@ -190,7 +177,8 @@ def _parse(buf: bytes) -> _Parsed:
     if len(a) and a[-1] != 10:
         a = np.concatenate([a, np.array([10], np.uint8)])
     P = _Parsed()
-    if len(a) and (a.max() >= 128 or a.min() == 0):  # parse an ASCII copy; raw lines keep the original
+    P.ascii = not (len(a) and (a.max() >= 128 or a.min() == 0))
+    if not P.ascii:  # parse an ASCII copy; raw lines keep the original
         a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
     a = np.concatenate([a, np.zeros(_PAD, np.uint8)])
     P.a = a
@@ -1014,8 +1002,7 @@ def _raw_lines(buf: bytes, P: _Parsed, lines: np.ndarray) -> pl.Series:
     """Original text of the given chunk lines (non-ASCII escaped)."""
     if not len(lines):
         return pl.Series([], dtype=pl.Utf8)
-    a = np.frombuffer(buf, np.uint8)
-    if (a >= 128).any() or (a == 0).any():
+    if not P.ascii:
         return pl.Series(
             [buf[s:e].decode("ascii", "backslashreplace").replace("\x00", "\\x00") for s, e in zip(P.line_start[lines], P.line_end[lines])],
             dtype=pl.Utf8,
