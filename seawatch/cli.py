@@ -3,6 +3,7 @@
 ``seawatch ingest``  -> :func:`seawatch.ingest.files.ingest`
 ``seawatch stats``   -> :meth:`seawatch.store.Store.stats`
 ``seawatch export``  -> :func:`seawatch.store.export_table`
+``seawatch tracks``  -> :func:`seawatch.tracks.materialise_tracks`
 ``seawatch demo``    -> :func:`seawatch.demo.run_demo`
 
 A :class:`~seawatch.errors.SeawatchError` (a usage mistake) ends any command with a one-line
@@ -180,6 +181,8 @@ def format_stats(st: dict[str, Any]) -> str:
         f"statics          {n(st['statics'])}",
         f"other            {n(st['other'])}",
         f"vessels          {n(st['vessels'])}  (distinct MMSI in positions)",
+        f"track points     {n(st['tracks'])}",
+        f"segments         {n(st['segments'])}",
     ]
     if st["time_start"]:
         lines.append(f"time span        {st['time_start']} .. {st['time_end']}")
@@ -225,17 +228,62 @@ def stats_cmd(db: str, as_json: bool) -> None:
 @click.argument("table", metavar="TABLE")
 @click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
 @click.option("--out", required=True, metavar="FILE",
-              help="Output file; its extension picks the format: .parquet, .csv or .jsonl.")
+              help="Output file; its extension picks the format: .parquet, .csv, .jsonl, "
+                   ".geojson, .geoparquet or .kml.")
 @handle_errors
 def export_cmd(table: str, db: str, out: str) -> None:
-    """Write every row of TABLE (positions, statics, other or rejects) to FILE.
+    """Write every row of TABLE to FILE.
 
+    TABLE is one of positions, statics, other, rejects, tracks, segments, zones, ports.
     Timestamps in CSV and JSONL are ISO-8601 UTC with a Z, e.g. 2019-08-07T22:59:58Z.
+    GeoJSON, GeoParquet and KML draw rows with a position as points and segments as lines
+    (KML writes one placemark per row: meant for events and segments, not millions of points).
     """
     from .store import export_table
 
     res = export_table(db, table, out)
     click.echo(f"{res['rows']:,} {res['table']} rows written to {res['out']} ({res['format']})")
+
+
+# -- tracks ---------------------------------------------------------------------------------------
+@main.command("tracks")
+@click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
+@click.option("--max-gap-h", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Silence that ends a segment, hours (default 8, as GFW's segmenter).")
+@click.option("--max-speed-kn", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Fastest plausible vessel, knots (default 50; faster jumps are another "
+                   "transmitter or noise).")
+@click.option("--no-places", is_flag=True,
+              help="Skip night, distance to shore, zone and port columns (faster).")
+@handle_errors
+def tracks_cmd(db: str, max_gap_h: float | None, max_speed_kn: float | None, no_places: bool) -> None:
+    """Build clean tracks and segments from the positions in the store at DIR.
+
+    De-duplicates, separates transmitters sharing one MMSI, flags glitches as noise and adds
+    dt_s, dist_nm, implied_speed_kn, turn_deg, is_night, dist_to_shore_nm, zone and port
+    columns. Stored as the tables `tracks` and `segments` (replacing earlier ones); see them
+    with `seawatch export tracks|segments`.
+    """
+    from dataclasses import replace
+
+    from .tracks import SegmentParams, materialise_tracks
+
+    params = SegmentParams()
+    if max_gap_h is not None:
+        params = replace(params, max_gap_h=max_gap_h)
+    if max_speed_kn is not None:
+        params = replace(params, max_speed_kn=max_speed_kn)
+    res = materialise_tracks(db, params, places=not no_places)
+    st = res.stats
+    click.echo(
+        f"{st['points']:,} track points, {st['segments']:,} segments, {st['vessels']:,} vessels "
+        f"from {st['positions']:,} positions"
+    )
+    click.echo(
+        f"not tracked: {st['untracked_no_time_or_position']:,} without time or position, "
+        f"{st['untracked_not_vessel']:,} not from vessels; {st['duplicates_merged']:,} duplicates "
+        f"merged; {st['noise']:,} noise points"
+    )
 
 
 # -- demo -----------------------------------------------------------------------------------------

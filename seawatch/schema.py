@@ -95,6 +95,85 @@ REJECTS = _table(
     Column("raw", pl.Utf8, "the input line as read (non-ASCII bytes escaped)"),
 )
 
+# -- tracks: positions cleaned, segmented and placed (seawatch.tracks.build_tracks) ------------------
+TRACKS = _table(
+    Column("mmsi", pl.Int64, "MMSI of the sender"),
+    Column("ts", UTC_TS, "receive time (rows without a time or position are not tracked)"),
+    Column("lat", pl.Float64, "latitude, degrees WGS84"),
+    Column("lon", pl.Float64, "longitude, degrees WGS84"),
+    Column("sog_kn", pl.Float32, "reported speed over ground, knots; null n/a"),
+    Column("cog_deg", pl.Float32, "reported course over ground, degrees true; null n/a"),
+    Column("heading_deg", pl.Float32, "reported true heading, degrees; null n/a"),
+    Column("nav_status", pl.Int8, "navigational status code; null if not sent"),
+    Column("ais_class", pl.Utf8, "'A', 'B', ... as in positions"),
+    Column("station", pl.Utf8, "receiving station, when known"),
+    Column("n_rx", pl.Int16, "receptions merged into this row"),
+    Column("seg_id", pl.Utf8, "segment: one transmitter's continuous track, '<mmsi>-<first ts as YYYYmmddTHHMMSSZ>'; null for noise"),
+    Column("is_noise", pl.Boolean, "an isolated point no segment can explain (GPS glitch, spoofed burst)"),
+    Column("dt_s", pl.Float64, "seconds since the previous point of the same segment; null at its first point"),
+    Column("dist_nm", pl.Float64, "great-circle distance from the previous point of the segment, nautical miles"),
+    Column("implied_speed_kn", pl.Float32, "dist_nm / dt_s in knots; null when dt_s is 0 or null"),
+    Column("turn_deg", pl.Float32, "signed change of course over the last two legs, degrees in [-180, 180); + is starboard"),
+    Column("is_night", pl.Boolean, "the sun is below the horizon there and then (upper limb, refraction: -0.833 deg)"),
+    Column("dist_to_shore_nm", pl.Float32, "distance to the nearest land, nautical miles; null outside zone coverage"),
+    Column("on_land", pl.Boolean, "the position lies on land (a glitch, or a vessel on a river or in a dock)"),
+    Column("zone_name", pl.Utf8, "the maritime zone the point is in, e.g. 'JPN territorial sea'"),
+    Column("zone_kind", pl.Utf8, "one of ZONE_KINDS"),
+    Column("zone_state", pl.Utf8, "ISO 3166 alpha-3 of the coastal state; null for high seas and disputed"),
+    Column("port_name", pl.Utf8, "the nearest port or anchorage within PORT_SEARCH_KM"),
+    Column("port_dist_km", pl.Float32, "distance to that port or anchorage, km; null if none within PORT_SEARCH_KM"),
+)
+
+# -- segments: one row per segment of TRACKS ------------------------------------------------------
+SEGMENTS = _table(
+    Column("seg_id", pl.Utf8, "segment id as in tracks"),
+    Column("mmsi", pl.Int64, "MMSI"),
+    Column("start_time", UTC_TS, "first point"),
+    Column("end_time", UTC_TS, "last point"),
+    Column("n_points", pl.Int64, "points in the segment"),
+    Column("lat_start", pl.Float64, "first latitude"),
+    Column("lon_start", pl.Float64, "first longitude"),
+    Column("lat_end", pl.Float64, "last latitude"),
+    Column("lon_end", pl.Float64, "last longitude"),
+    Column("dist_nm", pl.Float64, "length along the track, nautical miles"),
+    Column("duration_s", pl.Float64, "end_time - start_time, seconds"),
+    Column("mean_sog_kn", pl.Float32, "mean reported speed, knots"),
+    Column("max_implied_speed_kn", pl.Float32, "largest point-to-point implied speed, knots"),
+)
+
+# -- zones: maritime zones and user areas (built-in for East Asia, or imported) ---------------------
+ZONES = _table(
+    Column("zone_id", pl.Utf8, "stable id, e.g. 'JPN-territorial_sea' or 'custom-<name>'"),
+    Column("name", pl.Utf8, "human name, e.g. 'JPN territorial sea', 'Takeshima / Dokdo (disputed)'"),
+    Column("kind", pl.Utf8, "one of ZONE_KINDS"),
+    Column("state", pl.Utf8, "ISO 3166 alpha-3 of the coastal state; null when disputed or custom"),
+    Column("claimants", pl.Utf8, "for disputed zones, the claimant states ISO alpha-3 joined by ';'"),
+    Column("source", pl.Utf8, "where the geometry comes from (package and version, or imported file)"),
+    Column("geometry", pl.Binary, "polygon or multipolygon, WKB, WGS84 lon/lat"),
+)
+
+# -- ports: ports and anchorages used for port lookups ---------------------------------------------
+PORTS = _table(
+    Column("port_id", pl.Utf8, "stable id (registry id, or 'anch-<cell>' for inferred anchorages)"),
+    Column("name", pl.Utf8, "port or anchorage name"),
+    Column("kind", pl.Utf8, "'port' or 'anchorage'"),
+    Column("country_code", pl.Utf8, "ISO 3166 alpha-2, when known"),
+    Column("lat", pl.Float64, "latitude, degrees WGS84"),
+    Column("lon", pl.Float64, "longitude, degrees WGS84"),
+    Column("source", pl.Utf8, "e.g. 'harborly 1.1.4 (NGA WPI)', 'inferred'"),
+)
+
+#: Zone kinds, in legal order from the coast outwards; ``custom`` is a user area of interest.
+ZONE_KINDS = (
+    "internal_waters",
+    "territorial_sea",
+    "contiguous_zone",
+    "eez",
+    "high_seas",
+    "disputed",
+    "custom",
+)
+
 #: Why a line is in the quarantine. ``skipped`` reasons are not errors: the line was not AIS.
 REJECT_REASONS: dict[str, str] = {
     # skipped, not errors
@@ -119,6 +198,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "statics": STATICS,
     "other": OTHER,
     "rejects": REJECTS,
+    "tracks": TRACKS,
+    "segments": SEGMENTS,
+    "zones": ZONES,
+    "ports": PORTS,
 }
 
 

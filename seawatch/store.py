@@ -30,6 +30,17 @@ that belong to a committed file, so a query run while another process is ingesti
 files or nothing of them, and never a ``*.tmp`` file. Rerunning an interrupted ingest gives the
 same rows as a clean one: no loss, no duplicates.
 
+Derived tables (tracks, segments, zones, events, ...) are not ingested but computed from the
+store; each computation replaces the whole table, as one *generation*::
+
+    DIR/<table>/gen-<n>/day=YYYY-MM-DD/part.parquet   (or gen-<n>/part.parquet when not by day)
+    DIR/_derived/<table>.json                         names the current generation: the commit
+
+:meth:`Store.write_derived` writes generation n+1 (tmp + rename per part), then replaces the
+pointer atomically; readers list parts from the pointer, so they see the old table or the new
+one, never a mixture. The generation before the current one is kept (a reader may still be on
+it); older ones are deleted.
+
 The manifest holds ``path``, ``fingerprint``, ``format``, the line accounting (``lines_read``,
 ``lines_decoded``, ``lines_rejected``, ``duplicates``), the row counts written per table and
 ``ingested_at`` (ISO-8601 UTC).
@@ -42,6 +53,7 @@ import datetime as _dt
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +74,10 @@ except ImportError:  # pragma: no cover - Windows
 TABLE_NAMES: tuple[str, ...] = tuple(schema.TABLES)
 #: Tables partitioned by the UTC day of ``ts``.
 DAY_PARTITIONED: frozenset[str] = frozenset({"positions", "statics", "other"})
+#: Tables computed from the store (replaced as a whole by :meth:`Store.write_derived`), and the
+#: time column each is partitioned by (None: one file).
+DERIVED: dict[str, str | None] = {"tracks": "ts", "segments": None, "zones": None, "ports": None}
+DERIVED_DIR = "_derived"
 #: Tables whose rows are AIS messages (``msg_type`` column).
 MESSAGE_TABLES: tuple[str, ...] = ("positions", "statics", "other")
 
@@ -348,11 +364,84 @@ class Store:
         ``committed``: the fp16 prefixes of committed files to use (default: list them now).
         """
         _check_table(table)
+        if table in DERIVED:
+            gen = self.generation(table)
+            if gen is None:
+                return []
+            gdir = self.path / table / f"gen-{gen}"
+            pattern = "day=*/*.parquet" if DERIVED[table] else "*.parquet"
+            return sorted(str(p) for p in gdir.glob(pattern))
         if committed is None:
             committed = self._committed_fp16()
         tdir = self.path / table
         pattern = "day=*/*.parquet" if table in DAY_PARTITIONED else "*.parquet"
         return sorted(str(p) for p in tdir.glob(pattern) if p.name[:16] in committed)
+
+    # -- derived tables ---------------------------------------------------------------------------
+    def generation(self, table: str) -> int | None:
+        """The current generation of a derived table, or None if it was never computed."""
+        ptr = self.path / DERIVED_DIR / f"{table}.json"
+        try:
+            return int(json.loads(ptr.read_text())["generation"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as e:
+            raise SeawatchError(f"corrupt pointer {ptr}: {e}; delete it and recompute {table}") from None
+
+    def derived_info(self, table: str) -> dict[str, Any] | None:
+        """The pointer record of a derived table (generation, rows, created, meta), or None."""
+        ptr = self.path / DERIVED_DIR / f"{table}.json"
+        try:
+            return json.loads(ptr.read_text())
+        except FileNotFoundError:
+            return None
+
+    def write_derived(self, table: str, df: pl.DataFrame, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Replace the derived table ``table`` with ``df`` (conformed to its schema), atomically.
+
+        Returns the new pointer record: ``{"table", "generation", "rows", "created", "meta"}``.
+        """
+        if table not in DERIVED:
+            raise SeawatchError(
+                f"{table!r} is not a derived table: use one of {', '.join(DERIVED)}"
+            )
+        df = schema.conform(table, df)
+        old = self.generation(table)
+        gen = (old or 0) + 1
+        gdir = self.path / table / f"gen-{gen}"
+        if gdir.exists():  # leftovers of an interrupted write of this generation
+            shutil.rmtree(gdir)
+        gdir.mkdir(parents=True)
+        col = DERIVED[table]
+        if col and df.height:
+            days = df.select(
+                pl.col(col).dt.strftime("%Y-%m-%d").fill_null(UNTIMED).alias("_day")
+            ).to_series()
+            for (day,), part in df.with_columns(_day=days).partition_by("_day", as_dict=True, maintain_order=True).items():
+                d = gdir / f"day={day}"
+                d.mkdir()
+                self._write_part(part.drop("_day"), d / "part.parquet")
+        else:
+            self._write_part(df, gdir / "part.parquet")
+        _fsync_dir(gdir)
+        record = {
+            "table": table,
+            "generation": gen,
+            "rows": df.height,
+            "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "meta": dict(meta or {}),
+        }
+        (self.path / DERIVED_DIR).mkdir(exist_ok=True)
+        _atomic_write_bytes(self.path / DERIVED_DIR / f"{table}.json", json.dumps(record, indent=2).encode())
+        # keep the previous generation for readers still on it; delete older ones
+        for g in (self.path / table).glob("gen-*"):
+            try:
+                n = int(g.name[4:])
+            except ValueError:
+                continue
+            if n < gen - 1:
+                shutil.rmtree(g, ignore_errors=True)
+        return record
 
     def table(self, name: str) -> pl.DataFrame:
         """All committed rows of a table, in its schema (an empty frame when there are none)."""
@@ -405,7 +494,8 @@ class Store:
         """Accounting of everything in the store, as a JSON-ready dict.
 
         Keys: files, lines_read, lines_decoded, lines_rejected, duplicates, skipped, errors,
-        rejects_by_reason, messages_by_type, positions, statics, other, rejects, vessels,
+        rejects_by_reason, messages_by_type, positions, statics, other, rejects, tracks (points),
+        segments, vessels,
         time_start, time_end, untimed. ``skipped`` counts rejects whose reason is in
         ``schema.SKIPPED_REASONS`` (not AIS, not an error); ``errors`` the other rejects.
         """
@@ -452,6 +542,8 @@ class Store:
             "statics": counts["statics"],
             "other": counts["other"],
             "rejects": counts["rejects"],
+            "tracks": counts["tracks"],
+            "segments": counts["segments"],
             "vessels": int(vessels),
             "time_start": iso_utc(t0),
             "time_end": iso_utc(t1),
@@ -464,22 +556,29 @@ def export_table(
 ) -> dict[str, Any]:
     """Write every committed row of ``table`` to ``out``; the format comes from its extension.
 
-    ``.parquet`` (types kept), ``.csv`` (header row) or ``.jsonl`` (one JSON object a line).
-    In CSV and JSONL, timestamps are ISO-8601 UTC with ``Z`` (``2019-08-07T22:59:58Z``).
+    ``.parquet`` (types kept), ``.csv`` (header row) or ``.jsonl`` (one JSON object a line);
+    ``.geojson``, ``.geoparquet`` or ``.kml`` for tables with a place (see :mod:`seawatch.export`;
+    segments become lines). In CSV and JSONL, timestamps are ISO-8601 UTC with ``Z`` (``2019-08-07T22:59:58Z``).
     Streams (bounded memory); writes ``out`` atomically. Returns
     ``{"table", "out", "format", "rows"}``.
     """
+    from .export import GEO_FORMATS, write_geo
+
     _check_table(table)
     out = Path(out)
     fmt = _EXPORT_FORMATS.get(out.suffix.lower())
-    if fmt is None:
+    if fmt is None and out.suffix.lower() not in GEO_FORMATS:
         raise SeawatchError(
             f"cannot export to {out.name!r}: use a file name ending in "
-            + ", ".join(_EXPORT_FORMATS)
+            + ", ".join([*_EXPORT_FORMATS, *GEO_FORMATS])
         )
     store = db if isinstance(db, Store) else Store(db)
     if not out.parent.exists():
         raise SeawatchError(f"no such directory: {out.parent} — create it first")
+    if fmt is None:
+        tracks = store.table("tracks") if table == "segments" else None
+        rows = write_geo(table, store.table(table), out, tracks=tracks)
+        return {"table": table, "out": str(out), "format": GEO_FORMATS[out.suffix.lower()], "rows": rows}
     files = store.parts(table)
     if files:
         lf = _scan(table, files)

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import polars as pl
+
+from . import schema
 
 from .simulate import checksum
 
 __all__ = [
     "SIXBIT_TEXT",
+    "concat",
+    "ping",
+    "track",
     "checksum",
     "count_lines",
     "flip_checksum",
@@ -110,3 +119,68 @@ def count_lines(data: bytes | Sequence[int]) -> int:
     """How many lines seawatch must account for: newlines, plus one unterminated last line."""
     data = bytes(data)
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+# -- position tables, one line each -----------------------------------------------------------------
+T0 = "2024-06-01T00:00:00Z"
+
+
+def _ts(t: str | datetime) -> datetime:
+    if isinstance(t, datetime):
+        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(t.replace("Z", "+00:00"))
+
+
+def track(
+    mmsi: int = 431000001,
+    *,
+    start: str | datetime = T0,
+    lat: float = 37.5,
+    lon: float = 138.5,
+    sog_kn: float = 10.0,
+    cog_deg: float = 90.0,
+    hours: float = 1.0,
+    every_s: float = 60.0,
+    ais_class: str = "A",
+    station: str | None = None,
+) -> pl.DataFrame:
+    """A vessel on a great circle at constant speed and course: a POSITIONS frame.
+
+    >>> track(431000001, sog_kn=12, hours=2, every_s=600).height
+    13
+    """
+    from .tracks import destination
+
+    n = int(round(hours * 3600 / every_s)) + 1
+    t = np.arange(n) * every_s
+    la, lo = destination(lat, lon, cog_deg, sog_kn * t / 3600.0)
+    t0 = _ts(start)
+    df = pl.DataFrame(
+        {
+            "mmsi": np.full(n, mmsi, dtype=np.int64),
+            "ts": [t0 + timedelta(seconds=float(x)) for x in t],
+            "lat": np.atleast_1d(la),
+            "lon": np.atleast_1d(lo),
+            "sog_kn": np.full(n, sog_kn),
+            "cog_deg": np.full(n, cog_deg % 360.0),
+            "ais_class": [ais_class] * n,
+            "station": [station] * n,
+        }
+    )
+    return schema.conform("positions", df)
+
+
+def ping(mmsi: int = 431000001, ts: str | datetime = T0, lat: float = 37.5, lon: float = 138.5,
+         sog_kn: float | None = None, cog_deg: float | None = None, ais_class: str = "A") -> pl.DataFrame:
+    """One position report as a one-row POSITIONS frame."""
+    df = pl.DataFrame(
+        {"mmsi": [mmsi], "ts": [_ts(ts)], "lat": [lat], "lon": [lon], "sog_kn": [sog_kn],
+         "cog_deg": [cog_deg], "ais_class": [ais_class]},
+        schema_overrides={"sog_kn": pl.Float32, "cog_deg": pl.Float32},
+    )
+    return schema.conform("positions", df)
+
+
+def concat(*frames: pl.DataFrame) -> pl.DataFrame:
+    """Frames of one table stacked and sorted by time: ``concat(track(...), ping(...))``."""
+    return pl.concat(frames, how="vertical").sort("ts", "mmsi")

@@ -413,7 +413,7 @@ def test_export_each_format_reads_back_equal(tmp_path):
     st.begin_file(fp)
     st.write_chunk(fp, 0, hand_result())
     st.commit_file(fp, {"path": "e", "format": "nmea"})
-    for name in schema.TABLES:
+    for name in ("positions", "statics", "other", "rejects"):  # the ingested tables
         want = sorted_frame(st.table(name))
         for ext in ("parquet", "csv", "jsonl"):
             out = tmp_path / f"{name}.{ext}"

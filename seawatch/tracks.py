@@ -1,0 +1,524 @@
+"""Positions -> clean per-vessel tracks: de-duplicated, segmented by transmitter, with kinematics
+and place (night, distance to shore, maritime zone, nearest port).
+
+Segmentation follows Global Fishing Watch's segmenter (gpsdio-segment / pipe-segment): one MMSI
+may carry several *segments* at once (two transmitters sharing an identity, a cloned MMSI), and
+every new point goes to the segment that explains it. A point is explained by an earlier point
+when the vessel could have got there: the gap is at most ``max_gap_h`` and the great-circle
+distance at most ``max_speed_kn`` x gap + ``slack_nm`` (GPS noise over very short gaps). Among
+the earlier points that explain it, the most recent one wins, and among points that compete for
+the same predecessor the one closest to its dead-reckoned position (reported SOG/COG) wins.
+
+The work is columnar, in three passes, none of them a Python loop per point:
+
+1. *links*: each point looks back over its MMSI's previous ``window`` points (numpy shifts) for
+   the most recent plausible predecessor; a predecessor taken by two points goes to the one
+   closest to its dead-reckoned position. Links form chains (pointer jumping finds their heads).
+2. *stitching*: chains are joined head-to-tail when a sparse transmitter was more than
+   ``window`` points apart from its previous report (e.g. a class B unit every 3 minutes under
+   a class A unit every 2 s sharing its MMSI). Rounds of vectorised candidate search over the
+   chain tails that came before each head (up to ``stitch_candidates`` of them) until nothing
+   changes.
+3. *noise*: a chain of at most ``noise_max_points`` points with another chain of the same MMSI
+   within ``max_gap_h`` of it is noise (a GPS glitch, a burst of spoofed positions): its
+   ``is_noise`` is true, it has no segment, and it is not counted as a vessel of its own.
+
+Segment ids are deterministic: ``<mmsi>-<first ts as YYYYmmddTHHMMSSZ>`` (``-2``, ``-3`` when
+several start in the same second), so re-running gives the same ids.
+
+Defaults and their sources are in :class:`SegmentParams`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import schema
+from .errors import SeawatchError
+
+EARTH_RADIUS_NM = 6371.0088 / 1.852  # mean Earth radius (IUGG), in nautical miles
+
+#: AIS classes that are vessels. Base stations and aids to navigation do not move; SAR aircraft
+#: fly at aircraft speeds. Null (provider tables without a class) counts as a vessel.
+VESSEL_CLASSES = ("A", "B", "lr")
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    """Thresholds of the segmenter.
+
+    - ``max_gap_h`` = 8 h: gpsdio-segment's ``max_hours`` default (Global Fishing Watch). A
+      silence longer than this starts a new segment even where dead reckoning would match.
+    - ``max_speed_kn`` = 50 kn: gpsdio-segment uses 25-30 kn for fishing vessels; seawatch
+      watches craft that dash at 30+ kn (the 1999 Noto and 2001 Amami spy boats made 30-35 kn),
+      and a segmenter that split them at 25 kn would hide the very dash it must show. 50 kn is
+      above any ship and below any GPS glitch worth the name.
+    - ``slack_nm`` = 0.25 nm: GPS and reception-time jitter over gaps of seconds (a 25 m jump
+      in 2 s is 24 kn) must not break a track.
+    - ``window`` = 16: how many earlier points of the same MMSI each point looks at; two
+      interleaved transmitters are separated directly when fewer than 16 reports of the other
+      sit between two of one's own; stitching handles the rest.
+    - ``stitch_candidates`` = 8: chain tails each chain head considers per stitching round.
+    - ``noise_max_points`` = 1: a lone point that no segment explains is noise.
+    """
+
+    max_gap_h: float = 8.0
+    max_speed_kn: float = 50.0
+    slack_nm: float = 0.25
+    window: int = 16
+    stitch_candidates: int = 8
+    noise_max_points: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("max_gap_h", "max_speed_kn"):
+            if not getattr(self, name) > 0:
+                raise SeawatchError(f"SegmentParams.{name} must be > 0, got {getattr(self, name)!r}")
+        if self.slack_nm < 0:
+            raise SeawatchError(f"SegmentParams.slack_nm must be >= 0, got {self.slack_nm!r}")
+        if self.window < 1 or self.stitch_candidates < 1 or self.noise_max_points < 0:
+            raise SeawatchError(
+                "SegmentParams.window and stitch_candidates must be >= 1, noise_max_points >= 0"
+            )
+
+
+@dataclass
+class Tracks:
+    """What :func:`build_tracks` returns: ``points`` (schema.TRACKS), ``segments``
+    (schema.SEGMENTS) and ``stats``: how many positions came in and why some are not tracked."""
+
+    points: pl.DataFrame
+    segments: pl.DataFrame
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+# -- geometry (numpy, vectorised) -------------------------------------------------------------------
+def haversine_nm(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in nautical miles (haversine, mean Earth radius)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_NM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def bearing_deg(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Initial great-circle bearing from point 1 to point 2, degrees true in [0, 360)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    y = np.sin(dl) * np.cos(p2)
+    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return np.degrees(np.arctan2(y, x)) % 360.0
+
+
+def destination(lat: Any, lon: Any, bearing: Any, dist_nm: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The point ``dist_nm`` from (lat, lon) along the great circle of initial ``bearing``."""
+    p1, l1 = np.radians(lat), np.radians(lon)
+    b = np.radians(bearing)
+    d = np.asarray(dist_nm, dtype=float) / EARTH_RADIUS_NM
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(b))
+    l2 = l1 + np.arctan2(np.sin(b) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    return np.degrees(p2), (np.degrees(l2) + 540.0) % 360.0 - 180.0
+
+
+# -- segmentation -------------------------------------------------------------------------------------
+def _heads(pred: np.ndarray) -> np.ndarray:
+    """Pointer jumping: for each node, the root of its chain (``pred == -1`` marks a root)."""
+    root = np.where(pred < 0, np.arange(len(pred)), pred)
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            return root
+        root = nxt
+
+
+def _resolve_claims(claimant: np.ndarray, target: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Keep, for each target claimed more than once, the claimant of lowest cost. Returns a mask
+    over the claims."""
+    if len(target) == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((claimant, cost, target))
+    t = target[order]
+    first = np.ones(len(t), dtype=bool)
+    first[1:] = t[1:] != t[:-1]
+    keep = np.zeros(len(t), dtype=bool)
+    keep[order[first]] = True
+    return keep
+
+
+def _segment(
+    mmsi: np.ndarray,
+    t_s: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    sog: np.ndarray,
+    cog: np.ndarray,
+    p: SegmentParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chains of points, rows sorted by (mmsi, ts). Returns, per point, its chain's root, whether
+    it is noise, and its predecessor in its segment (-1 at a segment's first point and for noise)."""
+    n = len(mmsi)
+    max_gap_s = p.max_gap_h * 3600.0
+
+    def plausible(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Can point j (earlier) explain point i?"""
+        dt = t_s[i] - t_s[j]
+        ok = (mmsi[i] == mmsi[j]) & (dt >= 0) & (dt <= max_gap_s)
+        d = haversine_nm(lat[j], lon[j], lat[i], lon[i])
+        return ok & (d <= p.max_speed_kn * dt / 3600.0 + p.slack_nm)
+
+    def miss_nm(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """How far point i is from where j's reported speed and course put it (dead reckoning)."""
+        s = np.where(np.isnan(sog[j]), 0.0, sog[j])
+        c = np.where(np.isnan(cog[j]), 0.0, cog[j])
+        elat, elon = destination(lat[j], lon[j], c, s * (t_s[i] - t_s[j]) / 3600.0)
+        return haversine_nm(elat, elon, lat[i], lon[i])
+
+    def keep_best(claimant: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Mask over claims: a target claimed more than once keeps the claimant it explains best."""
+        keep = np.ones(len(target), dtype=bool)
+        if len(target) == 0:
+            return keep
+        dup = np.bincount(target, minlength=n)[target] > 1
+        if dup.any():
+            c, t = claimant[dup], target[dup]
+            keep[np.flatnonzero(dup)] = _resolve_claims(c, t, miss_nm(c, t))
+        return keep
+
+    # 1. links: most recent plausible predecessor among the previous `window` points
+    pred = np.full(n, -1, dtype=np.int64)
+    todo = np.arange(1, n, dtype=np.int64)
+    for k in range(1, p.window + 1):
+        todo = todo[todo - k >= 0]
+        if len(todo) == 0:
+            break
+        j = todo - k
+        ok = plausible(todo, j)
+        pred[todo[ok]] = j[ok]
+        todo = todo[~ok & (mmsi[todo] == mmsi[j]) & (t_s[todo] - t_s[j] <= max_gap_s)]
+    linked = np.flatnonzero(pred >= 0)
+    pred[linked[~keep_best(linked, pred[linked])]] = -1
+    root = _heads(pred)
+
+    # 2. stitching: chain heads to earlier chain tails, in rounds
+    has_succ = np.zeros(n, dtype=bool)
+    has_succ[pred[pred >= 0]] = True
+    is_head = pred < 0
+    mmsi_rank = np.unique(mmsi, return_inverse=True)[1].astype(np.int64)
+    span = int(t_s.max() - t_s.min()) + 2 if n else 1
+    key = mmsi_rank * span + (t_s - (t_s.min() if n else 0)).astype(np.int64)
+    chain_link = np.full(n, -1, dtype=np.int64)  # at chain heads: the tail they were stitched to
+    tail_free = ~has_succ
+    head_open = is_head.copy()
+    for _ in range(50):
+        tails = np.flatnonzero(tail_free)
+        heads = np.flatnonzero(head_open)
+        if len(tails) == 0 or len(heads) == 0:
+            break
+        tk = key[tails]  # rows are sorted by (mmsi, ts): key order = row order
+        pos = np.searchsorted(tk, key[heads], side="left") - 1
+        cand_h, cand_t = [], []
+        alive = np.ones(len(heads), dtype=bool)
+        for c in range(p.stitch_candidates):
+            idx = pos - c
+            valid = alive & (idx >= 0)
+            if not valid.any():
+                break
+            h = heads[valid]
+            tl = tails[idx[valid]]
+            same = mmsi[tl] == mmsi[h]
+            # a tail of the head's own chain cannot precede its head; skip those, stop at mmsi edge
+            ok = plausible(h, tl) & same & (root[tl] != root[h])
+            cand_h.append(h[ok])
+            cand_t.append(tl[ok])
+            # a head takes its most recent plausible tail: stop looking once found
+            found = np.zeros(len(heads), dtype=bool)
+            found[np.flatnonzero(valid)[ok]] = True
+            gone = np.zeros(len(heads), dtype=bool)
+            gone[np.flatnonzero(valid)[~same]] = True
+            alive &= ~found & ~gone
+        if not cand_h:
+            break
+        ch, ct = np.concatenate(cand_h), np.concatenate(cand_t)
+        if len(ch) == 0:
+            break
+        keep = keep_best(ch, ct)
+        ch, ct = ch[keep], ct[keep]
+        # no cycles: a head may not be stitched to a tail of a chain that already leads to it
+        chain_link[ch] = ct
+        tail_free[ct] = False
+        head_open[ch] = False
+        # re-root: heads now point at tails; jump through chains
+        stitched = pred.copy()
+        hs = np.flatnonzero(chain_link >= 0)
+        stitched[hs] = chain_link[hs]
+        new_root = _heads(stitched)
+        if np.array_equal(new_root, root):
+            break
+        root = new_root
+        # heads whose stitch failed stay open for the next round; those left with no candidate
+        # will fail again, which ends the loop via the unchanged-root check
+
+    # 3. noise: small chains near another chain of the same MMSI
+    roots, inv, counts = np.unique(root, return_inverse=True, return_counts=True)
+    size = counts[inv]
+    noise = np.zeros(n, dtype=bool)
+    small = np.flatnonzero(size <= p.noise_max_points)
+    if len(small):
+        # chain time spans
+        c_start = np.full(len(roots), np.inf)
+        c_end = np.full(len(roots), -np.inf)
+        np.minimum.at(c_start, inv, t_s)
+        np.maximum.at(c_end, inv, t_s)
+        c_mmsi = mmsi[roots]
+        big = counts > p.noise_max_points
+        # for each small point: is there a big chain of its MMSI within max_gap of it?
+        bi = np.flatnonzero(big)
+        order = np.lexsort((c_start[bi], c_mmsi[bi]))
+        bi = bi[order]
+        if len(bi):
+            b_m = c_mmsi[bi]
+            lo = np.searchsorted(b_m, mmsi[small], side="left")
+            hi = np.searchsorted(b_m, mmsi[small], side="right")
+            # small MMSIs with big chains: check the nearest few by start time (vectorised by k)
+            near = np.zeros(len(small), dtype=bool)
+            width = hi - lo
+            for k in range(int(width.max()) if len(width) else 0):
+                has = k < width
+                if not has.any():
+                    break
+                b = bi[np.minimum(lo + k, len(bi) - 1)]
+                ts_ = t_s[small]
+                gap = np.maximum(c_start[b] - ts_, ts_ - c_end[b])
+                near |= has & (gap <= max_gap_s)
+                if k > 64:  # MMSIs with very many chains: enough evidence
+                    near |= has
+                    break
+            noise[small[near]] = True
+    prev = pred.copy()
+    hs = np.flatnonzero(chain_link >= 0)
+    prev[hs] = chain_link[hs]
+    prev[noise] = -1
+    prev[(prev >= 0) & noise[np.maximum(prev, 0)]] = -1
+    return root, noise, prev
+
+
+def _segment_ids(mmsi: np.ndarray, t_us: np.ndarray, root: np.ndarray, noise: np.ndarray) -> pl.Series:
+    """Deterministic '<mmsi>-<YYYYmmddTHHMMSSZ>[-k]' per point (null for noise)."""
+    df = pl.DataFrame({"root": root, "noise": noise})
+    firsts = (
+        pl.DataFrame(
+            {"root": root, "mmsi": mmsi, "t": pl.Series(t_us).cast(pl.Datetime("us", "UTC"))}
+        )
+        .filter(~pl.Series(noise))
+        .group_by("root")
+        .agg(pl.col("mmsi").first(), pl.col("t").min())
+        .sort("mmsi", "t", "root")
+        .with_columns(
+            base=pl.col("mmsi").cast(pl.Utf8) + "-" + pl.col("t").dt.strftime("%Y%m%dT%H%M%SZ")
+        )
+        .with_columns(k=pl.int_range(1, pl.len() + 1).over("base"))
+        .select(
+            "root",
+            seg_id=pl.when(pl.col("k") == 1)
+            .then(pl.col("base"))
+            .otherwise(pl.col("base") + "-" + pl.col("k").cast(pl.Utf8)),
+        )
+    )
+    out = df.join(firsts, on="root", how="left", maintain_order="left")
+    return out["seg_id"]
+
+
+# -- kinematics ---------------------------------------------------------------------------------------
+def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndarray) -> dict[str, pl.Series]:
+    """dt_s, dist_nm, implied_speed_kn, turn_deg from each point's predecessor in its segment."""
+    has = prev >= 0
+    j = np.where(has, prev, 0)
+    dt = np.where(has, t_s - t_s[j], np.nan)
+    dist = np.where(has, haversine_nm(lat[j], lon[j], lat, lon), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(dt > 0, dist / (dt / 3600.0), np.nan)
+    # bearing of the leg that ends here; legs under 0.01 nm (18 m) have no meaningful bearing
+    brg = np.where(has & (dist >= 0.01), bearing_deg(lat[j], lon[j], lat, lon), np.nan)
+    turn = np.where(has, (brg - brg[j] + 180.0) % 360.0 - 180.0, np.nan)
+    return {
+        "dt_s": pl.Series(dt).fill_nan(None),
+        "dist_nm": pl.Series(dist).fill_nan(None),
+        "implied_speed_kn": pl.Series(speed, dtype=pl.Float32).fill_nan(None),
+        "turn_deg": pl.Series(turn, dtype=pl.Float32).fill_nan(None),
+    }
+
+
+def _places(df: pl.DataFrame) -> pl.DataFrame:
+    """is_night, dist_to_shore_nm, on_land, zone_*, port_* for every point (vectorised)."""
+    from . import astro
+    from . import zones
+    from .zones import ports
+
+    lat = df["lat"].to_numpy()
+    lon = df["lon"].to_numpy()
+    night = astro.is_night(lat, lon, df["ts"])
+    z = zones.lookup(lat, lon)
+    pt = ports.nearest_port(lat, lon)
+    return df.with_columns(
+        is_night=pl.Series(np.asarray(night, dtype=bool)),
+        dist_to_shore_nm=z["dist_to_shore_nm"],
+        on_land=z["on_land"],
+        zone_name=z["zone_name"],
+        zone_kind=z["zone_kind"],
+        zone_state=z["zone_state"],
+        port_name=pt["port_name"],
+        port_dist_km=pt["port_dist_km"],
+    )
+
+
+# -- the public function ------------------------------------------------------------------------------
+def build_tracks(
+    positions: pl.DataFrame | pl.LazyFrame,
+    params: SegmentParams | None = None,
+    *,
+    places: bool = True,
+) -> Tracks:
+    """Clean, segment and place positions (a frame with schema.POSITIONS columns).
+
+    Rows without a time or a position, and rows that are not from vessels (base stations,
+    aids to navigation, SAR aircraft), are not tracked; receiver duplicates (same MMSI, time and
+    position) are merged, their ``n_rx`` summed. ``places=False`` skips the night, shore, zone
+    and port columns (they are then null). Returns :class:`Tracks`.
+    """
+    p = params or SegmentParams()
+    if isinstance(positions, pl.LazyFrame):
+        positions = positions.collect()
+    if not isinstance(positions, pl.DataFrame):
+        raise SeawatchError(
+            f"build_tracks takes a polars DataFrame of positions, got {type(positions).__name__}"
+        )
+    missing = [c for c in ("mmsi", "ts", "lat", "lon") if c not in positions.columns]
+    if missing:
+        raise SeawatchError(
+            f"positions lack columns {missing}: pass a frame with schema.POSITIONS columns"
+            " (e.g. Store(db).table('positions'))"
+        )
+    pos = schema.conform(
+        "positions", positions.select([c for c in positions.columns if c in schema.polars_schema("positions")])
+    )
+    n_in = pos.height
+    usable = pos.filter(
+        pl.col("ts").is_not_null()
+        & pl.col("lat").is_not_null()
+        & pl.col("lon").is_not_null()
+        & pl.col("mmsi").is_not_null()
+    )
+    n_untimed = n_in - usable.height
+    vessels = usable.filter(pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
+    n_not_vessel = usable.height - vessels.height
+    cols = [c.name for c in schema.TRACKS]
+    ordered = vessels.select([c for c in cols if c in vessels.columns]).sort("mmsi", "ts", "lat", "lon")
+    # receiver duplicates (same MMSI, time and position): keep the first, sum n_rx
+    key = ordered.select("mmsi", "ts", "lat", "lon")
+    dup = key.select(
+        pl.all_horizontal([pl.col(c) == pl.col(c).shift(1) for c in key.columns]).fill_null(False)
+    ).to_series()
+    n_dup = int(dup.sum())
+    if n_dup:
+        group = (~dup).cum_sum()
+        n_rx = ordered["n_rx"].fill_null(1).cast(pl.Int64)
+        summed = pl.DataFrame({"g": group, "n": n_rx}).group_by("g").agg(pl.col("n").sum()).sort("g")
+        ordered = ordered.filter(~dup).with_columns(n_rx=summed["n"].cast(pl.Int16))
+    dedup = ordered
+
+    t_us = dedup["ts"].dt.epoch("us").to_numpy()
+    t_s = t_us.astype(np.float64) / 1e6
+    lat = dedup["lat"].to_numpy()
+    lon = dedup["lon"].to_numpy()
+    root, noise, prev = _segment(
+        dedup["mmsi"].to_numpy(),
+        t_s,
+        lat,
+        lon,
+        dedup["sog_kn"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        dedup["cog_deg"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        p,
+    )
+    df = dedup.with_columns(
+        seg_id=_segment_ids(dedup["mmsi"].to_numpy(), t_us, root, noise),
+        is_noise=pl.Series(noise),
+        **_kinematics(lat, lon, t_s, prev),
+    )
+    df = _places(df) if places and df.height else df
+    points = schema.conform("tracks", df)
+    segments = segments_of(points)
+    stats = {
+        "positions": n_in,
+        "untracked_no_time_or_position": n_untimed,
+        "untracked_not_vessel": n_not_vessel,
+        "duplicates_merged": n_dup,
+        "points": points.height,
+        "noise": int(noise.sum()),
+        "segments": segments.height,
+        "vessels": points["mmsi"].n_unique() if points.height else 0,
+    }
+    return Tracks(points=points, segments=segments, stats=stats)
+
+
+def segments_of(points: pl.DataFrame) -> pl.DataFrame:
+    """The SEGMENTS table of a TRACKS table (noise excluded)."""
+    seg = (
+        points.filter(pl.col("seg_id").is_not_null())
+        .sort("seg_id", "ts")
+        .group_by("seg_id", maintain_order=True)
+        .agg(
+            pl.col("mmsi").first(),
+            start_time=pl.col("ts").first(),
+            end_time=pl.col("ts").last(),
+            n_points=pl.len(),
+            lat_start=pl.col("lat").first(),
+            lon_start=pl.col("lon").first(),
+            lat_end=pl.col("lat").last(),
+            lon_end=pl.col("lon").last(),
+            dist_nm=pl.col("dist_nm").sum(),
+            mean_sog_kn=pl.col("sog_kn").mean(),
+            max_implied_speed_kn=pl.col("implied_speed_kn").max(),
+        )
+        .with_columns(
+            duration_s=(pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1e6
+        )
+        .sort("mmsi", "start_time", "seg_id")
+    )
+    return schema.conform("segments", seg)
+
+
+def materialise_tracks(
+    db: Any, params: SegmentParams | None = None, *, places: bool = True
+) -> Tracks:
+    """Build tracks from every position in the store at ``db`` and store them as the derived
+    tables ``tracks`` and ``segments`` (replacing earlier ones atomically). Returns the Tracks.
+
+    Deterministic: the same store and params give the same rows and segment ids.
+    """
+    from dataclasses import asdict
+
+    from .store import Store
+
+    store = db if isinstance(db, Store) else Store(db)
+    res = build_tracks(store.table("positions"), params, places=places)
+    meta = {"params": asdict(params or SegmentParams()), "stats": res.stats, "places": places}
+    store.write_derived("tracks", res.points, meta)
+    store.write_derived("segments", res.segments, meta)
+    return res
+
+
+__all__ = [
+    "SegmentParams",
+    "materialise_tracks",
+    "Tracks",
+    "VESSEL_CLASSES",
+    "bearing_deg",
+    "build_tracks",
+    "destination",
+    "haversine_nm",
+    "segments_of",
+]
