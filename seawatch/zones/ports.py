@@ -1,0 +1,386 @@
+"""Ports and anchorages: the registry, anchorages inferred from AIS, and nearest-port look-ups.
+
+* :func:`ports_table` — 20,070 ports, harbours, landings, marinas and named anchorages from the
+  ``harborly`` package's bundled registry (NGA World Port Index, public domain, and GeoNames
+  port/harbour features, CC BY 4.0: attribute "GeoNames"), in the ``PORTS`` schema.
+* :func:`infer_anchorages` — anchorages where vessels are seen to stay, the Global Fishing Watch
+  way (see its docstring).
+* :func:`nearest_port` — for millions of positions, the nearest port or anchorage within
+  :data:`PORT_SEARCH_KM`, vectorised with a k-d tree on the unit sphere.
+
+Distances are great-circle distances on a sphere of the mean Earth radius 6371.0088 km (IUGG);
+they differ from ellipsoidal (geodesic) distances by at most about 0.5 %.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from scipy.spatial import cKDTree
+
+from .. import schema
+from ..errors import SeawatchError
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "HARBORLY_VERSION",
+    "PORT_SEARCH_KM",
+    "STATIONARY_MAX_SOG_KN",
+    "infer_anchorages",
+    "nearest_port",
+    "ports_table",
+]
+
+#: How far :func:`nearest_port` looks for a port or anchorage by default (km).
+PORT_SEARCH_KM = 50.0
+#: Mean Earth radius (IUGG), km.
+EARTH_RADIUS_KM = 6371.0088
+#: The harborly release whose bundled registry this module was written against.
+HARBORLY_VERSION = "1.1.4"
+
+#: Reports faster than this (knots) end a stay in :func:`infer_anchorages` (a vessel circling
+#: slowly inside one cell is loitering or fishing, not anchored). Null speeds do not.
+STATIONARY_MAX_SOG_KN = 3.0
+
+_KM_PER_DEG = EARTH_RADIUS_KM * np.pi / 180.0  # 111.195 km per degree of latitude
+_REGISTRY_FILE = "data/port_registry.parquet"
+_REGISTRY_COLUMNS = ("registry_id", "provider", "country_code", "canonical_name",
+                     "latitude", "longitude", "function_code")
+
+
+# -- the registry -----------------------------------------------------------------------------------
+def _registry_path() -> tuple[Path, str]:
+    """Path of harborly's bundled parquet and harborly's version, without importing harborly.
+
+    (Importing it pulls in pandas and its HTTP stack, ~1 s; only its data file is used.)
+    """
+    spec = importlib.util.find_spec("harborly")
+    if spec is None or not spec.submodule_search_locations:
+        raise SeawatchError(
+            "the port registry needs the 'harborly' package: "
+            f"pip install harborly=={HARBORLY_VERSION}"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / _REGISTRY_FILE
+    if not path.is_file():
+        raise SeawatchError(
+            f"harborly is installed but has no {_REGISTRY_FILE}: "
+            f"reinstall it with pip install --force-reinstall harborly=={HARBORLY_VERSION}"
+        )
+    try:
+        version = importlib.metadata.version("harborly")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return path, version
+
+
+@lru_cache(maxsize=1)
+def ports_table() -> pl.DataFrame:
+    """Every port of harborly's bundled registry, in the ``PORTS`` schema (cached).
+
+    ``port_id`` is harborly's ``registry_id`` (``WPI:61870``, ``GEONAMES:1855428``); ``kind`` is
+    ``'anchorage'`` for GeoNames anchorage features (``H.ANCH``) and ``'port'`` for everything
+    else (WPI ports; GeoNames harbours, ports, landings, marinas, docks, ferry terminals);
+    ``source`` names the package version and the provider. One port can appear twice (its WPI
+    and its GeoNames record, at slightly different points); both are kept.
+    """
+    path, version = _registry_path()
+    try:
+        raw = pl.read_parquet(path, columns=list(_REGISTRY_COLUMNS))
+    except (OSError, pl.exceptions.PolarsError) as exc:  # corrupt or reshaped: say what to do
+        raise SeawatchError(
+            f"cannot read harborly's port registry {path} ({exc}): "
+            f"pip install --force-reinstall harborly=={HARBORLY_VERSION}"
+        ) from None
+    provider = pl.col("provider")
+    df = raw.filter(
+        pl.col("latitude").is_between(-90.0, 90.0)
+        & pl.col("longitude").is_between(-180.0, 180.0)
+        & pl.col("canonical_name").is_not_null()
+    ).select(
+        pl.col("registry_id").alias("port_id"),
+        pl.col("canonical_name").alias("name"),
+        pl.when(pl.col("function_code") == "H.ANCH")
+        .then(pl.lit("anchorage"))
+        .otherwise(pl.lit("port"))
+        .alias("kind"),
+        pl.col("country_code").str.to_uppercase().alias("country_code"),
+        pl.col("latitude").alias("lat"),
+        pl.col("longitude").alias("lon"),
+        pl.when(provider == "NGA_WPI")
+        .then(pl.lit(f"harborly {version} (NGA WPI)"))
+        .when(provider == "GEONAMES")
+        .then(pl.lit(f"harborly {version} (GeoNames, CC BY 4.0)"))
+        .otherwise(pl.format("harborly {} ({})", pl.lit(version), provider))
+        .alias("source"),
+    )
+    return schema.conform("ports", df)
+
+
+# -- nearest port -----------------------------------------------------------------------------------
+def _unit_xyz(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    phi = np.deg2rad(lat_deg)
+    lam = np.deg2rad(lon_deg)
+    cos_phi = np.cos(phi)
+    out = np.empty((phi.size, 3))
+    np.multiply(cos_phi, np.cos(lam), out=out[:, 0])
+    np.multiply(cos_phi, np.sin(lam), out=out[:, 1])
+    np.sin(phi, out=out[:, 2])
+    return out
+
+
+class _PortIndex:
+    __slots__ = ("names", "tree")
+
+    def __init__(self, ports: pl.DataFrame) -> None:
+        missing = [c for c in ("name", "lat", "lon") if c not in ports.columns]
+        if missing:
+            raise SeawatchError(
+                f"ports has no column(s) {missing}: pass a frame in the PORTS schema, "
+                "e.g. ports_table() or pl.concat([ports_table(), infer_anchorages(positions)])"
+            )
+        ports = ports.filter(
+            pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
+            & pl.col("lat").is_finite() & pl.col("lon").is_finite()
+        )
+        if ports.height == 0:
+            raise SeawatchError("ports is empty (no row with a lat and lon): nothing to search")
+        self.names = ports["name"].cast(pl.Utf8)
+        lat = ports["lat"].cast(pl.Float64).to_numpy()
+        lon = ports["lon"].cast(pl.Float64).to_numpy()
+        self.tree = cKDTree(_unit_xyz(lat, lon))
+
+
+@lru_cache(maxsize=1)
+def _default_index() -> _PortIndex:
+    return _PortIndex(ports_table())
+
+
+def _as_float(x, what: str) -> np.ndarray:
+    if isinstance(x, pl.Series):
+        return x.cast(pl.Float64).to_numpy()
+    try:
+        return np.asarray(x, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise SeawatchError(
+            f"{what} must be numbers in degrees (numpy array or polars Series), "
+            f"got {type(x).__name__}"
+        ) from None
+
+
+def nearest_port(lat, lon, ports: pl.DataFrame | None = None,
+                 search_km: float = PORT_SEARCH_KM) -> pl.DataFrame:
+    """The nearest port (or anchorage) to each position, if one lies within ``search_km``.
+
+    Returns a frame with one row per position, in order: ``port_name`` (Utf8) and
+    ``port_dist_km`` (Float32, great-circle km), both null beyond ``search_km`` or where the
+    position is missing. ``ports`` defaults to :func:`ports_table`; any frame with ``name``,
+    ``lat``, ``lon`` works (e.g. the registry plus :func:`infer_anchorages`).
+
+    Method: ports and positions become unit vectors; a k-d tree (scipy ``cKDTree``) finds the
+    nearest port by chord length, bounded by the chord of ``search_km``; the chord ``c`` converts
+    exactly to the great-circle distance ``2 R asin(c / 2)``.
+    """
+    try:
+        search = float(search_km)
+    except (TypeError, ValueError):
+        raise SeawatchError(f"search_km must be a number of km, got {search_km!r}") from None
+    if not 0.0 < search <= np.pi * EARTH_RADIUS_KM:
+        raise SeawatchError(
+            f"search_km must be > 0 and at most half the Earth's circumference "
+            f"({np.pi * EARTH_RADIUS_KM:.0f} km), got {search_km!r}"
+        )
+    lat_a = _as_float(lat, "lat")
+    lon_a = _as_float(lon, "lon")
+    if lat_a.shape != lon_a.shape:
+        raise SeawatchError(
+            f"lat and lon must have the same length, got {lat_a.size} and {lon_a.size}"
+        )
+    valid = np.isfinite(lat_a) & np.isfinite(lon_a)
+    if np.any(np.abs(lat_a[valid]) > 90.0):
+        raise SeawatchError(
+            "latitude out of range: values must lie in [-90, 90] degrees (did you swap lat and lon?)"
+        )
+    index = _default_index() if ports is None else _PortIndex(ports)
+
+    n = lat_a.size
+    dist = np.full(n, np.nan)
+    idx = np.full(n, -1, dtype=np.int64)
+    if valid.any():
+        xyz = _unit_xyz(lat_a[valid], lon_a[valid])
+        # a hair beyond the chord of search_km; exact cut on the great-circle distance below
+        bound = 2.0 * np.sin(min(search / EARTH_RADIUS_KM, np.pi) / 2.0) * (1.0 + 1e-9)
+        chord, hit = index.tree.query(xyz, k=1, distance_upper_bound=bound)
+        found = np.isfinite(chord)
+        gc = np.full(chord.shape, np.nan)
+        gc[found] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord[found] / 2.0, 1.0))
+        found &= gc <= search
+        dist[valid] = np.where(found, gc, np.nan)
+        idx[valid] = np.where(found, hit, -1)
+    has = idx >= 0
+    return pl.DataFrame({
+        "_name": index.names.gather(np.where(has, idx, 0)),
+        "_has": has,
+        "port_dist_km": pl.Series(dist, dtype=pl.Float64, nan_to_null=True),
+    }).select(
+        pl.when(pl.col("_has")).then(pl.col("_name")).alias("port_name").cast(pl.Utf8),
+        pl.col("port_dist_km").cast(pl.Float32),
+    )
+
+
+# -- inferred anchorages ----------------------------------------------------------------------------
+def _grid_cells(lat: pl.Expr, lon: pl.Expr, side_km: float, shift: tuple[float, float]
+                ) -> tuple[pl.Expr, pl.Expr]:
+    """Row and column of a near-equal-area lat/lon grid of ``side_km`` cells, offset by
+    ``shift`` (fractions of a cell, in row and column)."""
+    dlat = side_km / _KM_PER_DEG
+    row = (lat / dlat + shift[0]).floor()
+    row_centre = (row + 0.5 - shift[0]) * dlat
+    # each row of cells has its own longitude step, so cells stay ~side_km wide at any latitude
+    dlon = dlat / row_centre.radians().cos().clip(lower_bound=1e-3)
+    col = (lon / dlon + shift[1]).floor()
+    return row.cast(pl.Int64), col.cast(pl.Int64)
+
+
+def infer_anchorages(positions: pl.DataFrame, min_vessels: int = 20, min_hours: float = 12.0,
+                     radius_km: float = 0.5) -> pl.DataFrame:
+    """Anchorages inferred from AIS: cells where at least ``min_vessels`` vessels stayed.
+
+    This follows Global Fishing Watch's anchorages pipeline
+    (https://github.com/GlobalFishingWatch/anchorages_pipeline; method described at
+    https://globalfishingwatch.github.io/anchorages): a vessel is *stationary* when all its
+    positions remain within 0.5 km for at least 12 h; each stationary period is assigned to the
+    S2 level-14 cell (~0.5 km) of its mean location; a cell where at least 20 distinct MMSI
+    were stationary is an anchorage point, located at the mean of those periods' locations.
+
+    Here, without a per-point loop and without the S2 library:
+
+    * **stay**: a run of consecutive reports of one vessel (sorted by time) inside one cell of
+      side ``2 * radius_km`` of a lat/lon grid whose longitude step widens with latitude (near
+      equal-area), lasting at least ``min_hours`` from first to last report. The run is searched
+      on four such grids offset by half a cell, so a vessel whose reports fit in a disk of
+      diameter ``radius_km`` is always found (in at least one grid), and no stay spans more than
+      the cell's diagonal. This stands in for GFW's "every position within 0.5 km of the first".
+      Reports faster than ``STATIONARY_MAX_SOG_KN`` (3 kn) end a stay (GFW uses distance only).
+      Gaps between reports are not limited.
+    * **anchorage**: the stays are binned by their mean location into cells of side
+      ``radius_km`` (the S2 level-14 stand-in); a cell with at least ``min_vessels`` distinct
+      ``mmsi`` is an anchorage, located at the mean of its stays' locations. One anchorage area
+      usually yields several neighbouring anchorage cells, as in GFW's data.
+
+    ``min_vessels`` is 20 in GFW's global, multi-year run; use fewer for a few days or one
+    region. ``positions`` needs ``mmsi, ts, lat, lon`` (and uses ``sog_kn`` if present); rows
+    with any of these null are ignored. Returns the ``PORTS`` schema: ``kind='anchorage'``,
+    ``source='inferred'``, ``port_id='anch-r<row>c<col>'`` (the cell), ``name`` from the
+    location, ``country_code`` null.
+    """
+    if not isinstance(positions, pl.DataFrame):
+        raise SeawatchError(
+            f"positions must be a polars DataFrame with mmsi, ts, lat, lon, got {type(positions).__name__}"
+        )
+    missing = [c for c in ("mmsi", "ts", "lat", "lon") if c not in positions.columns]
+    if missing:
+        raise SeawatchError(
+            f"positions has no column(s) {missing}: pass the positions or tracks table "
+            "(columns mmsi, ts, lat, lon, sog_kn as in seawatch/schema.py)"
+        )
+    if not isinstance(positions.schema["ts"], pl.Datetime):
+        raise SeawatchError(
+            f"positions.ts must be a Datetime column, got {positions.schema['ts']}: "
+            "parse it, e.g. pl.col('ts').str.to_datetime(time_zone='UTC')"
+        )
+    if isinstance(min_vessels, bool) or not isinstance(min_vessels, (int, np.integer)) or min_vessels < 1:
+        raise SeawatchError(f"min_vessels must be a whole number >= 1, got {min_vessels!r}")
+    try:
+        min_h = float(min_hours)
+        radius = float(radius_km)
+    except (TypeError, ValueError):
+        raise SeawatchError(
+            f"min_hours and radius_km must be numbers, got {min_hours!r} and {radius_km!r}"
+        ) from None
+    if not (min_h > 0.0 and np.isfinite(min_h)):
+        raise SeawatchError(f"min_hours must be > 0, got {min_hours!r}")
+    if not (0.0 < radius <= 50.0):
+        raise SeawatchError(f"radius_km must be > 0 and at most 50 km, got {radius_km!r}")
+
+    has_sog = "sog_kn" in positions.columns
+    pts = (
+        positions.lazy()
+        .select(
+            pl.col("mmsi").cast(pl.Int64),
+            pl.col("ts").dt.epoch("us").alias("t_us"),
+            pl.col("lat").cast(pl.Float64),
+            pl.col("lon").cast(pl.Float64),
+            (pl.col("sog_kn").cast(pl.Float64) > STATIONARY_MAX_SOG_KN).fill_null(False).alias("moving")
+            if has_sog else pl.lit(False).alias("moving"),
+        )
+        .drop_nulls(["mmsi", "t_us", "lat", "lon"])
+        .filter(pl.col("lat").is_between(-90.0, 90.0) & pl.col("lon").is_between(-180.0, 180.0))
+        .sort("mmsi", "t_us")
+        .collect()
+        .lazy()  # sorted once, read by the four grids below
+    )
+
+    min_us = round(min_h * 3600e6)
+    stays = []
+    for shift in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):  # four grids, not points
+        row, col = _grid_cells(pl.col("lat"), pl.col("lon"), 2.0 * radius, shift)
+        # a moving report gets a cell of its own (-1, -1) and never joins a stay
+        row = pl.when(pl.col("moving")).then(pl.lit(-1, pl.Int64)).otherwise(row)
+        col = pl.when(pl.col("moving")).then(pl.lit(-1, pl.Int64)).otherwise(col)
+        run = (
+            (pl.col("mmsi") != pl.col("mmsi").shift(1))
+            | (pl.col("r") != pl.col("r").shift(1))
+            | (pl.col("c") != pl.col("c").shift(1))
+            | pl.col("moving")
+        ).fill_null(True).cum_sum()
+        stays.append(
+            pts.with_columns(row.alias("r"), col.alias("c"))
+            .with_columns(run.alias("run"))
+            .group_by("run")
+            .agg(
+                pl.col("mmsi").first(),
+                pl.col("moving").first(),
+                (pl.col("t_us").max() - pl.col("t_us").min()).alias("dur_us"),
+                pl.col("lat").mean(),
+                pl.col("lon").mean(),
+            )
+            .filter(~pl.col("moving") & (pl.col("dur_us") >= min_us))
+            .select("mmsi", "lat", "lon")
+        )
+
+    orow, ocol = _grid_cells(pl.col("lat"), pl.col("lon"), radius, (0.0, 0.0))
+    cells = (
+        pl.concat(stays)
+        .with_columns(orow.alias("r"), ocol.alias("c"))
+        .group_by("r", "c")
+        .agg(
+            pl.col("mmsi").n_unique().alias("n_vessels"),
+            pl.col("lat").mean(),
+            pl.col("lon").mean(),
+        )
+        .filter(pl.col("n_vessels") >= min_vessels)
+        .sort("r", "c")
+        .collect()
+    )
+    if cells.height == 0:
+        return schema.empty("ports")
+    hemi_lat = pl.when(pl.col("lat") < 0).then(pl.lit("S")).otherwise(pl.lit("N"))
+    hemi_lon = pl.when(pl.col("lon") < 0).then(pl.lit("W")).otherwise(pl.lit("E"))
+    out = cells.select(
+        pl.format("anch-r{}c{}", pl.col("r"), pl.col("c")).alias("port_id"),
+        pl.format(
+            "anchorage {}{} {}{}",
+            pl.col("lat").abs().round(3), hemi_lat, pl.col("lon").abs().round(3), hemi_lon,
+        ).alias("name"),
+        pl.lit("anchorage").alias("kind"),
+        pl.lit(None, pl.Utf8).alias("country_code"),
+        "lat",
+        "lon",
+        pl.lit("inferred").alias("source"),
+    )
+    return schema.conform("ports", out)
