@@ -4,6 +4,10 @@
 ``seawatch stats``   -> :meth:`seawatch.store.Store.stats`
 ``seawatch export``  -> :func:`seawatch.store.export_table`
 ``seawatch tracks``  -> :func:`seawatch.tracks.materialise_tracks`
+``seawatch detect``  -> :func:`seawatch.detect.run_detect`
+``seawatch vessels`` -> the store's ``risk`` table (:func:`seawatch.detect.risk_scores`)
+``seawatch simulate`` -> :func:`seawatch.simulate.simulate`
+``seawatch eval``    -> :func:`seawatch.eval.evaluate`
 ``seawatch demo``    -> :func:`seawatch.demo.run_demo`
 
 A :class:`~seawatch.errors.SeawatchError` (a usage mistake) ends any command with a one-line
@@ -284,6 +288,120 @@ def tracks_cmd(db: str, max_gap_h: float | None, max_speed_kn: float | None, no_
         f"{st['untracked_not_vessel']:,} not from vessels; {st['duplicates_merged']:,} duplicates "
         f"merged; {st['noise']:,} noise points"
     )
+
+
+# -- detect ---------------------------------------------------------------------------------------
+@main.command("detect")
+@click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
+@click.option("--preset", type=click.Choice(["coastal", "gfw", "skylight"]), default="coastal",
+              show_default=True, help="Event definitions: coastal (a coastal state's watch), "
+              "gfw (Global Fishing Watch's), skylight (Skylight's).")
+@click.option("--config", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
+              help="Override single thresholds, e.g. [ais_gap] min_gap_h = 4.")
+@click.option("--out", default=None, metavar="FILE",
+              help="Also write the events to FILE: .jsonl, .csv, .geojson, .geoparquet, .parquet or .kml.")
+@handle_errors
+def detect_cmd(db: str, preset: str, config: str | None, out: str | None) -> None:
+    """Find suspicious behaviour: events with evidence, and vessel risk.
+
+    Builds tracks first if the store has none or new files were ingested since. Events and
+    risk are stored as the tables `events` and `risk` (replacing earlier ones; rerunning gives
+    the same event ids). See them with `seawatch vessels` or `seawatch export events`.
+    """
+    import polars as pl
+
+    from .detect import run_detect
+
+    res = run_detect(db, preset=preset, config=config, out=out)
+    ev = res["events"]
+    click.echo(f"{ev.height:,} events ({preset} preset), {res['risk'].height:,} vessels with risk > 0")
+    if ev.height:
+        counts = ev.group_by("event_type", "severity").len().pivot(
+            on="severity", index="event_type", values="len"
+        ).fill_null(0)
+        for sev in ("info", "low", "medium", "high"):
+            if sev not in counts.columns:
+                counts = counts.with_columns(pl.lit(0, pl.UInt32).alias(sev))
+        counts = counts.select("event_type", "info", "low", "medium", "high").sort("event_type")
+        click.echo(f"  {'event_type':<24}{'info':>7}{'low':>7}{'medium':>7}{'high':>7}")
+        for row in counts.iter_rows():
+            click.echo(f"  {row[0]:<24}" + "".join(f"{v:>7,}" for v in row[1:]))
+    if res["out"]:
+        click.echo(f"events written to {res['out']}")
+
+
+@main.command("vessels")
+@click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
+@click.option("--top", default=20, show_default=True, type=click.IntRange(1, 100000),
+              help="How many vessels to list, highest risk first.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list with every reason.")
+@handle_errors
+def vessels_cmd(db: str, top: int, as_json: bool) -> None:
+    """Rank vessels by risk (0-100), with the reasons for each."""
+    from .store import Store
+
+    st = Store(db)
+    if st.derived_info("risk") is None:
+        raise SeawatchError(f"no risk scores in {db} yet: run `seawatch detect --db {db}` first")
+    risk = st.table("risk").sort(["risk", "mmsi"], descending=[True, False]).head(top)
+    if as_json:
+        rows = risk.to_dicts()
+        for r in rows:
+            r["reasons"] = json.loads(r["reasons"])
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'mmsi':>10}  {'flag':<4}  {'risk':>5}  {'name':<20}  reasons")
+    for r in risk.iter_rows(named=True):
+        reasons = json.loads(r["reasons"])
+        summary = ", ".join(f"{x['event_type']} {x['severity']} +{x['points']:g}" for x in reasons[:4])
+        if len(reasons) > 4:
+            summary += f", ... ({len(reasons)} in all)"
+        click.echo(f"{r['mmsi']:>10}  {(r['flag_state'] or '?'):<4}  {r['risk']:>5.1f}  "
+                   f"{(r['shipname'] or '')[:20]:<20}  {summary}")
+
+
+# -- simulate and eval ----------------------------------------------------------------------------
+@main.command("simulate")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--out", required=True, metavar="DIR", help="Directory for feed.nmea, truth.jsonl and README.md.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same files).")
+@click.option("--hours", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Hours of traffic (default: the scenario's own).")
+@handle_errors
+def simulate_cmd(scenario: str, out: str, seed: int, hours: float | None) -> None:
+    """Write a scenario: real NMEA 0183 plus the truth of what was planted.
+
+    SCENARIO is one of amami-2001, niigata-night, sts-transfer, going-dark, mmsi-clone,
+    identity-swap, all. Then: seawatch ingest DIR/feed.nmea --db DB; seawatch detect --db DB
+    --out events.jsonl; seawatch eval --truth DIR/truth.jsonl --events events.jsonl.
+    """
+    from .simulate import simulate
+
+    res = simulate(scenario, out, seed=seed, hours=hours)
+    click.echo(f"{scenario}: {res['messages']:,} messages from {res['vessels']:,} vessels "
+               f"-> {res['feed']}; {len(res['planted'])} planted behaviours -> {res['truth']}")
+
+
+@main.command("eval")
+@click.option("--truth", required=True, metavar="FILE", help="Ground truth (.jsonl, .csv or .parquet).")
+@click.option("--events", required=True, metavar="FILE", help="Events to score (.jsonl, .csv or .parquet).")
+@click.option("--tolerance-s", default=600.0, show_default=True, type=click.FloatRange(min=0),
+              help="Slack on both sides of each time span when matching, seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@handle_errors
+def eval_cmd(truth: str, events: str, tolerance_s: float, as_json: bool) -> None:
+    """Score events against ground truth: precision, recall, F0.5 per type.
+
+    An event matches a truth record of the same type and vessel (or pair, in either order)
+    whose time span overlaps it (widened by the tolerance). See seawatch.eval for the rules.
+    """
+    from .eval import evaluate, format_eval
+
+    res = evaluate(truth, events, tolerance_s=tolerance_s)
+    if as_json:
+        click.echo(json.dumps(res.to_dicts(), indent=2))
+    else:
+        click.echo(format_eval(res))
 
 
 # -- demo -----------------------------------------------------------------------------------------

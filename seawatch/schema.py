@@ -163,6 +163,53 @@ PORTS = _table(
     Column("source", pl.Utf8, "e.g. 'harborly 1.1.4 (NGA WPI)', 'inferred'"),
 )
 
+# -- events: what the detectors found, with the evidence -------------------------------------------
+EVENTS = _table(
+    Column("event_id", pl.Utf8, "deterministic: sha1 of event_type, mmsi, other_mmsi and start_time (16 hex)"),
+    Column("event_type", pl.Utf8, "one of EVENT_TYPES"),
+    Column("mmsi", pl.Int64, "the vessel"),
+    Column("other_mmsi", pl.Int64, "the other vessel of a two-vessel event (encounter); null otherwise"),
+    Column("start_time", UTC_TS, "when the behaviour began"),
+    Column("end_time", UTC_TS, "when it ended; null while open"),
+    Column("lat", pl.Float64, "where, degrees WGS84 (a representative point of the event)"),
+    Column("lon", pl.Float64, "where, degrees WGS84"),
+    Column("zone_name", pl.Utf8, "maritime zone at (lat, lon)"),
+    Column("zone_kind", pl.Utf8, "one of ZONE_KINDS"),
+    Column("zone_state", pl.Utf8, "ISO 3166 alpha-3 of the zone's coastal state"),
+    Column("severity", pl.Utf8, "one of SEVERITIES"),
+    Column("score", pl.Float32, "0-1: how strongly the rule was met (its weight in the risk score)"),
+    Column("status", pl.Utf8, "'open', 'closed' or 'retracted'"),
+    Column("preset", pl.Utf8, "the preset whose thresholds were used: coastal, gfw, skylight"),
+    Column("evidence", pl.Utf8, "JSON object: the measured values and the thresholds they crossed"),
+)
+
+EVENT_TYPES = (
+    "zone_entry",
+    "zone_exit",
+    "port_visit",
+    "ais_gap",
+    "loitering",
+    "encounter",
+    "speed_anomaly",
+    "position_jump",
+    "identity_invalid",
+    "identity_mismatch",
+    "identity_change",
+    "night_coastal_approach",
+)
+SEVERITIES = ("info", "low", "medium", "high")
+EVENT_STATUSES = ("open", "closed", "retracted")
+
+# -- risk: one row per vessel, its score and why ----------------------------------------------------
+RISK = _table(
+    Column("mmsi", pl.Int64, "the vessel"),
+    Column("risk", pl.Float32, "0-100"),
+    Column("n_events", pl.Int64, "events counted (not retracted)"),
+    Column("shipname", pl.Utf8, "latest declared name"),
+    Column("flag_state", pl.Utf8, "ISO 3166 alpha-3 from the MMSI's MID; null if none"),
+    Column("reasons", pl.Utf8, "JSON list of {event_type, event_id, severity, points}: each contribution"),
+)
+
 #: Zone kinds, in legal order from the coast outwards; ``custom`` is a user area of interest.
 ZONE_KINDS = (
     "internal_waters",
@@ -202,6 +249,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "segments": SEGMENTS,
     "zones": ZONES,
     "ports": PORTS,
+    "events": EVENTS,
+    "risk": RISK,
 }
 
 

@@ -76,7 +76,9 @@ TABLE_NAMES: tuple[str, ...] = tuple(schema.TABLES)
 DAY_PARTITIONED: frozenset[str] = frozenset({"positions", "statics", "other"})
 #: Tables computed from the store (replaced as a whole by :meth:`Store.write_derived`), and the
 #: time column each is partitioned by (None: one file).
-DERIVED: dict[str, str | None] = {"tracks": "ts", "segments": None, "zones": None, "ports": None}
+DERIVED: dict[str, str | None] = {
+    "tracks": "ts", "segments": None, "zones": None, "ports": None, "events": None, "risk": None,
+}
 DERIVED_DIR = "_derived"
 #: Tables whose rows are AIS messages (``msg_type`` column).
 MESSAGE_TABLES: tuple[str, ...] = ("positions", "statics", "other")

@@ -25,7 +25,9 @@ __all__ = [
     "SIXBIT_TEXT",
     "concat",
     "ping",
+    "static",
     "track",
+    "tracks_of",
     "checksum",
     "count_lines",
     "flip_checksum",
@@ -184,3 +186,24 @@ def ping(mmsi: int = 431000001, ts: str | datetime = T0, lat: float = 37.5, lon:
 def concat(*frames: pl.DataFrame) -> pl.DataFrame:
     """Frames of one table stacked and sorted by time: ``concat(track(...), ping(...))``."""
     return pl.concat(frames, how="vertical").sort("ts", "mmsi")
+
+
+def static(mmsi: int = 431000001, ts: str | datetime = T0, *, shipname: str | None = None,
+           callsign: str | None = None, imo: int | None = None, ship_type: int | None = None,
+           msg_type: int = 5, part_num: int | None = None) -> pl.DataFrame:
+    """One static/voyage report as a one-row STATICS frame:
+    ``static(431000001, ship_type=30, shipname="KAIYO MARU")``."""
+    df = pl.DataFrame(
+        {"mmsi": [mmsi], "ts": [_ts(ts)], "msg_type": [msg_type], "part_num": [part_num], "imo": [imo],
+         "callsign": [callsign], "shipname": [shipname], "ship_type": [ship_type]},
+        schema_overrides={"part_num": pl.Int8, "imo": pl.Int64, "callsign": pl.Utf8, "shipname": pl.Utf8,
+                          "ship_type": pl.Int16, "msg_type": pl.Int8},
+    )
+    return schema.conform("statics", df)
+
+
+def tracks_of(*frames: pl.DataFrame, places: bool = True) -> pl.DataFrame:
+    """Positions frames -> the TRACKS points built by seawatch.tracks.build_tracks."""
+    from .tracks import build_tracks
+
+    return build_tracks(concat(*frames), places=places).points

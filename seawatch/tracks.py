@@ -352,17 +352,16 @@ def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndar
     }
 
 
-def _places(df: pl.DataFrame) -> pl.DataFrame:
+def _places(df: pl.DataFrame, port_table: pl.DataFrame | None = None) -> pl.DataFrame:
     """is_night, dist_to_shore_nm, on_land, zone_*, port_* for every point (vectorised)."""
-    from . import astro
-    from . import zones
-    from .zones import ports
+    from . import astro, zones
+    from .zones.ports import nearest_port
 
     lat = df["lat"].to_numpy()
     lon = df["lon"].to_numpy()
     night = astro.is_night(lat, lon, df["ts"])
     z = zones.lookup(lat, lon)
-    pt = ports.nearest_port(lat, lon)
+    pt = nearest_port(lat, lon, ports=port_table)
     return df.with_columns(
         is_night=pl.Series(np.asarray(night, dtype=bool)),
         dist_to_shore_nm=z["dist_to_shore_nm"],
@@ -381,13 +380,16 @@ def build_tracks(
     params: SegmentParams | None = None,
     *,
     places: bool = True,
+    ports: pl.DataFrame | None = None,
 ) -> Tracks:
     """Clean, segment and place positions (a frame with schema.POSITIONS columns).
 
     Rows without a time or a position, and rows that are not from vessels (base stations,
     aids to navigation, SAR aircraft), are not tracked; receiver duplicates (same MMSI, time and
     position) are merged, their ``n_rx`` summed. ``places=False`` skips the night, shore, zone
-    and port columns (they are then null). Returns :class:`Tracks`.
+    and port columns (they are then null). ``ports``: the PORTS table for the port columns
+    (default: the built-in registry; :func:`materialise_tracks` adds inferred anchorages).
+    Returns :class:`Tracks`.
     """
     p = params or SegmentParams()
     if isinstance(positions, pl.LazyFrame):
@@ -448,8 +450,9 @@ def build_tracks(
         is_noise=pl.Series(noise),
         **_kinematics(lat, lon, t_s, prev),
     )
-    df = _places(df) if places and df.height else df
-    points = schema.conform("tracks", df)
+    df = _places(df, ports) if places and df.height else df
+    # per vessel, per segment (noise first), in time: each segment's rows are contiguous
+    points = schema.conform("tracks", df).sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
     segments = segments_of(points)
     stats = {
         "positions": n_in,
@@ -491,6 +494,27 @@ def segments_of(points: pl.DataFrame) -> pl.DataFrame:
     return schema.conform("segments", seg)
 
 
+def anchorage_min_vessels(n_vessels: int) -> int:
+    """How many distinct vessels must have stayed at a spot for it to be an anchorage: GFW's 20
+    for large data (2,000+ vessels), fewer for small data (1 in 100 vessels, at least 3)."""
+    return int(min(20, max(3, n_vessels // 100)))
+
+
+def ports_with_anchorages(positions: pl.DataFrame) -> pl.DataFrame:
+    """The built-in port registry plus the anchorages inferred from ``positions``."""
+    from .zones.ports import infer_anchorages, ports_table
+
+    reg = ports_table()
+    if positions.height == 0:
+        return reg
+    n = positions["mmsi"].n_unique()
+    anch = infer_anchorages(
+        positions.filter(pl.col("ts").is_not_null() & pl.col("lat").is_not_null()),
+        min_vessels=anchorage_min_vessels(n),
+    )
+    return pl.concat([reg, anch]) if anch.height else reg
+
+
 def materialise_tracks(
     db: Any, params: SegmentParams | None = None, *, places: bool = True
 ) -> Tracks:
@@ -504,8 +528,17 @@ def materialise_tracks(
     from .store import Store
 
     store = db if isinstance(db, Store) else Store(db)
-    res = build_tracks(store.table("positions"), params, places=places)
-    meta = {"params": asdict(params or SegmentParams()), "stats": res.stats, "places": places}
+    files = len(store.manifests())  # the ingest state these tracks reflect
+    positions = store.table("positions")
+    ports = None
+    anchorages = 0
+    if places:
+        ports = ports_with_anchorages(positions)
+        anchorages = int((ports["source"] == "inferred").sum())
+        store.write_derived("ports", ports, {"inferred_anchorages": anchorages})
+    res = build_tracks(positions, params, places=places, ports=ports)
+    meta = {"params": asdict(params or SegmentParams()), "stats": res.stats, "places": places, "files": files,
+            "inferred_anchorages": anchorages}
     store.write_derived("tracks", res.points, meta)
     store.write_derived("segments", res.segments, meta)
     return res
@@ -513,7 +546,9 @@ def materialise_tracks(
 
 __all__ = [
     "SegmentParams",
+    "anchorage_min_vessels",
     "materialise_tracks",
+    "ports_with_anchorages",
     "Tracks",
     "VESSEL_CLASSES",
     "bearing_deg",

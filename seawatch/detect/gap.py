@@ -1,0 +1,217 @@
+"""ais_gap: a vessel silent where it should have been heard.
+
+A gap is a silence of one vessel (MMSI) between two of its positions: within a segment (``dt_s``)
+or between consecutive segments of the MMSI. It is an ``ais_gap`` event only where reception was
+good during the silence: other vessels' positions were received within ``reception_radius_nm``
+of the last position before it and of the first position after it, while it lasted. A vessel
+far beyond every receiver's range, with no other traffic heard around it, is *not* in a gap:
+nobody could have heard it. Gaps that start or end in port do not count.
+
+A vessel whose last position is followed by at least ``min_gap_h`` of good reception around it
+and nothing from it is in an *open* gap (``status='open'``, ``end_time`` null): it went dark.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from ..tracks import haversine_nm
+from .base import Inputs, finish
+
+EVENT_TYPES = ("ais_gap",)
+NM_PER_DEG_LAT = 60.0
+
+
+@dataclass(frozen=True)
+class Params:
+    """ais_gap thresholds.
+
+    - ``min_gap_h`` = 2 h (coastal): a coast guard watches its 12/24 nm belt, where a vessel
+      reporting every 2-10 s (class A under way, ITU-R M.1371) that falls silent for 2 h is
+      conspicuous. gfw: 12 h (Global Fishing Watch "AIS off" events, Welch et al. 2022,
+      Science Advances 8(44) eabq2109: gaps of at least 12 h).
+    - ``min_shore_nm`` = 0 (coastal). gfw: 50 nm — GFW keeps only gaps whose both ends are over
+      50 nm from shore, to avoid coastal reception artefacts; exactly the belt a coastal state
+      needs, hence 0 here.
+    - ``reception_radius_nm`` = 20 nm and ``min_other_positions`` = 5: reception counts as good
+      when at least 5 positions of other vessels were received within 20 nm of the gap's last
+      and of its next position during the gap (seawatch's rule; GFW models reception quality
+      per cell and day, which needs months of data).
+    - ``port_radius_km`` = 3 km: a gap starting or ending this close to a port or anchorage is a
+      vessel switched off in port (GFW port-visit entry distance).
+    """
+
+    min_gap_h: float = 2.0
+    min_shore_nm: float = 0.0
+    reception_radius_nm: float = 20.0
+    min_other_positions: int = 5
+    port_radius_km: float = 3.0
+
+
+PRESETS = {
+    "coastal": Params(),
+    "gfw": Params(min_gap_h=12.0, min_shore_nm=50.0),
+    "skylight": Params(),
+}
+
+
+def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFrame:
+    """Silences per MMSI: consecutive positions of one MMSI (over its segments) >= min_gap_s
+    apart, plus open gaps at the end of the data."""
+    cols = ["mmsi", "seg_id", "ts", "lat", "lon", "dist_to_shore_nm", "port_dist_km"]
+    p = points.select([c for c in cols if c in points.columns]).sort("mmsi", "ts")
+    nxt = p.select(
+        pl.col("mmsi"),
+        pl.col("seg_id").alias("seg_id"),
+        pl.col("ts").alias("t0"),
+        pl.col("lat").alias("lat0"),
+        pl.col("lon").alias("lon0"),
+        pl.col("dist_to_shore_nm").alias("shore0") if "dist_to_shore_nm" in p.columns else pl.lit(None, pl.Float32).alias("shore0"),
+        pl.col("port_dist_km").alias("port0") if "port_dist_km" in p.columns else pl.lit(None, pl.Float32).alias("port0"),
+        pl.col("ts").shift(-1).over("mmsi").alias("t1"),
+        pl.col("lat").shift(-1).over("mmsi").alias("lat1"),
+        pl.col("lon").shift(-1).over("mmsi").alias("lon1"),
+        (pl.col("dist_to_shore_nm").shift(-1).over("mmsi") if "dist_to_shore_nm" in p.columns else pl.lit(None, pl.Float32)).alias("shore1"),
+        (pl.col("port_dist_km").shift(-1).over("mmsi") if "port_dist_km" in p.columns else pl.lit(None, pl.Float32)).alias("port1"),
+        pl.col("seg_id").shift(-1).over("mmsi").alias("seg_id1"),
+    )
+    end = pl.lit(data_end).cast(pl.Datetime("us", "UTC"))
+    closed = nxt.filter(
+        pl.col("t1").is_not_null() & ((pl.col("t1") - pl.col("t0")).dt.total_seconds() >= min_gap_s)
+    )
+    opened = nxt.filter(
+        pl.col("t1").is_null() & ((end - pl.col("t0")).dt.total_seconds() >= min_gap_s)
+    ).with_columns(t1=pl.lit(None, pl.Datetime("us", "UTC")))
+    return pl.concat([closed, opened], how="vertical_relaxed")
+
+
+def _reception(gaps: pl.DataFrame, points: pl.DataFrame, radius_nm: float, data_end: object) -> pl.DataFrame:
+    """For each gap (row index ``gi``): positions of other vessels received during it within
+    ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and how many vessels."""
+    cell = radius_nm / NM_PER_DEG_LAT  # degrees of latitude; longitude cells widened by 1/cos(lat)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        pts = points.select("mmsi", "ts", "lat", "lon").with_columns(
+            cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
+            cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
+        )
+        g = gaps.with_columns(t1e=pl.col("t1").fill_null(pl.lit(data_end).cast(pl.Datetime("us", "UTC"))))
+        ends = pl.concat(
+            [
+                g.select("gi", "mmsi", "t0", "t1e", pl.lit(0).alias("end"), pl.col("lat0").alias("lat"), pl.col("lon0").alias("lon")),
+                g.filter(pl.col("lat1").is_not_null()).select(
+                    "gi", "mmsi", "t0", "t1e", pl.lit(1).alias("end"), pl.col("lat1").alias("lat"), pl.col("lon1").alias("lon")
+                ),
+            ]
+        )
+        # every cell a circle of radius_nm around the end can touch (longitude span grows with latitude)
+        kx = np.ceil(1.0 / np.cos(np.radians(np.minimum(np.abs(ends["lat"].to_numpy()), 80.0)))).astype(np.int32)
+        ends = ends.with_columns(
+            cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
+            cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
+            kx=pl.Series(kx),
+        )
+        con.register("pts", pts.to_arrow())
+        con.register("ends", ends.to_arrow())
+        near = con.sql(
+            f"""
+            WITH e AS (
+                SELECT gi, mmsi, t0, t1e, "end", lat, lon, cy + dy AS qy, cx + dx AS qx
+                FROM ends, range(-1, 2) r1(dy), range(-5, 6) r2(dx)
+                WHERE abs(dx) <= kx
+            )
+            SELECT e.gi, e."end", p.mmsi AS other, p.lat AS plat, p.lon AS plon, e.lat, e.lon
+            FROM e JOIN pts p ON p.cy = e.qy AND p.cx = e.qx
+            WHERE p.ts > e.t0 AND p.ts < e.t1e AND p.mmsi <> e.mmsi
+            """
+        ).pl()
+    finally:
+        con.close()
+    d = haversine_nm(near["lat"].to_numpy(), near["lon"].to_numpy(), near["plat"].to_numpy(), near["plon"].to_numpy())
+    near = near.filter(pl.Series(d <= radius_nm))
+    agg = near.group_by("gi", "end").agg(n=pl.len(), v=pl.col("other").n_unique())
+    out = gaps.select("gi")
+    for e in (0, 1):
+        a = agg.filter(pl.col("end") == e).select("gi", pl.col("n").alias(f"rx{e}"), pl.col("v").alias(f"rxv{e}"))
+        out = out.join(a, on="gi", how="left")
+    return out.with_columns(pl.col("rx0", "rx1", "rxv0", "rxv1").fill_null(0))
+
+
+def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
+    pts = inputs.points
+    if pts.height == 0:
+        return finish(pl.DataFrame(), "ais_gap", inputs.preset)
+    data_end = pts["ts"].max()
+    gaps = _gaps(pts, params.min_gap_h * 3600.0, data_end).with_row_index("gi")
+    if gaps.height == 0:
+        return finish(pl.DataFrame(), "ais_gap", inputs.preset)
+    rx = _reception(gaps, pts, params.reception_radius_nm, data_end)
+    g = gaps.join(rx, on="gi", how="left")
+    k = params.min_other_positions
+    good = (pl.col("rx0") >= k) & (pl.col("t1").is_null() | (pl.col("rx1") >= k))
+    not_port = (pl.col("port0").is_null() | (pl.col("port0") > params.port_radius_km)) & (
+        pl.col("port1").is_null() | (pl.col("port1") > params.port_radius_km)
+    )
+    offshore = pl.lit(True)
+    if params.min_shore_nm > 0:
+        offshore = (pl.col("shore0").fill_null(float("inf")) > params.min_shore_nm) & (
+            pl.col("t1").is_null() | (pl.col("shore1").fill_null(float("inf")) > params.min_shore_nm)
+        )
+    g = g.filter(good & not_port & offshore)
+    if g.height == 0:
+        return finish(pl.DataFrame(), "ais_gap", inputs.preset)
+    dist = haversine_nm(g["lat0"].to_numpy(), g["lon0"].to_numpy(), g["lat1"].fill_null(np.nan).to_numpy(), g["lon1"].fill_null(np.nan).to_numpy())
+    end = g["t1"].fill_null(data_end)
+    hours = ((end - g["t0"]).dt.total_seconds() / 3600.0).to_numpy()
+    speed = np.where(np.isnan(dist), np.nan, dist / np.maximum(hours, 1e-9))
+    # longer and nearer-shore gaps weigh more; a gap that is still open (went dark) most
+    score = np.clip(hours / (4 * params.min_gap_h), 0.25, 1.0)
+    score = np.where(g["t1"].is_null().to_numpy(), np.maximum(score, 0.75), score)
+    severity = np.where(score >= 0.75, "high", np.where(score >= 0.5, "medium", "low"))
+    evidence = [
+        json.dumps(
+            {
+                "gap_h": round(float(h), 3),
+                "min_gap_h": params.min_gap_h,
+                "distance_nm": None if np.isnan(d) else round(float(d), 3),
+                "implied_speed_kn": None if np.isnan(s) else round(float(s), 2),
+                "reception_positions_start": int(r0),
+                "reception_vessels_start": int(v0),
+                "reception_positions_end": None if t1 is None else int(r1),
+                "reception_vessels_end": None if t1 is None else int(v1),
+                "min_other_positions": params.min_other_positions,
+                "reception_radius_nm": params.reception_radius_nm,
+                "last_position": [round(la, 5), round(lo, 5)],
+                "next_position": None if t1 is None else [round(la1, 5), round(lo1, 5)],
+                "seg_id": seg,
+                "next_seg_id": seg1,
+                "min_shore_nm": params.min_shore_nm,
+            }
+        )
+        for h, d, s, r0, v0, r1, v1, t1, la, lo, la1, lo1, seg, seg1 in zip(
+            hours, dist, speed, g["rx0"], g["rxv0"], g["rx1"], g["rxv1"], g["t1"], g["lat0"], g["lon0"],
+            g["lat1"].fill_null(0.0), g["lon1"].fill_null(0.0), g["seg_id"], g["seg_id1"],
+        )
+    ]
+    ev = pl.DataFrame(
+        {
+            "mmsi": g["mmsi"],
+            "start_time": g["t0"],
+            "end_time": g["t1"],
+            "lat": g["lat0"],
+            "lon": g["lon0"],
+            "severity": severity,
+            "score": score.astype(np.float32),
+            "evidence": evidence,
+        }
+    )
+    return finish(ev, "ais_gap", inputs.preset)
+
+
+__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect"]
