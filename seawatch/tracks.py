@@ -384,7 +384,7 @@ def build_tracks(
 ) -> Tracks:
     """Clean, segment and place positions (a frame with schema.POSITIONS columns).
 
-    Rows without a time or a position, and rows that are not from vessels (base stations,
+    Rows without a time or a position (0N 0E counts as none: a GPS without a fix), and rows that are not from vessels (base stations,
     aids to navigation, SAR aircraft), are not tracked; receiver duplicates (same MMSI, time and
     position) are merged, their ``n_rx`` summed. ``places=False`` skips the night, shore, zone
     and port columns (they are then null). ``ports``: the PORTS table for the port columns
@@ -413,6 +413,8 @@ def build_tracks(
         & pl.col("lat").is_not_null()
         & pl.col("lon").is_not_null()
         & pl.col("mmsi").is_not_null()
+        # 0N 0E ("null island") is what a GPS with no fix sends, not a position
+        & ~((pl.col("lat") == 0) & (pl.col("lon") == 0))
     )
     n_untimed = n_in - usable.height
     vessels = usable.filter(pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
