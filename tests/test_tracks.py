@@ -86,8 +86,9 @@ def test_untimed_rows_and_non_vessels_are_not_tracked_but_counted():
     ok = track(431000006, hours=0.1)
     untimed = ping(431000006).with_columns(ts=pl.lit(None, dtype=schema.UTC_TS))
     base = ping(4310001, ais_class="base")
-    r = build_tracks(pl.concat([ok, untimed, base]), places=False)
-    assert r.stats["untracked_no_time_or_position"] == 1
+    null_island = ping(431000006, ts="2024-06-01T00:03:30Z", lat=0.0, lon=0.0)
+    r = build_tracks(pl.concat([ok, untimed, base, null_island]), places=False)
+    assert r.stats["untracked_no_time_or_position"] == 2
     assert r.stats["untracked_not_vessel"] == 1
     assert r.points.height == ok.height
 
