@@ -4,6 +4,7 @@
 ``seawatch stats``   -> :meth:`seawatch.store.Store.stats`
 ``seawatch export``  -> :func:`seawatch.store.export_table`
 ``seawatch tracks``  -> :func:`seawatch.tracks.materialise_tracks`
+``seawatch zones``   -> :func:`seawatch.zones.list_zones`, :func:`seawatch.zones.import_zones_into`
 ``seawatch detect``  -> :func:`seawatch.detect.run_detect`
 ``seawatch vessels`` -> the store's ``risk`` table (:func:`seawatch.detect.risk_scores`)
 ``seawatch simulate`` -> :func:`seawatch.simulate.simulate`
@@ -288,6 +289,58 @@ def tracks_cmd(db: str, max_gap_h: float | None, max_speed_kn: float | None, no_
         f"{st['untracked_not_vessel']:,} not from vessels; {st['duplicates_merged']:,} duplicates "
         f"merged; {st['noise']:,} noise points"
     )
+
+
+# -- zones ----------------------------------------------------------------------------------------
+@main.group("zones")
+def zones_group() -> None:
+    """Maritime zones: list the built-in and imported ones, import your own."""
+
+
+@zones_group.command("list")
+@click.option("--db", default=None, metavar="DIR", help=DB_OPTION_HELP + " Adds the zones imported into it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the zones as a JSON list.")
+@handle_errors
+def zones_list_cmd(db: str | None, as_json: bool) -> None:
+    """List the zones in use: name, kind, state, claimants, source."""
+    from .zones import list_zones
+
+    z = list_zones(db)
+    if as_json:
+        click.echo(json.dumps(z.to_dicts(), indent=2))
+        return
+    click.echo(f"{'zone_id':<44}{'kind':<17}{'state':<6}{'claimants':<13}{'origin':<9}name")
+    for r in z.iter_rows(named=True):
+        click.echo(f"{r['zone_id'][:43]:<44}{r['kind']:<17}{(r['state'] or ''):<6}"
+                   f"{(r['claimants'] or ''):<13}{r['origin']:<9}{r['name']}")
+    click.echo(f"{z.height} zones")
+
+
+@zones_group.command("import")
+@click.argument("file", metavar="FILE")
+@click.option("--kind", required=True, metavar="KIND",
+              help="territorial_sea, contiguous_zone, eez, internal_waters, high_seas, disputed or "
+                   "custom (a user area of interest).")
+@click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
+@click.option("--name", default=None, help="One name for all polygons in FILE (default: each "
+              "feature's name property, or the file name).")
+@click.option("--state", default=None, metavar="ISO3", help="Coastal state of a state zone, e.g. JPN.")
+@click.option("--claimants", default=None, metavar="A;B", help="Claimants of a disputed zone, e.g. 'JPN;KOR'.")
+@handle_errors
+def zones_import_cmd(file: str, kind: str, db: str, name: str | None, state: str | None,
+                     claimants: str | None) -> None:
+    """Import zones from FILE (GeoJSON, KML/KMZ; GeoPackage or Shapefile with pyogrio).
+
+    Official boundaries (e.g. Marine Regions EEZ / 12 nm / 24 nm) override the built-in ones
+    where they cover a point; custom areas are reported in tracks' custom_zones and give
+    zone_entry / zone_exit events. Rerun `seawatch tracks` (or `detect`) to apply them.
+    """
+    from .store import Store
+    from .zones import import_zones_into
+
+    rows = import_zones_into(Store(db), file, kind, name=name, state=state, claimants=claimants)
+    for r in rows.iter_rows(named=True):
+        click.echo(f"imported {r['zone_id']} ({r['kind']}{', ' + r['state'] if r['state'] else ''}): {r['name']}")
 
 
 # -- detect ---------------------------------------------------------------------------------------

@@ -120,6 +120,8 @@ TRACKS = _table(
     Column("zone_name", pl.Utf8, "the maritime zone the point is in, e.g. 'JPN territorial sea'"),
     Column("zone_kind", pl.Utf8, "one of ZONE_KINDS"),
     Column("zone_state", pl.Utf8, "ISO 3166 alpha-3 of the coastal state; null for high seas and disputed"),
+    Column("zone_claimants", pl.Utf8, "for a disputed zone, the claimant states ISO alpha-3 joined by ';'"),
+    Column("custom_zones", pl.Utf8, "names of the user areas (imported, kind custom) holding the point, ';'-joined"),
     Column("port_name", pl.Utf8, "the nearest port or anchorage within PORT_SEARCH_KM"),
     Column("port_dist_km", pl.Float32, "distance to that port or anchorage, km; null if none within PORT_SEARCH_KM"),
 )

@@ -352,7 +352,7 @@ def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndar
     }
 
 
-def _places(df: pl.DataFrame, port_table: pl.DataFrame | None = None) -> pl.DataFrame:
+def _places(df: pl.DataFrame, port_table: pl.DataFrame | None = None, zone_set: Any = None) -> pl.DataFrame:
     """is_night, dist_to_shore_nm, on_land, zone_*, port_* for every point (vectorised)."""
     from . import astro, zones
     from .zones.ports import nearest_port
@@ -360,7 +360,7 @@ def _places(df: pl.DataFrame, port_table: pl.DataFrame | None = None) -> pl.Data
     lat = df["lat"].to_numpy()
     lon = df["lon"].to_numpy()
     night = astro.is_night(lat, lon, df["ts"])
-    z = zones.lookup(lat, lon)
+    z = (zone_set or zones.Zones.default()).lookup(lat, lon, claimants=True, custom=True)
     pt = nearest_port(lat, lon, ports=port_table)
     return df.with_columns(
         is_night=pl.Series(np.asarray(night, dtype=bool)),
@@ -369,6 +369,8 @@ def _places(df: pl.DataFrame, port_table: pl.DataFrame | None = None) -> pl.Data
         zone_name=z["zone_name"],
         zone_kind=z["zone_kind"],
         zone_state=z["zone_state"],
+        zone_claimants=z["zone_claimants"],
+        custom_zones=z["custom_zones"],
         port_name=pt["port_name"],
         port_dist_km=pt["port_dist_km"],
     )
@@ -381,6 +383,7 @@ def build_tracks(
     *,
     places: bool = True,
     ports: pl.DataFrame | None = None,
+    zones: Any = None,
 ) -> Tracks:
     """Clean, segment and place positions (a frame with schema.POSITIONS columns).
 
@@ -389,6 +392,8 @@ def build_tracks(
     position) are merged, their ``n_rx`` summed. ``places=False`` skips the night, shore, zone
     and port columns (they are then null). ``ports``: the PORTS table for the port columns
     (default: the built-in registry; :func:`materialise_tracks` adds inferred anchorages).
+    ``zones``: a :class:`seawatch.zones.Zones` (default: the built-in zones; the store's imported
+    zones are added by :func:`materialise_tracks`).
     Returns :class:`Tracks`.
     """
     p = params or SegmentParams()
@@ -452,7 +457,7 @@ def build_tracks(
         is_noise=pl.Series(noise),
         **_kinematics(lat, lon, t_s, prev),
     )
-    df = _places(df, ports) if places and df.height else df
+    df = _places(df, ports, zones) if places and df.height else df
     # per vessel, per segment (noise first), in time: each segment's rows are contiguous
     points = schema.conform("tracks", df).sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
     segments = segments_of(points)
@@ -538,9 +543,14 @@ def materialise_tracks(
         ports = ports_with_anchorages(positions)
         anchorages = int((ports["source"] == "inferred").sum())
         store.write_derived("ports", ports, {"inferred_anchorages": anchorages})
-    res = build_tracks(positions, params, places=places, ports=ports)
+    zone_set = None
+    if places and store.derived_info("zones") is not None:
+        from .zones import Zones
+
+        zone_set = Zones.default().with_imported(store.table("zones"))
+    res = build_tracks(positions, params, places=places, ports=ports, zones=zone_set)
     meta = {"params": asdict(params or SegmentParams()), "stats": res.stats, "places": places, "files": files,
-            "inferred_anchorages": anchorages}
+            "inferred_anchorages": anchorages, "zones_generation": store.generation("zones")}
     store.write_derived("tracks", res.points, meta)
     store.write_derived("segments", res.segments, meta)
     return res

@@ -246,3 +246,78 @@ def test_config_overrides_and_mistakes(tmp_path):
     cfg.write_text("[ais_gap\n")
     with pytest.raises(SeawatchError, match="not valid TOML"):
         params_for("coastal", cfg)
+
+
+# -- over a store, from the command line ------------------------------------------------------------
+def _store(tmp_path, *frames, statics=None):
+    import hashlib
+
+    from seawatch.ingest.result import IngestResult
+    from seawatch.store import Store
+
+    st = Store(tmp_path / "db", create=True)
+    pos = concat(*frames)
+    fp = hashlib.sha256(b"scene").hexdigest()
+    st.begin_file(fp)
+    st.write_chunk(fp, 0, IngestResult(positions=pos, statics=statics if statics is not None else schema.empty("statics"),
+                                       other=schema.empty("other"), rejects=schema.empty("rejects"),
+                                       lines_read=pos.height, lines_decoded=pos.height, duplicates=0))
+    st.commit_file(fp, {"path": "scene", "format": "test"})
+    return st
+
+
+def test_a_user_area_imported_into_the_store_gives_entry_and_exit_events(tmp_path):
+    from click.testing import CliRunner
+
+    from seawatch.cli import main
+
+    st = _store(tmp_path, _approach(412000010))
+    area = tmp_path / "watch.geojson"
+    # a box astride the approach, 10-20 nm off the coast
+    box = [[139.55, 39.6], [139.75, 39.6], [139.75, 39.85], [139.55, 39.85], [139.55, 39.6]]
+    area.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Oga watch box"}, "geometry": {"type": "Polygon", "coordinates": [box]}}]}))
+    r = CliRunner().invoke(main, ["zones", "import", str(area), "--kind", "custom", "--db", str(st.path)])
+    assert r.exit_code == 0 and "custom-oga_watch_box" in r.output, r.output
+    listed = CliRunner().invoke(main, ["zones", "list", "--db", str(st.path)])
+    assert "Oga watch box" in listed.output and "imported" in listed.output
+    out = tmp_path / "events.jsonl"
+    r = CliRunner().invoke(main, ["detect", "--db", str(st.path), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    ev = [json.loads(x) for x in out.read_text().splitlines()]
+    custom = [e for e in ev if e["zone_kind"] == "custom"]
+    assert {e["event_type"] for e in custom} == {"zone_entry", "zone_exit"}
+    assert all(e["zone_name"] == "Oga watch box" for e in custom)
+    assert isinstance(custom[0]["evidence"], dict) and custom[0]["start_time"].endswith("Z")
+
+
+def test_detect_and_vessels_commands_over_a_store(tmp_path):
+    from click.testing import CliRunner
+
+    from seawatch.cli import main
+    from seawatch.store import Store
+
+    a, b = _silent(silent_h=3)
+    st = _store(tmp_path, a, b, *_neighbours(), _hover(445000001, "2024-06-01T15:00:00Z"),
+                statics=static(445000001, shipname="CHOSUN 1", ship_type=30))
+    run = CliRunner()
+    no = run.invoke(main, ["vessels", "--db", str(st.path)])
+    assert no.exit_code == 2 and "run `seawatch detect" in no.output
+    r1 = run.invoke(main, ["detect", "--db", str(st.path)])
+    assert r1.exit_code == 0 and "night_coastal_approach" in r1.output and "ais_gap" in r1.output, r1.output
+    ids1 = sorted(Store(st.path).table("events")["event_id"].to_list())
+    r2 = run.invoke(main, ["detect", "--db", str(st.path)])
+    ids2 = sorted(Store(st.path).table("events")["event_id"].to_list())
+    assert ids1 == ids2 and len(ids1) == len(set(ids1))  # same ids, no duplicates on rerun
+    v = run.invoke(main, ["vessels", "--db", str(st.path), "--top", "2"])
+    assert v.exit_code == 0 and "445000001" in v.output.splitlines()[1] and "CHOSUN 1" in v.output
+    js = json.loads(run.invoke(main, ["vessels", "--db", str(st.path), "--json"]).output)
+    assert js[0]["mmsi"] == 445000001 and js[0]["reasons"][0]["event_type"] == "night_coastal_approach"
+    gfw = run.invoke(main, ["detect", "--db", str(st.path), "--preset", "gfw"])
+    assert gfw.exit_code == 0 and "ais_gap" not in gfw.output  # 3 h < 12 h
+    for ext in ("csv", "geojson", "parquet", "kml", "geoparquet"):
+        out = tmp_path / f"ev.{ext}"
+        assert run.invoke(main, ["detect", "--db", str(st.path), "--out", str(out)]).exit_code == 0
+        assert out.stat().st_size > 100
+    bad = run.invoke(main, ["detect", "--db", str(st.path), "--out", str(tmp_path / "ev.txt")])
+    assert bad.exit_code == 2 and "Error:" in bad.output

@@ -140,8 +140,14 @@ def run_detect(
 
     store = db if isinstance(db, Store) else Store(db)
     info = store.derived_info("tracks")
-    files_now = len(store.manifests())
-    if info is None or info.get("meta", {}).get("files") != files_now:
+    meta = (info or {}).get("meta", {})
+    stale = (
+        info is None
+        or meta.get("files") != len(store.manifests())  # files ingested since
+        or meta.get("zones_generation") != store.generation("zones")  # zones imported since
+        or not meta.get("places", False)
+    )
+    if stale:
         materialise_tracks(store)
     tracks = store.table("tracks")
     ports = store.table("ports") if store.derived_info("ports") is not None else None

@@ -32,6 +32,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "contiguous_zone": ("internal_waters", "territorial_sea", "contiguous_zone"),
     "territorial_sea": ("internal_waters", "territorial_sea"),
     "disputed": ("disputed",),
+    "custom": (),  # user areas: membership from the custom_zones column, one area at a time
 }
 
 
@@ -41,18 +42,20 @@ class Params:
     entries into user areas, which seawatch treats as zones of kind ``custom``).
 
     - ``levels``: which zone levels produce events (default all: eez, contiguous_zone,
-      territorial_sea, disputed).
+      territorial_sea, disputed, and custom: the user areas imported with
+      ``seawatch zones import --kind custom``, severity ``low`` for any vessel).
     - ``min_inside_min`` = 0: a visit shorter than this is not reported (raise it to silence
       vessels grazing a boundary).
     """
 
-    levels: tuple[str, ...] = ("eez", "contiguous_zone", "territorial_sea", "disputed")
+    levels: tuple[str, ...] = ("eez", "contiguous_zone", "territorial_sea", "disputed", "custom")
     min_inside_min: float = 0.0
 
 
 PRESETS = {"coastal": Params(), "gfw": Params(), "skylight": Params()}
 
-_SEV_FOREIGN = {"territorial_sea": "medium", "contiguous_zone": "low", "eez": "info", "disputed": "low"}
+_SEV_FOREIGN = {"territorial_sea": "medium", "contiguous_zone": "low", "eez": "info", "disputed": "low",
+                "custom": "low"}
 _SCORE = {"info": 0.1, "low": 0.3, "medium": 0.6, "high": 0.9}
 
 
@@ -64,15 +67,21 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     if pts.height == 0 or not need <= set(pts.columns) or pts["zone_kind"].null_count() == pts.height:
         return pl.concat([finish(pl.DataFrame(), t, inputs.preset) for t in EVENT_TYPES])
     p = pts.select("mmsi", "seg_id", "ts", "lat", "lon", "zone_kind", "zone_state", "zone_name",
-                   pl.col("is_night") if "is_night" in pts.columns else pl.lit(None, pl.Boolean).alias("is_night"))
+                   pl.col("is_night") if "is_night" in pts.columns else pl.lit(None, pl.Boolean).alias("is_night"),
+                   pl.col("custom_zones") if "custom_zones" in pts.columns else pl.lit(None, pl.Utf8).alias("custom_zones"))
     flags = flag_state(p["mmsi"])
     p = p.with_columns(flag=flags)
     out = []
+    passes: list[tuple[str, pl.Expr]] = []
     for level in params.levels:
-        kinds = LEVELS[level]
-        key = pl.when(pl.col("zone_kind").is_in(kinds)).then(
-            pl.col("zone_name") if level == "disputed" else pl.col("zone_state")
-        )
+        if level == "custom":
+            areas = sorted(set(p["custom_zones"].drop_nulls().str.split(";").explode().to_list()))
+            passes += [("custom", pl.when(pl.col("custom_zones").str.split(";").list.contains(pl.lit(a)))
+                        .then(pl.lit(a))) for a in areas]  # one pass per user area, not per point
+        else:
+            passes.append((level, pl.when(pl.col("zone_kind").is_in(LEVELS[level])).then(
+                pl.col("zone_name") if level == "disputed" else pl.col("zone_state"))))
+    for level, key in passes:
         q = p.with_columns(key=key).with_columns(prev=pl.col("key").shift(1).over("seg_id"),
                                                  first=pl.col("ts") == pl.col("ts").first().over("seg_id"))
         # a run of one key: a visit; it is an entry when the point before it was outside
@@ -107,16 +116,16 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         visits = visits.join(after, on=["seg_id", "run"], how="left").sort("seg_id", "start_time")
         if visits.height == 0:
             continue
-        own = pl.col("flag").is_not_null() & (pl.col("flag") == pl.col("zone_state"))
+        own = pl.col("flag").is_not_null() & (pl.col("flag") == pl.col("zone_state")) & pl.lit(level != "custom")
         foreign_sev = _SEV_FOREIGN[level]
         sev = pl.when(own).then(pl.lit("info")).otherwise(pl.lit(foreign_sev))
         if level == "territorial_sea":
             sev = pl.when(~own & pl.col("night").fill_null(False)).then(pl.lit("high")).otherwise(sev)
         level_name = {"eez": "EEZ", "contiguous_zone": "contiguous zone", "territorial_sea": "territorial sea",
-                      "disputed": "disputed area"}[level]
+                      "disputed": "disputed area", "custom": ""}[level]
         visits = visits.with_columns(
             severity=sev,
-            zone_label=pl.when(pl.lit(level == "disputed")).then(pl.col("key")).otherwise(
+            zone_label=pl.when(pl.lit(level in ("disputed", "custom"))).then(pl.col("key")).otherwise(
                 pl.col("key") + pl.lit(f" {level_name}")
             ),
             inside_min=((pl.col("exit_time").fill_null(pl.col("last_inside")) - pl.col("start_time")).dt.total_seconds() / 60),
@@ -126,9 +135,9 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
             "mmsi", "start_time",
             end_time=pl.col("exit_time"),
             lat="lat", lon="lon", severity="severity", score="score",
-            zone_kind=pl.lit(level if level != "disputed" else "disputed"),
+            zone_kind=pl.lit(level),
             zone_name=pl.col("zone_label"),
-            zone_state=pl.when(pl.lit(level == "disputed")).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("key")),
+            zone_state=pl.when(pl.lit(level in ("disputed", "custom"))).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("key")),
             evidence=pl.struct(
                 pl.lit(level).alias("level"),
                 pl.col("zone_label").alias("zone"),
@@ -145,9 +154,9 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
             end_time=pl.col("exit_time"),
             lat=pl.col("exit_lat"), lon=pl.col("exit_lon"),
             severity=pl.lit("info"), score=pl.lit(0.05, pl.Float32),
-            zone_kind=pl.lit(level if level != "disputed" else "disputed"),
+            zone_kind=pl.lit(level),
             zone_name=pl.col("zone_label"),
-            zone_state=pl.when(pl.lit(level == "disputed")).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("key")),
+            zone_state=pl.when(pl.lit(level in ("disputed", "custom"))).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("key")),
             evidence=pl.struct(
                 pl.lit(level).alias("level"),
                 pl.col("zone_label").alias("zone"),

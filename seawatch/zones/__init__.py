@@ -118,7 +118,10 @@ import shapely
 from .. import schema
 from ..errors import SeawatchError
 
-__all__ = ["EXTRA_COLUMNS", "LOOKUP_COLUMNS", "Zones", "import_zones", "lookup", "zones_table"]
+__all__ = [
+    "EXTRA_COLUMNS", "LOOKUP_COLUMNS", "Zones", "import_zones", "import_zones_into", "list_zones", "lookup",
+    "zones_table",
+]
 
 #: The columns :func:`lookup` returns, as in ``schema.TRACKS``.
 LOOKUP_COLUMNS = ("on_land", "dist_to_shore_nm", "zone_name", "zone_kind", "zone_state")
@@ -352,3 +355,33 @@ def import_zones(path, kind: str, name: str | None = None, state: str | None = N
         rows.append({"zone_id": zid, "name": nm, "kind": kind, "state": state, "claimants": claimants,
                      "source": f"imported from {p.name}", "geometry": shapely.to_wkb(g)})
     return schema.conform("zones", pl.DataFrame(rows, schema=schema.polars_schema("zones")))
+
+
+def import_zones_into(db, path, kind: str, name: str | None = None, state: str | None = None,
+                      claimants: str | Iterable[str] | None = None) -> pl.DataFrame:
+    """Import zones from ``path`` (see :func:`import_zones`) into the store at ``db``: they are
+    kept in its ``zones`` table and used by ``seawatch tracks`` from then on. Re-importing a
+    zone with the same id replaces it. Returns the rows imported."""
+    from ..store import Store
+
+    store = db if isinstance(db, Store) else Store(db)
+    new = import_zones(path, kind, name=name, state=state, claimants=claimants)
+    old = store.table("zones") if store.derived_info("zones") is not None else schema.empty("zones")
+    keep = old.filter(~pl.col("zone_id").is_in(new["zone_id"].implode()))
+    store.write_derived("zones", pl.concat([keep, new]), {"last_import": str(path)})
+    return new
+
+
+def list_zones(db=None) -> pl.DataFrame:
+    """The zones in use: built-in ones, plus those imported into the store at ``db`` if given.
+    Columns of ``schema.ZONES`` without the geometry, plus ``origin`` ('built-in' / 'imported')."""
+    builtin = zones_table().drop("geometry").with_columns(origin=pl.lit("built-in"))
+    if db is None:
+        return builtin
+    from ..store import Store
+
+    store = db if isinstance(db, Store) else Store(db)
+    if store.derived_info("zones") is None:
+        return builtin
+    imported = store.table("zones").drop("geometry").with_columns(origin=pl.lit("imported"))
+    return pl.concat([builtin, imported])
