@@ -306,30 +306,38 @@ def _segment(
     return root, noise, prev
 
 
-def _segment_ids(mmsi: np.ndarray, t_us: np.ndarray, root: np.ndarray, noise: np.ndarray) -> pl.Series:
-    """Deterministic '<mmsi>-<YYYYmmddTHHMMSSZ>[-k]' per point (null for noise)."""
-    df = pl.DataFrame({"root": root, "noise": noise})
-    firsts = (
-        pl.DataFrame(
-            {"root": root, "mmsi": mmsi, "t": pl.Series(t_us).cast(pl.Datetime("us", "UTC"))}
-        )
-        .filter(~pl.Series(noise))
-        .group_by("root")
-        .agg(pl.col("mmsi").first(), pl.col("t").min())
-        .sort("mmsi", "t", "root")
-        .with_columns(
-            base=pl.col("mmsi").cast(pl.Utf8) + "-" + pl.col("t").dt.strftime("%Y%m%dT%H%M%SZ")
-        )
-        .with_columns(k=pl.int_range(1, pl.len() + 1).over("base"))
-        .select(
-            "root",
-            seg_id=pl.when(pl.col("k") == 1)
-            .then(pl.col("base"))
-            .otherwise(pl.col("base") + "-" + pl.col("k").cast(pl.Utf8)),
-        )
-    )
-    out = df.join(firsts, on="root", how="left", maintain_order="left")
-    return out["seg_id"]
+def _segment_ids(mmsi: np.ndarray, t_us: np.ndarray, root: np.ndarray, noise: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    """Deterministic '<mmsi>-<YYYYmmddTHHMMSSZ>[-k]' per point (null for noise), and a sort key
+    that puts rows per vessel, per segment (noise first), in time.
+
+    Rows are sorted by (mmsi, ts, lat, lon) and a chain's root is its first row, so ordering
+    segments by root index orders them by (mmsi, first time).
+    """
+    n = len(root)
+    seg_roots, inv = np.unique(root[~noise], return_inverse=True)
+    heads = pl.DataFrame(
+        {"mmsi": mmsi[seg_roots], "t": pl.Series(t_us[seg_roots]).cast(pl.Datetime("us", "UTC"))}
+    ).select(base=pl.col("mmsi").cast(pl.Utf8) + "-" + pl.col("t").dt.strftime("%Y%m%dT%H%M%SZ"))
+    ids = heads.select(
+        pl.when(pl.int_range(1, pl.len() + 1).over("base") == 1)
+        .then(pl.col("base"))
+        .otherwise(pl.col("base") + "-" + pl.int_range(1, pl.len() + 1).over("base").cast(pl.Utf8))
+    ).to_series()
+    gather = np.full(n, -1, dtype=np.int64)
+    gather[~noise] = inv
+    seg_id = ids.gather(pl.Series(np.where(gather >= 0, gather, 0))).to_frame("s").select(
+        pl.when(pl.Series(gather >= 0)).then(pl.col("s"))
+    ).to_series().alias("seg_id")
+    # sort key: the segment's ordinal; noise rows just before their vessel's first segment
+    key = gather.astype(np.float64)
+    if noise.any():
+        m_rank = np.unique(mmsi, return_inverse=True)[1]
+        first = np.full(m_rank.max() + 1, np.inf)
+        np.minimum.at(first, m_rank[~noise], key[~noise])
+        key[noise] = first[m_rank[noise]] - 0.5
+        if not np.isfinite(key).all():  # a vessel with noise only: fall back to a full sort key
+            return seg_id, None
+    return seg_id, key
 
 
 # -- kinematics ---------------------------------------------------------------------------------------
@@ -452,14 +460,19 @@ def build_tracks(
         dedup["cog_deg"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
         p,
     )
+    seg_id, order_key = _segment_ids(dedup["mmsi"].to_numpy(), t_us, root, noise)
     df = dedup.with_columns(
-        seg_id=_segment_ids(dedup["mmsi"].to_numpy(), t_us, root, noise),
+        seg_id=seg_id,
         is_noise=pl.Series(noise),
         **_kinematics(lat, lon, t_s, prev),
     )
-    df = _places(df, ports, zones) if places and df.height else df
     # per vessel, per segment (noise first), in time: each segment's rows are contiguous
-    points = schema.conform("tracks", df).sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
+    if order_key is not None:
+        df = df[np.argsort(order_key, kind="stable")]
+    else:
+        df = df.sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
+    df = _places(df, ports, zones) if places and df.height else df
+    points = schema.conform("tracks", df)
     segments = segments_of(points)
     stats = {
         "positions": n_in,
@@ -474,12 +487,25 @@ def build_tracks(
     return Tracks(points=points, segments=segments, stats=stats)
 
 
+def _contiguous(pts: pl.DataFrame) -> bool:
+    """Are the rows of each segment together and in time order (as build_tracks gives them)?"""
+    if pts.height == 0:
+        return True
+    new_seg = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
+    return bool(
+        pts.select(
+            (new_seg.sum() == pl.col("seg_id").n_unique()) & (new_seg | (pl.col("ts") >= pl.col("ts").shift(1))).all()
+        ).item()
+    )
+
+
 def segments_of(points: pl.DataFrame) -> pl.DataFrame:
     """The SEGMENTS table of a TRACKS table (noise excluded)."""
+    pts = points.filter(pl.col("seg_id").is_not_null())
+    if not _contiguous(pts):
+        pts = pts.sort("seg_id", "ts")
     seg = (
-        points.filter(pl.col("seg_id").is_not_null())
-        .sort("seg_id", "ts")
-        .group_by("seg_id", maintain_order=True)
+        pts.group_by("seg_id", maintain_order=True)
         .agg(
             pl.col("mmsi").first(),
             start_time=pl.col("ts").first(),

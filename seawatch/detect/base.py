@@ -53,12 +53,9 @@ class Inputs:
         if cached is None:
             cached = self.tracks.filter(pl.col("seg_id").is_not_null())
             # build_tracks gives rows by (mmsi, seg_id, ts): sort only if someone reordered them
-            new_seg = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
-            ordered = cached.height == 0 or cached.select(
-                (new_seg.sum() == pl.col("seg_id").n_unique())
-                & (new_seg | (pl.col("ts") >= pl.col("ts").shift(1))).all()
-            ).item()
-            if not ordered:
+            from ..tracks import _contiguous
+
+            if not _contiguous(cached):
                 cached = cached.sort("seg_id", "ts")
             object.__setattr__(self, "_points", cached)
         return cached
