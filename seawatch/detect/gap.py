@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -41,7 +40,9 @@ class Params:
     - ``reception_radius_nm`` = 20 nm and ``min_other_positions`` = 5: reception counts as good
       when at least 5 positions of other vessels were received within 20 nm of the gap's last
       and of its next position during the gap (seawatch's rule; GFW models reception quality
-      per cell and day, which needs months of data).
+      per cell and day, which needs months of data). Counted on a grid of 5 nm cells and
+      10-min buckets (:data:`RX_CELL_NM`, :data:`RX_BUCKET_S`; up to 36 buckets sampled over
+      a long gap), so memory does not grow with the traffic.
     - ``port_radius_km`` = 3 km: a gap starting or ending this close to a port or anchorage is a
       vessel switched off in port (GFW port-visit entry distance).
     """
@@ -90,57 +91,82 @@ def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFr
     return pl.concat([closed, opened], how="vertical_relaxed")
 
 
+#: Reception is counted on a grid: cells of RX_CELL_NM (a cell counts when its centre is within
+#: the radius of the gap's end: +-RX_CELL_NM/sqrt(2) at the rim) and time buckets of RX_BUCKET_S
+#: fully inside the gap, at most RX_MAX_BUCKETS of them spread evenly over a long gap.
+RX_CELL_NM = 5.0
+RX_BUCKET_S = 600
+RX_MAX_BUCKETS = 36
+
+
 def _reception(gaps: pl.DataFrame, points: pl.DataFrame, radius_nm: float, data_end: object) -> pl.DataFrame:
     """For each gap (row index ``gi``): positions of other vessels received during it within
-    ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and how many vessels."""
-    cell = radius_nm / NM_PER_DEG_LAT  # degrees of latitude; longitude cells widened by 1/cos(lat)
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        pts = points.select("mmsi", "ts", "lat", "lon").with_columns(
+    ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and the most vessels heard
+    there at once (``rxv0``, ``rxv1``). Memory is bounded by gaps x cells x buckets, not by the
+    positions: the positions are first counted per (cell, 10-min bucket)."""
+    cell = RX_CELL_NM / NM_PER_DEG_LAT
+    b = RX_BUCKET_S
+    grid = (
+        points.select(
+            "mmsi",
             cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
             cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
+            tb=(pl.col("ts").dt.epoch("s") // b).cast(pl.Int64),
         )
-        g = gaps.with_columns(t1e=pl.col("t1").fill_null(pl.lit(data_end).cast(pl.Datetime("us", "UTC"))))
-        ends = pl.concat(
-            [
-                g.select("gi", "mmsi", "t0", "t1e", pl.lit(0).alias("end"), pl.col("lat0").alias("lat"), pl.col("lon0").alias("lon")),
-                g.filter(pl.col("lat1").is_not_null()).select(
-                    "gi", "mmsi", "t0", "t1e", pl.lit(1).alias("end"), pl.col("lat1").alias("lat"), pl.col("lon1").alias("lon")
-                ),
-            ]
-        )
-        # every cell a circle of radius_nm around the end can touch (longitude span grows with latitude)
-        kx = np.ceil(1.0 / np.cos(np.radians(np.minimum(np.abs(ends["lat"].to_numpy()), 80.0)))).astype(np.int32)
-        ends = ends.with_columns(
-            cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
-            cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
-            kx=pl.Series(kx),
-        )
-        con.register("pts", pts.to_arrow())
-        con.register("ends", ends.to_arrow())
-        near = con.sql(
-            f"""
-            WITH e AS (
-                SELECT gi, mmsi, t0, t1e, "end", lat, lon, cy + dy AS qy, cx + dx AS qx
-                FROM ends, range(-1, 2) r1(dy), range(-5, 6) r2(dx)
-                WHERE abs(dx) <= kx
-            )
-            SELECT e.gi, e."end", p.mmsi AS other, p.lat AS plat, p.lon AS plon, e.lat, e.lon
-            FROM e JOIN pts p ON p.cy = e.qy AND p.cx = e.qx
-            WHERE p.ts > e.t0 AND p.ts < e.t1e AND p.mmsi <> e.mmsi
-            """
-        ).pl()
-    finally:
-        con.close()
-    d = haversine_nm(near["lat"].to_numpy(), near["lon"].to_numpy(), near["plat"].to_numpy(), near["plon"].to_numpy())
-    near = near.filter(pl.Series(d <= radius_nm))
-    agg = near.group_by("gi", "end").agg(n=pl.len(), v=pl.col("other").n_unique())
+        .group_by("cy", "cx", "tb")
+        .agg(n=pl.len(), ms=pl.col("mmsi").unique())
+    )
+    end_s = int(pl.Series([data_end]).dt.epoch("s")[0])
+    g = gaps.select(
+        "gi",
+        t0=pl.col("t0").dt.epoch("s"),
+        t1=pl.col("t1").dt.epoch("s").fill_null(end_s),
+        lat0="lat0", lon0="lon0", lat1="lat1", lon1="lon1",
+    )
+    ends = pl.concat([
+        g.select("gi", "t0", "t1", end=pl.lit(0, pl.Int8), lat="lat0", lon="lon0"),
+        g.filter(pl.col("lat1").is_not_null()).select("gi", "t0", "t1", end=pl.lit(1, pl.Int8), lat="lat1", lon="lon1"),
+    ])
+    # cells whose centre lies within the radius of each end (numpy broadcasting, no loop per gap)
+    lat = ends["lat"].to_numpy()
+    lon = ends["lon"].to_numpy()
+    r_cells = int(np.ceil(radius_nm / RX_CELL_NM))
+    kx = int(np.ceil(r_cells / max(np.cos(np.radians(min(np.nanmax(np.abs(lat)), 80.0))), 0.17)))
+    dy, dx = np.meshgrid(np.arange(-r_cells, r_cells + 1), np.arange(-kx, kx + 1), indexing="ij")
+    dy, dx = dy.ravel(), dx.ravel()
+    cy = np.floor(lat / cell).astype(np.int64)[:, None] + dy[None, :]
+    cx = np.floor(lon / cell).astype(np.int64)[:, None] + dx[None, :]
+    d = haversine_nm(lat[:, None], lon[:, None], (cy + 0.5) * cell, (cx + 0.5) * cell)
+    ei, k = np.nonzero(d <= radius_nm)
+    near = pl.DataFrame({"ei": ei.astype(np.int64), "cy": cy[ei, k].astype(np.int32), "cx": cx[ei, k].astype(np.int32)})
+    # the buckets fully inside each gap (or, for a gap shorter than a bucket, those it touches)
+    t0 = ends["t0"].to_numpy()
+    t1 = ends["t1"].to_numpy()
+    lo = t0 // b + 1  # buckets [k*b, (k+1)*b) strictly inside (t0, t1)
+    hi = -(-t1 // b) - 2
+    short = hi < lo
+    lo = np.where(short, t0 // b, lo)
+    hi = np.where(short, t1 // b, hi)
+    nb = hi - lo + 1
+    kb = np.minimum(nb, RX_MAX_BUCKETS)
+    rep = np.repeat(np.arange(len(ends)), kb)
+    step = np.arange(kb.sum()) - np.repeat(np.cumsum(kb) - kb, kb)
+    tb = lo[rep] + (step * nb[rep]) // kb[rep]
+    buckets = pl.DataFrame({"ei": rep.astype(np.int64), "tb": tb.astype(np.int64)})
+    hits = (
+        near.join(buckets, on="ei")
+        .join(grid, on=["cy", "cx", "tb"])
+        .group_by("ei", "tb")
+        .agg(n=pl.col("n").sum(), v=pl.col("ms").list.explode(keep_nulls=False, empty_as_null=False).n_unique())
+        .group_by("ei")
+        .agg(n=pl.col("n").sum(), v=pl.col("v").max())
+    )
+    per_end = ends.with_row_index("ei").select(pl.col("ei").cast(pl.Int64), "gi", "end").join(hits, on="ei", how="left")
     out = gaps.select("gi")
     for e in (0, 1):
-        a = agg.filter(pl.col("end") == e).select("gi", pl.col("n").alias(f"rx{e}"), pl.col("v").alias(f"rxv{e}"))
+        a = per_end.filter(pl.col("end") == e).select("gi", pl.col("n").alias(f"rx{e}"), pl.col("v").alias(f"rxv{e}"))
         out = out.join(a, on="gi", how="left")
-    return out.with_columns(pl.col("rx0", "rx1", "rxv0", "rxv1").fill_null(0))
+    return out.with_columns(pl.col("rx0", "rx1", "rxv0", "rxv1").fill_null(0).cast(pl.Int64))
 
 
 def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
