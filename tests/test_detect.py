@@ -70,9 +70,18 @@ def test_short_silences_and_the_gfw_preset_thresholds():
 
 def test_a_vessel_that_goes_dark_while_others_are_heard_is_an_open_gap():
     a = track(431000001, sog_kn=8, hours=1, every_s=60, **SEA)
-    ev = events(tracks_of(a, *_neighbours(hours=5)), only=["ais_gap"])
+    # traffic heard where it would have been: 8 kn east for the 2 h of min_gap_h (~16 nm on)
+    ahead = [track(431200000 + i, lat=SEA["lat"] + 0.05 * i, lon=SEA["lon"] + 0.5, sog_kn=0.5, hours=5, every_s=300)
+             for i in range(3)]
+    ev = events(tracks_of(a, *_neighbours(hours=5), *ahead), only=["ais_gap"])
     assert ev.height == 1 and ev["status"][0] == "open" and ev["end_time"][0] is None
     assert ev["severity"][0] == "high"
+
+
+def test_a_ship_steaming_out_of_range_is_not_an_open_gap():
+    # heard until it leaves the receivers' range; the traffic behind it is still heard, none ahead
+    a = track(431000001, sog_kn=12, cog_deg=270, hours=1, every_s=60, **SEA)
+    assert events(tracks_of(a, *_neighbours(hours=5)), only=["ais_gap"]).height == 0
 
 
 def test_a_gap_in_port_is_not_an_ais_gap():

@@ -7,8 +7,11 @@ of the last position before it and of the first position after it, while it last
 far beyond every receiver's range, with no other traffic heard around it, is *not* in a gap:
 nobody could have heard it. Gaps that start or end in port do not count.
 
-A vessel whose last position is followed by at least ``min_gap_h`` of good reception around it
-and nothing from it is in an *open* gap (``status='open'``, ``end_time`` null): it went dark.
+A vessel whose last position is followed by at least ``min_gap_h`` of good reception and nothing
+from it is in an *open* gap (``status='open'``, ``end_time`` null): it went dark. For an open gap
+reception is counted around where the vessel would have been: its last position dead-reckoned
+``min_gap_h`` along its last reported course and speed, within ``open_radius_nm``. A ship steaming
+out of the receivers' range is not in a gap, even though the traffic behind it is still heard.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ..tracks import haversine_nm
+from ..tracks import destination, haversine_nm
 from .base import Inputs, finish
 
 EVENT_TYPES = ("ais_gap",)
@@ -45,6 +48,11 @@ class Params:
       a long gap), so memory does not grow with the traffic.
     - ``port_radius_km`` = 3 km: a gap starting or ending this close to a port or anchorage is a
       vessel switched off in port (GFW port-visit entry distance).
+    - ``open_radius_nm`` = 10 nm: an open gap needs ``min_other_positions`` within this distance
+      of the dead-reckoned position (last position + last SOG/COG x ``min_gap_h``). Half the
+      closed-gap radius: traffic entering the receivers' range is heard at the range edge, 20 nm
+      from a ship that has just left it (in seawatch's simulated seas every honest ship leaving
+      coverage made an open gap with 20 nm around its last position; none does with this rule).
     """
 
     min_gap_h: float = 2.0
@@ -52,6 +60,7 @@ class Params:
     reception_radius_nm: float = 20.0
     min_other_positions: int = 5
     port_radius_km: float = 3.0
+    open_radius_nm: float = 10.0
 
 
 PRESETS = {
@@ -64,7 +73,7 @@ PRESETS = {
 def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFrame:
     """Silences per MMSI: consecutive positions of one MMSI (over its segments) >= min_gap_s
     apart, plus open gaps at the end of the data."""
-    cols = ["mmsi", "seg_id", "ts", "lat", "lon", "dist_to_shore_nm", "port_dist_km"]
+    cols = ["mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "cog_deg", "dist_to_shore_nm", "port_dist_km"]
     p = points.select([c for c in cols if c in points.columns]).sort("mmsi", "ts")
     nxt = p.select(
         pl.col("mmsi"),
@@ -72,6 +81,8 @@ def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFr
         pl.col("ts").alias("t0"),
         pl.col("lat").alias("lat0"),
         pl.col("lon").alias("lon0"),
+        (pl.col("sog_kn") if "sog_kn" in p.columns else pl.lit(None, pl.Float32)).alias("sog0"),
+        (pl.col("cog_deg") if "cog_deg" in p.columns else pl.lit(None, pl.Float32)).alias("cog0"),
         pl.col("dist_to_shore_nm").alias("shore0") if "dist_to_shore_nm" in p.columns else pl.lit(None, pl.Float32).alias("shore0"),
         pl.col("port_dist_km").alias("port0") if "port_dist_km" in p.columns else pl.lit(None, pl.Float32).alias("port0"),
         pl.col("ts").shift(-1).over("mmsi").alias("t1"),
@@ -99,7 +110,8 @@ RX_BUCKET_S = 600
 RX_MAX_BUCKETS = 36
 
 
-def _reception(gaps: pl.DataFrame, points: pl.DataFrame, radius_nm: float, data_end: object) -> pl.DataFrame:
+def _reception(gaps: pl.DataFrame, points: pl.DataFrame, radius_nm: float, data_end: object,
+               open_radius_nm: float | None = None, open_ahead_h: float = 0.0) -> pl.DataFrame:
     """For each gap (row index ``gi``): positions of other vessels received during it within
     ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and the most vessels heard
     there at once (``rxv0``, ``rxv1``). Memory is bounded by gaps x cells x buckets, not by the
@@ -123,21 +135,35 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame, radius_nm: float, data_
         t1=pl.col("t1").dt.epoch("s").fill_null(end_s),
         lat0="lat0", lon0="lon0", lat1="lat1", lon1="lon1",
     )
+    # open gaps: count around where the vessel would have been, open_ahead_h on its last course
+    is_open = gaps["t1"].is_null().to_numpy()
+    lat0, lon0 = gaps["lat0"].to_numpy(), gaps["lon0"].to_numpy()
+    r0 = np.full(len(gaps), radius_nm)
+    if open_radius_nm is not None and is_open.any():
+        sog = gaps["sog0"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        cog = gaps["cog0"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        dla, dlo = destination(lat0, lon0, cog, sog * open_ahead_h)
+        lat0, lon0 = np.where(is_open, dla, lat0), np.where(is_open, dlo, lon0)
+        r0 = np.where(is_open, open_radius_nm, radius_nm)
+    g = g.with_columns(lat0=pl.Series(lat0), lon0=pl.Series(lon0), r0=pl.Series(r0))
     ends = pl.concat([
-        g.select("gi", "t0", "t1", end=pl.lit(0, pl.Int8), lat="lat0", lon="lon0"),
-        g.filter(pl.col("lat1").is_not_null()).select("gi", "t0", "t1", end=pl.lit(1, pl.Int8), lat="lat1", lon="lon1"),
+        g.select("gi", "t0", "t1", end=pl.lit(0, pl.Int8), lat="lat0", lon="lon0", r="r0"),
+        g.filter(pl.col("lat1").is_not_null()).select(
+            "gi", "t0", "t1", end=pl.lit(1, pl.Int8), lat="lat1", lon="lon1", r=pl.lit(radius_nm)
+        ),
     ])
     # cells whose centre lies within the radius of each end (numpy broadcasting, no loop per gap)
     lat = ends["lat"].to_numpy()
     lon = ends["lon"].to_numpy()
-    r_cells = int(np.ceil(radius_nm / RX_CELL_NM))
+    r_end = ends["r"].to_numpy()
+    r_cells = int(np.ceil(max(radius_nm, float(r_end.max())) / RX_CELL_NM))
     kx = int(np.ceil(r_cells / max(np.cos(np.radians(min(np.nanmax(np.abs(lat)), 80.0))), 0.17)))
     dy, dx = np.meshgrid(np.arange(-r_cells, r_cells + 1), np.arange(-kx, kx + 1), indexing="ij")
     dy, dx = dy.ravel(), dx.ravel()
     cy = np.floor(lat / cell).astype(np.int64)[:, None] + dy[None, :]
     cx = np.floor(lon / cell).astype(np.int64)[:, None] + dx[None, :]
     d = haversine_nm(lat[:, None], lon[:, None], (cy + 0.5) * cell, (cx + 0.5) * cell)
-    ei, k = np.nonzero(d <= radius_nm)
+    ei, k = np.nonzero(d <= r_end[:, None])
     near = pl.DataFrame({"ei": ei.astype(np.int64), "cy": cy[ei, k].astype(np.int32), "cx": cx[ei, k].astype(np.int32)})
     # the buckets fully inside each gap (or, for a gap shorter than a bucket, those it touches)
     t0 = ends["t0"].to_numpy()
@@ -177,7 +203,8 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     gaps = _gaps(pts, params.min_gap_h * 3600.0, data_end).with_row_index("gi")
     if gaps.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
-    rx = _reception(gaps, pts, params.reception_radius_nm, data_end)
+    rx = _reception(gaps, pts, params.reception_radius_nm, data_end,
+                    open_radius_nm=params.open_radius_nm, open_ahead_h=params.min_gap_h)
     g = gaps.join(rx, on="gi", how="left")
     k = params.min_other_positions
     good = (pl.col("rx0") >= k) & (pl.col("t1").is_null() | (pl.col("rx1") >= k))
