@@ -460,35 +460,58 @@ def eval_cmd(truth: str, events: str, tolerance_s: float, as_json: bool) -> None
 # -- demo -----------------------------------------------------------------------------------------
 @main.command("demo")
 @click.option("--db", default="seawatch-demo", show_default=True, metavar="DIR",
-              help=DB_OPTION_HELP + " The generated feed is written under DIR/feed/.")
-@click.option("--vessels", default=40, show_default=True, type=click.IntRange(1, 5000),
-              help="Number of simulated vessels.")
-@click.option("--hours", default=1.0, show_default=True, type=click.FloatRange(0.01, 48),
-              help="Hours of traffic to simulate.")
+              help=DB_OPTION_HELP + " The simulated feed is written under DIR/feed/.")
+@click.option("--scenario", default="all", show_default=True, metavar="NAME",
+              help="Scenario to simulate (see `seawatch simulate --help`).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--hours", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Hours of traffic (default: the scenario's own).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0, 1000),
-              help="How many vessels to list.")
+              help="How many vessels to list, highest risk first.")
+@click.option("--no-serve", is_flag=True, help="Stop after the summary (do not start the web map).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the web map on 127.0.0.1.")
 @handle_errors
-def demo_cmd(db: str, vessels: int, hours: float, seed: int, top: int) -> None:
-    """Simulate, ingest and summarise a small sea, offline.
+def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, no_serve: bool, port: int) -> None:
+    """Run the whole pipeline on a simulated sea, offline, and show what it found.
 
-    Simulates honest traffic off Niigata as real NMEA (tag blocks, multi-part type 5, receiver
-    duplicates), ingests it into the store at DIR and prints the store statistics and the
-    vessels seen. Rerunning adds nothing (the feed is already ingested).
+    Simulates SCENARIO (default `all`: a spy boat hovering off Niigata at night, a
+    ship-to-ship transfer, vessels going dark, a cloned MMSI, identity swaps and a 32 kn dash
+    among ~140 honest vessels) as real NMEA, ingests it into DIR, builds tracks, runs every
+    detector, prints the top vessels by risk with their reasons and the score against the
+    planted truth, then serves the web map (unless --no-serve). Rerunning adds nothing.
     """
-    import polars as pl
-
     from .demo import run_demo
+    from .eval import format_eval
 
-    res = run_demo(db, vessels=vessels, hours=hours, seed=seed)
-    click.echo(f"simulated feed: {res['feed']}")
-    click.echo(format_stats(res["stats"]))
+    res = run_demo(db, scenario=scenario, seed=seed, hours=hours)
+    st = res["stats"]
+    click.echo(f"simulated {scenario}: {res['feed']}")
+    click.echo(f"ingested {st['lines_read']:,} lines: {st['positions']:,} positions, {st['vessels']:,} vessels, "
+               f"{st['lines_rejected']:,} rejected; {st['tracks']:,} track points in {st['segments']:,} segments")
+    ev = res["events"]
+    click.echo(f"{ev.height:,} events; top vessels by risk:")
     if top:
-        with pl.Config(tbl_rows=top, tbl_hide_dataframe_shape=True, tbl_width_chars=120,
-                       tbl_hide_column_data_types=True):
-            click.echo(f"\nvessels (top {top} by positions):")
-            click.echo(res["vessels"].head(top))
-    click.echo(f"\nnext: seawatch stats --db {db}  |  seawatch export positions --db {db} --out positions.csv")
+        click.echo(f"{'mmsi':>10}  {'flag':<4}  {'risk':>5}  {'name':<20}  reasons")
+        for r in res["risk"].head(top).iter_rows(named=True):
+            reasons = json.loads(r["reasons"])
+            summary = ", ".join(f"{x['event_type']} {x['severity']} +{x['points']:g}" for x in reasons[:3])
+            if len(reasons) > 3:
+                summary += f", ... ({len(reasons)} in all)"
+            click.echo(f"{r['mmsi']:>10}  {(r['flag_state'] or '?'):<4}  {r['risk']:>5.1f}  "
+                       f"{(r['shipname'] or '')[:20]:<20}  {summary}")
+    click.echo("\nscore against the planted truth (seawatch eval):")
+    click.echo(format_eval(res["eval"]))
+    click.echo(f"\nnext: seawatch vessels --db {db}  |  seawatch export events --db {db} --out events.geojson")
+    if no_serve:
+        return
+    try:
+        from .serve.cli import serve_store
+    except ImportError:
+        click.echo("(the web map is not available in this build; stopping here)")
+        return
+    click.echo(f"web map: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+    serve_store(db, host="127.0.0.1", port=port)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,8 @@
-"""``seawatch demo``: the whole pipeline that exists today, on generated data, offline.
+"""``seawatch demo``: the whole pipeline on a simulated sea with ground truth, offline.
 
-simulate a small sea -> NMEA feed -> ingest into a store -> statistics and a vessel summary.
+simulate a scenario (default ``all``: every planted behaviour among ~140 honest vessels off
+Niigata) -> NMEA feed -> ingest into a store -> tracks -> detect -> risk -> score against the
+truth -> (the web map, when ``seawatch serve`` is installed).
 """
 
 from __future__ import annotations
@@ -9,8 +11,6 @@ from pathlib import Path
 
 import polars as pl
 
-from .ingest.files import ingest
-from .simulate import generate_feed
 from .store import Store
 
 VESSEL_SUMMARY_SQL = """
@@ -33,16 +33,31 @@ def vessel_summary(db: str | Path) -> pl.DataFrame:
     return Store(db).query(VESSEL_SUMMARY_SQL)
 
 
-def run_demo(db: str | Path, *, vessels: int = 40, hours: float = 1.0, seed: int = 0) -> dict:
-    """Simulate, ingest and summarise; returns {"feed", "ingest", "stats", "vessels"}."""
+def run_demo(db: str | Path, *, scenario: str = "all", seed: int = 0, hours: float | None = None,
+             preset: str = "coastal") -> dict:
+    """Simulate ``scenario``, ingest it into the store at ``db``, detect, score.
+
+    Returns ``{"feed", "truth", "ingest", "stats", "events", "risk", "eval"}``. Rerunning on the
+    same store adds nothing (the feed is fingerprinted) and gives the same event ids.
+    """
+    from .detect import run_detect
+    from .eval import evaluate
+    from .ingest.files import ingest
+    from .simulate import simulate
+
     db = Path(db)
-    feed = db / "feed" / f"demo-v{vessels}-h{hours:g}-s{seed}.nmea"
-    if not feed.exists():
-        generate_feed(feed, vessels=vessels, hours=hours, seed=seed)
+    out = db / "feed" / (f"{scenario}-s{seed}" + ("" if hours is None else f"-h{hours:g}"))
+    feed, truth = out / "feed.nmea", out / "truth.jsonl"
+    if not (feed.exists() and truth.exists()):
+        simulate(scenario, out, seed=seed, hours=hours)
     summary = ingest([feed], db, progress=False)
+    res = run_detect(db, preset=preset)
     return {
         "feed": str(feed),
+        "truth": str(truth),
         "ingest": summary,
         "stats": Store(db).stats(),
-        "vessels": vessel_summary(db),
+        "events": res["events"],
+        "risk": res["risk"],
+        "eval": evaluate(truth, res["events"]),
     }
