@@ -79,12 +79,17 @@ def _detect_stage(prefix: str) -> dict:
     from seawatch.detect import DETECTORS, Inputs, module, params_for, risk_scores
 
     t0 = time.perf_counter()
-    points = pl.read_parquet(f"{prefix}.points.parquet")
+    from seawatch.detect.base import DETECT_COLUMNS
+
+    scan = pl.scan_parquet(f"{prefix}.points.parquet").select(list(DETECT_COLUMNS))
+    points = scan.filter(pl.col("seg_id").is_not_null()).collect()  # as run_detect reads the store
+    noise = scan.filter(pl.col("seg_id").is_null()).collect()
     segments = pl.read_parquet(f"{prefix}.segments.parquet")
     statics = pl.read_parquet(f"{prefix}.statics.parquet")
     read_s = time.perf_counter() - t0
     params = params_for("coastal")
-    inputs = Inputs(tracks=points, segments=segments, statics=statics, preset="coastal")
+    inputs = Inputs(tracks=points, segments=segments, statics=statics, preset="coastal", noise=noise)
+    del points  # as seawatch.detect.detect does
     per: dict = {}
     frames = []
     t = time.perf_counter()

@@ -445,12 +445,20 @@ class Store:
                 shutil.rmtree(g, ignore_errors=True)
         return record
 
-    def table(self, name: str) -> pl.DataFrame:
-        """All committed rows of a table, in its schema (an empty frame when there are none)."""
+    def table(self, name: str, columns: Sequence[str] | None = None, where: pl.Expr | None = None) -> pl.DataFrame:
+        """All committed rows of a table, in its schema (an empty frame when there are none);
+        ``columns``: only these (the others are not read); ``where``: only rows where this
+        polars expression is true (applied while reading)."""
         files = self.parts(name)
-        if not files:
-            return schema.empty(name)
-        return _scan(name, files).collect()
+        frame = _scan(name, files) if files else schema.empty(name).lazy()
+        if where is not None:
+            frame = frame.filter(where)
+        if columns is not None:
+            unknown = [c for c in columns if c not in schema.polars_schema(name)]
+            if unknown:
+                raise SeawatchError(f"table {name} has no columns {unknown}")
+            frame = frame.select(list(columns))
+        return frame.collect()
 
     def connect(self, committed: set[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with views positions, statics, other and rejects.

@@ -96,6 +96,8 @@ def detect(
     config: dict[str, Any] | str | os.PathLike[str] | None = None,
     only: list[str] | tuple[str, ...] | None = None,
     ports: pl.DataFrame | None = None,
+    noise: pl.DataFrame | None = None,
+    ports_in_tracks: bool = False,
 ) -> pl.DataFrame:
     """Run the detectors over tables; returns schema.EVENTS sorted by start_time, event_type.
 
@@ -116,7 +118,10 @@ def detect(
         statics=statics if statics is not None else schema.empty("statics"),
         ports=ports,
         preset=preset,
+        noise=noise,
+        ports_in_tracks=ports_in_tracks,
     )
+    del tracks  # Inputs holds the columns the detectors need; let the rest go
     frames = [module(n).detect(inputs, params[n]) for n in names]
     ev = pl.concat([f for f in frames if f.height] or [schema.empty("events")])
     ev = ev.unique("event_id", keep="first", maintain_order=True)
@@ -149,10 +154,15 @@ def run_detect(
     )
     if stale:
         materialise_tracks(store)
-    tracks = store.table("tracks")
+    from .base import DETECT_COLUMNS
+
     ports = store.table("ports") if store.derived_info("ports") is not None else None
-    events = detect(tracks, store.table("segments"), store.table("statics"), preset=preset, config=config,
-                    ports=ports)
+    # segment points and noise points read apart: the tracks table is never held twice
+    seg = pl.col("seg_id").is_not_null()
+    events = detect(store.table("tracks", columns=DETECT_COLUMNS, where=seg), store.table("segments"),
+                    store.table("statics"), preset=preset, config=config, ports=ports,
+                    ports_in_tracks=ports is not None,  # materialise_tracks used these ports
+                    noise=store.table("tracks", columns=DETECT_COLUMNS, where=~seg))
     risk = risk_scores(events, store.table("statics"))
     store.write_derived("events", events, {"preset": preset})
     store.write_derived("risk", risk, {"preset": preset})

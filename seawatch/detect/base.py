@@ -23,19 +23,37 @@ from .. import schema
 from ..errors import SeawatchError
 
 PRESET_NAMES = ("coastal", "gfw", "skylight")
+_LABELS = ("ais_class", "zone_name", "zone_kind", "zone_state", "port_name")
+
+#: The TRACKS columns the detectors read; :class:`Inputs` keeps only these (memory).
+DETECT_COLUMNS = (
+    "mmsi", "ts", "lat", "lon", "sog_kn", "cog_deg", "ais_class", "seg_id", "is_noise", "dt_s", "dist_nm",
+    "implied_speed_kn", "is_night", "dist_to_shore_nm", "zone_name", "zone_kind", "zone_state",
+    "custom_zones", "port_name", "port_dist_km",
+)
 
 
 @dataclass
 class Inputs:
     """The tables a detector may use. ``tracks`` and ``segments`` as built by
     :func:`seawatch.tracks.build_tracks`; ``statics`` as ingested; ``ports`` the PORTS table
-    (built-in plus inferred anchorages); ``preset`` the preset's name, written on every event."""
+    (built-in plus inferred anchorages); ``preset`` the preset's name, written on every event.
+
+    On construction the tracks are cut to :data:`DETECT_COLUMNS` and split: ``tracks`` (also
+    ``points``) keeps the points of segments, contiguous per segment and in time, ``noise`` the
+    noise points. Pass the tracks without keeping another reference to save memory, or pass
+    tracks without noise and the noise points as ``noise`` (read apart from a store).
+    ``ports_in_tracks``: the tracks' ``port_*`` columns were computed with ``ports`` (as
+    ``seawatch tracks`` does), so detectors reuse them instead of looking every point up again.
+    """
 
     tracks: pl.DataFrame
     segments: pl.DataFrame = field(default_factory=lambda: schema.empty("segments"))
     statics: pl.DataFrame = field(default_factory=lambda: schema.empty("statics"))
     ports: pl.DataFrame | None = None
     preset: str = "coastal"
+    noise: pl.DataFrame | None = None
+    ports_in_tracks: bool = False
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_NAMES:
@@ -45,20 +63,29 @@ class Inputs:
             raise SeawatchError(
                 f"tracks lack columns {missing}: pass the output of seawatch.tracks.build_tracks(...).points"
             )
+        # repeated labels as categoricals: a tenth of the memory of strings on millions of rows
+        sel = self.tracks.select([c for c in self.tracks.columns if c in DETECT_COLUMNS]).with_columns(
+            pl.col(c).cast(pl.Categorical) for c in _LABELS if c in self.tracks.columns
+        )
+        is_noise = pl.col("seg_id").is_null()
+        n_noise = sel.select(is_noise.sum()).item()
+        #: noise points (positions no segment explains); ``tracks`` keeps the others, so the
+        #: full table is not held twice
+        given = self.noise.select([c for c in self.noise.columns if c in DETECT_COLUMNS]) if self.noise is not None else None
+        self.noise = sel.filter(is_noise) if n_noise else (given if given is not None else sel.clear())
+        points = sel.filter(~is_noise) if n_noise else sel
+        del sel
+        # build_tracks gives rows by (mmsi, seg_id, ts): sort only if someone reordered them
+        from ..tracks import _contiguous
+
+        if not _contiguous(points):
+            points = points.sort("seg_id", "ts")
+        self.tracks = points
 
     @property
     def points(self) -> pl.DataFrame:
-        """Track points that belong to a segment (noise removed), sorted by segment and time."""
-        cached = getattr(self, "_points", None)
-        if cached is None:
-            cached = self.tracks.filter(pl.col("seg_id").is_not_null())
-            # build_tracks gives rows by (mmsi, seg_id, ts): sort only if someone reordered them
-            from ..tracks import _contiguous
-
-            if not _contiguous(cached):
-                cached = cached.sort("seg_id", "ts")
-            object.__setattr__(self, "_points", cached)
-        return cached
+        """Track points that belong to a segment (noise removed), contiguous per segment, in time."""
+        return self.tracks
 
 
 def event_ids(event_type: pl.Series, mmsi: pl.Series, other: pl.Series, start: pl.Series) -> pl.Series:
@@ -133,4 +160,4 @@ def clip01(x: Any) -> Any:
     return np.clip(x, 0.0, 1.0)
 
 
-__all__ = ["Inputs", "PRESET_NAMES", "event_ids", "finish", "runs", "severity_at_least", "clip01"]
+__all__ = ["DETECT_COLUMNS", "Inputs", "PRESET_NAMES", "event_ids", "finish", "runs", "severity_at_least", "clip01"]

@@ -71,35 +71,61 @@ PRESETS = {
 
 
 def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFrame:
-    """Silences per MMSI: consecutive positions of one MMSI (over its segments) >= min_gap_s
-    apart, plus open gaps at the end of the data."""
-    cols = ["mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "cog_deg", "dist_to_shore_nm", "port_dist_km"]
-    p = points.select([c for c in cols if c in points.columns]).sort("mmsi", "ts")
-    nxt = p.select(
-        pl.col("mmsi"),
-        pl.col("seg_id").alias("seg_id"),
-        pl.col("ts").alias("t0"),
-        pl.col("lat").alias("lat0"),
-        pl.col("lon").alias("lon0"),
-        (pl.col("sog_kn") if "sog_kn" in p.columns else pl.lit(None, pl.Float32)).alias("sog0"),
-        (pl.col("cog_deg") if "cog_deg" in p.columns else pl.lit(None, pl.Float32)).alias("cog0"),
-        pl.col("dist_to_shore_nm").alias("shore0") if "dist_to_shore_nm" in p.columns else pl.lit(None, pl.Float32).alias("shore0"),
-        pl.col("port_dist_km").alias("port0") if "port_dist_km" in p.columns else pl.lit(None, pl.Float32).alias("port0"),
-        pl.col("ts").shift(-1).over("mmsi").alias("t1"),
-        pl.col("lat").shift(-1).over("mmsi").alias("lat1"),
-        pl.col("lon").shift(-1).over("mmsi").alias("lon1"),
-        (pl.col("dist_to_shore_nm").shift(-1).over("mmsi") if "dist_to_shore_nm" in p.columns else pl.lit(None, pl.Float32)).alias("shore1"),
-        (pl.col("port_dist_km").shift(-1).over("mmsi") if "port_dist_km" in p.columns else pl.lit(None, pl.Float32)).alias("port1"),
-        pl.col("seg_id").shift(-1).over("mmsi").alias("seg_id1"),
+    """Silences of one vessel >= min_gap_s: inside a segment (``dt_s``), between consecutive
+    segments of one MMSI that do not overlap, and open ones after an MMSI's last position.
+
+    ``points`` are contiguous per segment and in time (:attr:`Inputs.points`); only the rows at
+    the two ends of each silence are gathered, never a sorted copy of the whole table.
+    """
+    n = points.height
+    def col(sub: pl.DataFrame, c: str) -> pl.Series:
+        return sub[c].cast(pl.Float32) if c in sub.columns else pl.Series([None] * sub.height, dtype=pl.Float32)
+
+    def at(idx: np.ndarray, end: str) -> pl.DataFrame:
+        """Rows ``idx`` as the start (end='0') or the end (end='1') of silences."""
+        sub = points[pl.Series(idx, dtype=pl.Int64)] if len(idx) else points.clear()
+        out = {f"seg_id{'' if end == '0' else '1'}": sub["seg_id"], f"t{end}": sub["ts"],
+               f"lat{end}": sub["lat"], f"lon{end}": sub["lon"],
+               f"shore{end}": col(sub, "dist_to_shore_nm"), f"port{end}": col(sub, "port_dist_km")}
+        if end == "0":
+            out = {"mmsi": sub["mmsi"], **out, "sog0": col(sub, "sog_kn"), "cog0": col(sub, "cog_deg")}
+        return pl.DataFrame(out)
+
+    seg = points["seg_id"]
+    first = np.flatnonzero((seg != seg.shift(1)).fill_null(True).to_numpy()) if n else np.zeros(0, np.int64)
+    last = np.append(first[1:] - 1, n - 1) if n else np.zeros(0, np.int64)
+    # 1. inside a segment: the point after the silence has dt_s >= min_gap_s
+    inside = np.flatnonzero((points["dt_s"].fill_null(0.0) >= min_gap_s).to_numpy()) if n else first[:0]
+    # 2. between segments of one MMSI: each segment's end to the next segment's start (by start)
+    heads = pl.DataFrame({"mmsi": points["mmsi"].gather(first), "t_first": points["ts"].gather(first),
+                          "t_last": points["ts"].gather(last), "i_first": first, "i_last": last}).sort("mmsi", "t_first")
+    heads = heads.with_columns(
+        nxt_first=pl.col("i_first").shift(-1).over("mmsi"),
+        nxt_t=pl.col("t_first").shift(-1).over("mmsi"),
+        end_max=pl.col("t_last").cum_max().over("mmsi"),
     )
+    between = heads.filter(
+        pl.col("nxt_first").is_not_null()
+        & (pl.col("nxt_t") > pl.col("end_max"))  # no other segment of the MMSI still alive
+        & ((pl.col("nxt_t") - pl.col("end_max")).dt.total_seconds() >= min_gap_s)
+    )
+    # the segment that ended last before the next one starts is where the silence began
+    last_alive = heads.filter(pl.col("t_last") == pl.col("end_max")).select("mmsi", "end_max", "i_last")
+    between = between.join(last_alive, on=["mmsi", "end_max"], how="left", suffix="_alive").unique(
+        ["mmsi", "nxt_first"], keep="last", maintain_order=True
+    )
+    before = np.concatenate([inside - 1, between["i_last_alive"].to_numpy()]).astype(np.int64)
+    after = np.concatenate([inside, between["nxt_first"].to_numpy()]).astype(np.int64)
+    closed = pl.concat([at(before, "0"), at(after, "1")], how="horizontal")
+    # 3. open: an MMSI's last position, followed by nothing until the end of the data
     end = pl.lit(data_end).cast(pl.Datetime("us", "UTC"))
-    closed = nxt.filter(
-        pl.col("t1").is_not_null() & ((pl.col("t1") - pl.col("t0")).dt.total_seconds() >= min_gap_s)
-    )
-    opened = nxt.filter(
-        pl.col("t1").is_null() & ((end - pl.col("t0")).dt.total_seconds() >= min_gap_s)
-    ).with_columns(t1=pl.lit(None, pl.Datetime("us", "UTC")))
-    return pl.concat([closed, opened], how="vertical_relaxed")
+    tails = heads.group_by("mmsi").agg(pl.col("end_max").max(), pl.col("i_last").sort_by("t_last").last())
+    tails = tails.filter((end - pl.col("end_max")).dt.total_seconds() >= min_gap_s)
+    opened = at(tails["i_last"].to_numpy().astype(np.int64), "0")
+    empty_end = {"seg_id1": pl.Utf8, "t1": pl.Datetime("us", "UTC"), "lat1": pl.Float64, "lon1": pl.Float64,
+                 "shore1": pl.Float32, "port1": pl.Float32}
+    opened = opened.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in empty_end.items()])
+    return pl.concat([closed, opened.select(closed.columns)], how="vertical_relaxed")
 
 
 #: Reception is counted on a grid: cells of RX_CELL_NM (a cell counts when its centre is within

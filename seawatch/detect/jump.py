@@ -58,7 +58,8 @@ def _concurrent(inputs: Inputs, p: Params) -> pl.DataFrame:
     )
     if pairs.height == 0:
         return pl.DataFrame()
-    pts = inputs.points.select("seg_id", "ts", "lat", "lon")
+    involved = pl.concat([pairs["seg_id"], pairs["seg_id_b"]]).unique().implode()
+    pts = inputs.points.filter(pl.col("seg_id").is_in(involved)).select("seg_id", "ts", "lat", "lon")
     # a position of each segment at the middle of the overlap (closest in time)
     mid = pairs.with_columns(tm=pl.col("o0") + (pl.col("o1") - pl.col("o0")) / 2).select("seg_id", "seg_id_b", "mmsi", "o0", "o1", "tm")
 
@@ -103,11 +104,14 @@ def _concurrent(inputs: Inputs, p: Params) -> pl.DataFrame:
 
 
 def _repeated(inputs: Inputs, p: Params) -> pl.DataFrame:
-    t = inputs.tracks
-    noise = t.filter(pl.col("is_noise")).select("mmsi", "ts", "lat", "lon") if "is_noise" in t.columns else pl.DataFrame()
+    noise = inputs.noise.select("mmsi", "ts", "lat", "lon")
     if noise.height == 0:
         return pl.DataFrame()
-    good = inputs.points.select("mmsi", pl.col("ts").alias("tg"), pl.col("ts").alias("ts"), pl.col("lat").alias("glat"), pl.col("lon").alias("glon")).sort("ts")
+    good = (
+        inputs.points.filter(pl.col("mmsi").is_in(noise["mmsi"].unique().implode()))
+        .select("mmsi", pl.col("ts").alias("tg"), pl.col("ts").alias("ts"), pl.col("lat").alias("glat"), pl.col("lon").alias("glon"))
+        .sort("ts")
+    )
     n = noise.sort("ts").join_asof(good, on="ts", by="mmsi", strategy="nearest", check_sortedness=False).filter(pl.col("tg").is_not_null())
     if n.height == 0:
         return pl.DataFrame()

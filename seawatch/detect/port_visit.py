@@ -128,7 +128,7 @@ def points_with_ports(inputs: Inputs, search_km: float = _TRACKS_PORT_SEARCH_KM)
         return cache[key]
     pts = inputs.points
     reuse = (
-        inputs.ports is None
+        (inputs.ports is None or inputs.ports_in_tracks)
         and search_km <= _TRACKS_PORT_SEARCH_KM
         and "port_dist_km" in pts.columns
         and "port_name" in pts.columns

@@ -69,6 +69,15 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     p = pts.select("mmsi", "seg_id", "ts", "lat", "lon", "zone_kind", "zone_state", "zone_name",
                    pl.col("is_night") if "is_night" in pts.columns else pl.lit(None, pl.Boolean).alias("is_night"),
                    pl.col("custom_zones") if "custom_zones" in pts.columns else pl.lit(None, pl.Utf8).alias("custom_zones"))
+    # only the rows where a zone starts or ends matter: keep each segment's first and last row
+    # and the rows whose zone differs from the row before or after (a tiny share of the track)
+    zcols = ["zone_kind", "zone_state", "zone_name", "custom_zones"]
+    prev_diff = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in zcols])
+    next_diff = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(-1)) for c in zcols])
+    seg_edge = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True) | (
+        pl.col("seg_id") != pl.col("seg_id").shift(-1)
+    ).fill_null(True)
+    p = p.filter(seg_edge | prev_diff.fill_null(True) | next_diff.fill_null(True))
     flags = flag_state(p["mmsi"])
     p = p.with_columns(flag=flags)
     out = []

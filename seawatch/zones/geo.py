@@ -37,6 +37,8 @@ EEZ_NM = 200.0  # EEZ: up to 200 nm from the baseline
 DENSIFY_NM = 0.25  # spacing of the KD-tree vertices along coastlines and TS limits
 FAR_NM = 2.0  # grid cells whose corners are all this far from land use the corner segments
 CHUNK = 1 << 18  # points per chunk, to bound temporary memory
+FIELD_TOL_NM = 0.05  # the sub-cell corner field answers where it pins the distance to +- this
+FIELD_DENSITY = 1.5  # ... in grid cells holding at least this many points per corner it needs
 
 # zone codes: 0 unknown (outside coverage or an unassigned coast wins), 1 land, 2 high seas,
 # then 3 per territory: territorial sea, contiguous zone, EEZ. MIXED only appears in the grid.
@@ -305,29 +307,41 @@ class _SegmentSet:
         The KD-tree gives the nearest densified vertex; its segment and the two neighbouring
         segments are then measured exactly. Points with nothing within ``upper_nm`` get inf / -1.
         """
-        ub = np.inf if upper_nm is None else float(nm_to_chord(upper_nm))
-        if len(X) > 4096:
+        n = len(X)
+        dist = np.empty(n)
+        best = np.empty(n, dtype=np.int64)
+        if n > 4096:
             # query in spatial order (about 1/30 degree cells): the tree walk stays in cache
             key = np.floor((X[:, 2] + 1.0) * 2000.0).astype(np.int64) * 20000 + np.floor(
                 (np.arctan2(X[:, 1], X[:, 0]) + np.pi) * 3000.0
             ).astype(np.int64)
             order = np.argsort(key, kind="stable")
-            _, vs = self.tree.query(X[order], k=k, distance_upper_bound=ub)
-            vi = np.empty_like(vs)
-            vi[order] = vs
         else:
-            _, vi = self.tree.query(X, k=k, distance_upper_bound=ub)
+            order = None
+        for s in range(0, n, CHUNK):
+            idx = slice(s, min(n, s + CHUNK)) if order is None else order[s : s + CHUNK]
+            dist[idx], best[idx] = self._nearest(X[idx], k, upper_nm)
+        return dist, best, np.where(best >= 0, self.label[np.maximum(best, 0)], -1)
+
+    def _nearest(self, X, k, upper_nm):
+        ub = np.inf if upper_nm is None else float(nm_to_chord(upper_nm))
+        _, vi = self.tree.query(X, k=k, distance_upper_bound=ub)
         vi = np.asarray(vi).reshape(len(X), -1)
         found = vi < len(self.parent)
         seg = np.where(found, self.parent[np.minimum(vi, len(self.parent) - 1)], -1)
         cand = np.concatenate([seg, np.where(found, self.prev[np.maximum(seg, 0)], -1),
                                np.where(found, self.next[np.maximum(seg, 0)], -1)], axis=1)
-        dist, best = self.seg_dist(X, cand)
-        return dist, best, np.where(best >= 0, self.label[np.maximum(best, 0)], -1)
+        return self.seg_dist(X, cand)
 
     def dist_to(self, X: np.ndarray, seg: np.ndarray) -> np.ndarray:
         """Distance from X (n,3) to the nearest of candidate segments ``seg`` (n, m); -1 ignored."""
-        return self.seg_dist(X, seg)[0]
+        n = len(X)
+        if n <= CHUNK:
+            return self.seg_dist(X, seg)[0]
+        out = np.empty(n)
+        for s in range(0, n, CHUNK):
+            out[s : s + CHUNK] = self.seg_dist(X[s : s + CHUNK], seg[s : s + CHUNK])[0]
+        return out
 
 
 def _box_ok(bounds, x, y):
@@ -456,10 +470,14 @@ class Engine:
         carries straight baselines (OSM's limit is drawn 12 nm from them), the coast term the
         normal (low-water line) baseline and the 3 nm limits of the straits.
         """
-        d_lim, _, lab_lim = self.limits.nearest(X)
-        via_lim = d_lim + TS_NM < d_coast
-        dist = np.where(via_lim, d_lim + TS_NM, d_coast)
-        lab = np.where(via_lim, lab_lim, lab_coast)
+        dist = np.array(d_coast, dtype=np.float64)
+        lab = np.array(lab_coast)
+        far = np.nonzero(dist > TS_NM)[0]  # nearer to the coast than 12 nm: the coast term wins
+        if len(far):
+            d_lim, _, lab_lim = self.limits.nearest(X[far])
+            via = np.nonzero(d_lim + TS_NM < dist[far])[0]
+            dist[far[via]] = d_lim[via] + TS_NM
+            lab[far[via]] = lab_lim[via]
         return dist, lab
 
     def exact(self, lat, lon):
@@ -488,21 +506,14 @@ class Engine:
         """(on_land, dist_to_shore_nm, code) for arrays of lat/lon; NaN / UNKNOWN outside coverage."""
         lat = np.asarray(lat, dtype=np.float64)
         lon = np.asarray(lon, dtype=np.float64)
-        lon = np.where(np.isfinite(lon), (lon + 180.0) % 360.0 - 180.0, lon)
         n = len(lat)
         on_land = np.zeros(n, dtype=bool)
         dist = np.full(n, np.nan)
         code = np.zeros(n, dtype=np.int32)
-        for s in range(0, n, CHUNK):
-            sl = slice(s, min(n, s + CHUNK))
-            on_land[sl], dist[sl], code[sl] = self._classify_chunk(lat[sl], lon[sl])
-        return on_land, dist, code
-
-    def _classify_chunk(self, lat, lon):
-        n = len(lat)
-        on_land = np.zeros(n, dtype=bool)
-        dist = np.full(n, np.nan)
-        code = np.zeros(n, dtype=np.int32)
+        if n == 0:
+            return on_land, dist, code
+        if not (np.nanmin(lon, initial=0.0) >= -180.0 and np.nanmax(lon, initial=0.0) < 180.0):
+            lon = np.where(np.isfinite(lon), (lon + 180.0) % 360.0 - 180.0, lon)
         cov = np.nonzero(self.covered(lat, lon))[0]
         if not len(cov):
             return on_land, dist, code
@@ -520,41 +531,192 @@ class Engine:
             si = np.clip(((fy[sub] - ci[sub]) * SUB).astype(np.int64), 0, SUB - 1)
             sj = np.clip(((fx[sub] - cj[sub]) * SUB).astype(np.int64), 0, SUB - 1)
             c[sub] = gsub[gblock[ci[sub], cj[sub]], si, sj]
-        d = np.zeros(len(cov))
-        # crossed again at 1/256 degree: the reference computation
+        # crossed again at 1/256 degree: the polygon tests of the reference computation
         ex = np.nonzero(c == MIXED)[0]
         if len(ex):
-            _, d[ex], c[ex] = self.exact(la[ex], lo[ex])
-        # at sea outside any TS (known without polygon tests): zone from the distances
+            c[ex] = self._land_or_ts(la[ex], lo[ex])
+        land = c == LAND
+        d = np.full(len(cov), np.nan)
+        d[land] = 0.0
+        # at sea. MIXED_SEA: outside any TS, the zone depends on the distances; else the zone is
+        # known and only the distance to shore is left. First from the sub-cell corners ...
+        sea = np.nonzero(~land)[0]
+        if len(sea):
+            d[sea], cf = self._field(la[sea], fy[sea], fx[sea], ci[sea], cj[sea], c[sea] == MIXED_SEA)
+            c[sea] = np.where(cf >= 0, cf, c[sea])
+        # ... then point by point
         op = np.nonzero(c == MIXED_SEA)[0]
         if len(op):
             Xo = to_xyz(la[op], lo[op])
             d_coast, _, lab_coast = self.coast.nearest(Xo)
             b, lab = self.baseline(Xo, d_coast, lab_coast)
-            co = np.where(b <= CZ_NM, cz_code(np.maximum(lab, 0)), np.where(b <= EEZ_NM, eez_code(np.maximum(lab, 0)), HIGH_SEAS))
-            c[op] = np.where((lab < 0) & (b <= EEZ_NM), UNKNOWN, co)
+            c[op] = self._zone_code(b, lab)
             d[op] = d_coast
-        # known zone at sea (certified cell or sub-cell): only the distance to shore is left
-        done = np.zeros(len(cov), dtype=bool)
-        done[ex] = True
-        done[op] = True
-        need = np.nonzero(~done & (c != LAND))[0]
-        if len(need):
-            X = to_xyz(la[need], lo[need])
-            i, j = ci[need], cj[need]
+        rest = np.nonzero(np.isnan(d))[0]
+        if len(rest):
+            X = to_xyz(la[rest], lo[rest])
+            i, j = ci[rest], cj[rest]
             corners = np.stack([gseg[i, j], gseg[i + 1, j], gseg[i, j + 1], gseg[i + 1, j + 1]], axis=1)
-            far = pure[need] & (corners >= 0).all(axis=1)
+            far = pure[rest] & (corners >= 0).all(axis=1)
             if far.any():
-                d[need[far]] = self.coast.dist_to(X[far], corners[far])
+                d[rest[far]] = self.coast.dist_to(X[far], corners[far])
             if (~far).any():
-                d[need[~far]] = self.coast.nearest(X[~far])[0]
-        land = c == LAND
-        d[land] = 0.0
-        d = np.where(d <= self.edge_bound_nm(la, lo), d, np.nan)
+                d[rest[~far]] = self.coast.nearest(X[~far])[0]
+        far = np.nonzero(d > EEZ_NM)[0]  # the data's edge is >= 200 nm from any covered point
+        if len(far):
+            d[far] = np.where(d[far] <= self.edge_bound_nm(la[far], lo[far]), d[far], np.nan)
         on_land[cov] = land
         dist[cov] = d
         code[cov] = c
         return on_land, dist, code
+
+    @staticmethod
+    def _zone_code(b, lab):
+        """Zone code at sea outside any TS, from the baseline distance and its territory."""
+        lab = np.asarray(lab)
+        co = np.where(b <= CZ_NM, cz_code(np.maximum(lab, 0)), np.where(b <= EEZ_NM, eez_code(np.maximum(lab, 0)), HIGH_SEAS))
+        return np.where((lab < 0) & (b <= EEZ_NM), UNKNOWN, co).astype(np.int32)
+
+    def _land_or_ts(self, lat, lon):
+        """LAND, a territorial-sea code or MIXED_SEA, by polygon tests (the reference computation)."""
+        out = np.full(len(lat), MIXED_SEA, dtype=np.int32)
+        for s in range(0, len(lat), CHUNK):
+            sl = slice(s, s + CHUNK)
+            land = shapely.contains_xy(self.land, lon[sl], lat[sl])
+            sea = np.nonzero(~land)[0]
+            t = self.in_ts(lat[sl][sea], lon[sl][sea])
+            o = np.full(len(land), LAND, dtype=np.int32)
+            o[sea] = np.where(t >= 0, ts_code(np.maximum(t, 0)), MIXED_SEA)
+            out[sl] = o
+        return out
+
+    def _field(self, lat, fy, fx, ci, cj, base):
+        """Distance to shore (and, for ``base`` points, the zone code) from the sub-cell corners.
+
+        The distance to shore is 1-Lipschitz: a corner at distance r from a point bounds the
+        point's distance to [d_corner - r, d_corner + r]. The four corners of the point's
+        1/256-degree sub-cell give an interval [L, U]; where U - L <= 2 FIELD_TOL_NM the midpoint
+        is within FIELD_TOL_NM of the distance the corners were measured against (everywhere but
+        near a ridge of the distance function - equidistant from two coasts - or a concave bit of
+        coast). Points at sea outside any TS (``base``) need the baseline distance b too, also
+        1-Lipschitz: their zone is taken from the corners when all four have the same baseline
+        territory and the interval of b is on one side of 24 and 200 nm (a point can only be
+        nearer another territory than all four corners are if a median line bulges into the
+        sub-cell between two corners: within metres of the line, at the 3+ nm from any baseline
+        such points lie).
+
+        Used in grid cells holding at least FIELD_DENSITY points per sub-cell corner they need
+        (real tracks: anchored and moored vessels, sea lanes), where measuring the corners once is
+        cheaper than measuring every point. Corners are measured as points are: against the
+        cell's corner segments in far cells, else with the KD-trees.
+        Returns (distance, NaN where not answered; zone code, -1 where not answered).
+        """
+        gcode, gseg, _, _, (gx0, gy0), step = self.grid
+        ny, nx = gcode.shape
+        n = len(lat)
+        out = np.full(n, np.nan)
+        zone = np.full(n, -1, dtype=np.int32)
+        if n < 64:
+            return out, zone
+        S1 = SUB + 1
+        M = S1 * S1  # sub-cell corners per grid cell
+        cell = ci * nx + cj
+        occ = np.zeros(ny * nx, dtype=bool)
+        occ[cell] = True
+        cells = np.flatnonzero(occ)
+        bid = np.empty(ny * nx, dtype=np.int64)
+        bid[cells] = np.arange(len(cells))
+        b = bid[cell]
+        sy = (fy - ci) * SUB
+        sx = (fx - cj) * SUB
+        si = np.clip(sy.astype(np.int64), 0, SUB - 1)
+        sj = np.clip(sx.astype(np.int64), 0, SUB - 1)
+        s = b * M + si * S1 + sj
+        mark = np.zeros((len(cells), M), dtype=bool)
+        flat = mark.reshape(-1)
+        for o in (0, 1, S1, S1 + 1):
+            flat[s + o] = True
+        dense = np.bincount(b, minlength=len(cells)) >= FIELD_DENSITY * mark.sum(axis=1)
+        if not dense.any():
+            return out, zone
+        mark[~dense] = False
+        use = np.nonzero(dense[b])[0]
+        su = s[use]
+        bu = np.nonzero(base[use])[0]  # among use
+        bmark = np.zeros(len(flat), dtype=bool)
+        for o in (0, 1, S1, S1 + 1):
+            bmark[su[bu] + o] = True
+        slots = np.flatnonzero(flat)
+        sb = slots // M
+        r = slots - sb * M
+        cc = cells[sb]
+        cy, cx = cc // nx, cc % nx
+        X = to_xyz(gy0 + (cy + (r // S1) / SUB) * step, gx0 + (cx + (r % S1) / SUB) * step)
+        corners = np.stack([gseg[cy, cx], gseg[cy + 1, cx], gseg[cy, cx + 1], gseg[cy + 1, cx + 1]], axis=1)
+        code = gcode[cy, cx]
+        far = (code != MIXED) & (code != MIXED_SEA) & (corners >= 0).all(axis=1)
+        far &= ~bmark[slots]
+        dv = np.empty(len(slots))
+        lv = np.full(len(slots), -1, dtype=np.int32)
+        if far.any():
+            dv[far] = self.coast.dist_to(X[far], corners[far])
+        kd = np.nonzero(~far)[0]
+        if len(kd):
+            dv[kd], _, lv[kd] = self.coast.nearest(X[kd])
+        val = np.empty(len(flat))
+        val[slots] = dv
+        # the points' offsets (nm) from their sub-cell's corners: north-south exact, east-west at
+        # the cell's latitude nearest the equator (over-estimates the distance r: safe)
+        h = step / SUB * np.pi / 180.0 * EARTH_RADIUS_NM * (1.0 + 1e-4)
+        lat0 = gy0 + (cells // nx) * step
+        lat1 = lat0 + step
+        slat = np.where(lat0 * lat1 <= 0, 0.0, np.minimum(np.abs(lat0), np.abs(lat1)))
+        hx = (h * np.cos(np.radians(slat)))[b[use]]
+        py = (sy[use] - si[use]) * h
+        qy = h - py
+        px = (sx[use] - sj[use]) * hx
+        qx = hx - px
+        py *= py
+        qy *= qy
+        px *= px
+        qx *= qx
+        rad = []
+        lo_b = np.full(len(use), -np.inf)
+        hi_b = np.full(len(use), np.inf)
+        for o, ry, rx in ((0, py, px), (1, py, qx), (S1, qy, px), (S1 + 1, qy, qx)):
+            rk = np.sqrt(ry + rx)
+            rk += 1e-6
+            rad.append(rk)
+            dk = val[su + o]
+            np.maximum(lo_b, dk - rk, out=lo_b)
+            np.minimum(hi_b, dk + rk, out=hi_b)
+        ok = hi_b - lo_b <= 2.0 * FIELD_TOL_NM
+        out[use[ok]] = 0.5 * (lo_b[ok] + hi_b[ok])
+        # zones of the base points from the corners' baseline distances and territories
+        bsl = np.nonzero(bmark[slots])[0]
+        if len(bu) and len(bsl):
+            bv, blab = self.baseline(X[bsl], dv[bsl], lv[bsl])
+            val[slots[bsl]] = bv
+            labs = np.full(len(flat), -2, dtype=np.int32)
+            labs[slots[bsl]] = blab
+            sb_ = su[bu]
+            lab = labs[sb_]
+            same = np.ones(len(bu), dtype=bool)
+            lo_b = np.full(len(bu), -np.inf)
+            hi_b = np.full(len(bu), np.inf)
+            for k, o in enumerate((0, 1, S1, S1 + 1)):
+                same &= labs[sb_ + o] == lab
+                rk = rad[k][bu]
+                bk = val[sb_ + o]
+                np.maximum(lo_b, bk - rk, out=lo_b)
+                np.minimum(hi_b, bk + rk, out=hi_b)
+            zlo = self._zone_code(lo_b, lab)
+            zhi = self._zone_code(hi_b, lab)
+            good = same & (zlo == zhi) & ok[bu]
+            # b <= 24 / <= 200 are closed intervals: a zone from both ends holds in between
+            zone[use[bu[good]]] = zlo[good]
+            out[use[bu[~good]]] = np.nan
+        return out, zone
 
     # ---- zone attributes by code ----
     @cached_property

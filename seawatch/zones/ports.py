@@ -134,7 +134,7 @@ def _unit_xyz(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 
 
 class _PortIndex:
-    __slots__ = ("names", "tree")
+    __slots__ = ("comp", "names", "tree")
 
     def __init__(self, ports: pl.DataFrame) -> None:
         missing = [c for c in ("name", "lat", "lon") if c not in ports.columns]
@@ -149,10 +149,138 @@ class _PortIndex:
         )
         if ports.height == 0:
             raise SeawatchError("ports is empty (no row with a lat and lon): nothing to search")
-        self.names = ports["name"].cast(pl.Utf8)
-        lat = ports["lat"].cast(pl.Float64).to_numpy()
-        lon = ports["lon"].cast(pl.Float64).to_numpy()
-        self.tree = cKDTree(_unit_xyz(lat, lon))
+        # several ports at one position (a port's WPI and GeoNames records, say): the first
+        # row wins, so that a position always gets the same name whichever way it is searched
+        ports = ports.select(pl.col("name").cast(pl.Utf8), pl.col("lat").cast(pl.Float64),
+                             pl.col("lon").cast(pl.Float64)).unique(["lat", "lon"], keep="first",
+                                                                     maintain_order=True)
+        self.names = ports["name"]
+        xyz = _unit_xyz(ports["lat"].to_numpy(), ports["lon"].to_numpy())
+        self.tree = cKDTree(xyz)
+        self.comp = tuple(np.ascontiguousarray(xyz[:, i]) for i in range(3))  # for the cell search
+
+
+# the cell search of nearest_port: cells of 1/CELL_DIV degree (~1.7 km), each with at most
+# CELL_CAND candidate ports, for cells holding at least CELL_MIN_PTS of a call's points
+_CELL_DIV = 64
+_CELL_CAND = 8
+_CELL_MIN_PTS = 3
+
+
+def _cell_keys(lat: np.ndarray, lon: np.ndarray):
+    """Cell (1/_CELL_DIV degree) of each point, numbered within the 1-degree tiles that hold
+    points: (key, tiles); None when the tiles are too many for the points."""
+    shift = _CELL_DIV.bit_length() - 1  # _CELL_DIV is a power of two
+    fi = np.clip(np.floor(lat * _CELL_DIV), -90 * _CELL_DIV, 90 * _CELL_DIV - 1).astype(np.int64)
+    fj = np.floor(lon * _CELL_DIV).astype(np.int64)  # lon in [-180, 180)
+    tile = ((fi >> shift) + 90) * 360 + ((fj >> shift) + 180)  # 1-degree tiles
+    occ = np.zeros(180 * 360, dtype=bool)
+    occ[tile] = True
+    tiles = np.flatnonzero(occ)
+    nfine = _CELL_DIV * _CELL_DIV
+    if len(tiles) * nfine > 8 * lat.size + (1 << 20):
+        return None
+    tid = np.empty(180 * 360, dtype=np.int64)
+    tid[tiles] = np.arange(len(tiles)) * nfine
+    key = tid[tile]
+    key += (fi & (_CELL_DIV - 1)) << shift
+    key += fj & (_CELL_DIV - 1)
+    return key, tiles
+
+
+def _cells(lat: np.ndarray, lon: np.ndarray):
+    """The cells holding at least _CELL_MIN_PTS points: (cell of each point, -1 if in none, centre
+    lat and lon of each cell); None when too few points are in such cells."""
+    n = lat.size
+    if n >= 1 << 15:  # a look at every 8th point first: scattered points stop here, cheaply
+        found = _cell_keys(lat[::8], lon[::8])
+        if found is None or (np.bincount(found[0])[found[0]] >= 2).sum() < n // 64:
+            return None
+    found = _cell_keys(lat, lon)
+    if found is None:
+        return None
+    key, tiles = found
+    nfine = _CELL_DIV * _CELL_DIV
+    count = np.bincount(key, minlength=len(tiles) * nfine)
+    dense = count >= _CELL_MIN_PTS
+    if count[dense].sum() < n // 4:
+        return None
+    cells = np.flatnonzero(dense)
+    cid = np.full(len(count), -1, dtype=np.int64)
+    cid[cells] = np.arange(len(cells))
+    t = tiles[cells // nfine]
+    f = cells % nfine
+    shift = _CELL_DIV.bit_length() - 1
+    clat = (t // 360 - 90) + ((f >> shift) + 0.5) / _CELL_DIV
+    clon = (t % 360 - 180) + ((f & (_CELL_DIV - 1)) + 0.5) / _CELL_DIV
+    return cid[key], clat, clon
+
+
+def _nearest_cells(index: _PortIndex, xyz: np.ndarray, lat: np.ndarray, lon: np.ndarray, bound: float):
+    """Nearest port (index, chord) of each point by cells; index -2 where the cell search gave up.
+
+    Exact, not an approximation: a point P of a cell with centre c and chord radius h has its
+    nearest port p* within |P - p1| <= |c - p1| + h of it (p1: the centre's nearest port), so
+    |c - p*| <= |c - p1| + 2h; and a port within ``bound`` of P is within bound + h of c. The
+    ports within min(|c - p1| + 2h, bound + h) of the centre are the cell's candidates; a cell
+    with more than _CELL_CAND of them, and the points of cells with fewer than _CELL_MIN_PTS
+    points (about the cost of a cell), are searched point by point. ``xyz``: the points' unit
+    vectors (n, 3). None when the points are too scattered for cells to pay.
+    """
+    found = _cells(lat, lon)
+    if found is None:
+        return None
+    pc, clat, clon = found
+    # chord radius of a cell: with |dlat|, |dlon| <= half and both latitudes at least `edge`
+    # (the cell's edge nearest the equator), chord^2 = 4 sin^2(dlat/2) + 4 cos cos sin^2(dlon/2)
+    # <= half^2 (1 + cos^2 edge)
+    half = np.radians(0.5 / _CELL_DIV)
+    edge = np.clip(np.abs(clat) - 0.5 / _CELL_DIV, 0.0, 90.0)
+    h = np.hypot(half, half * np.cos(np.radians(edge))) * (1.0 + 1e-6) + 1e-12
+    dc, ic = index.tree.query(_unit_xyz(clat, clon), k=_CELL_CAND + 1,
+                              distance_upper_bound=bound + 2.0 * h.max())
+    reach = np.minimum(dc[:, :1] + 2.0 * h[:, None], (bound + h)[:, None])
+    cand = np.where(dc <= reach, ic, -1)  # sorted by distance: the candidates come first
+    ncand = (cand >= 0).sum(axis=1)
+    ncand[ncand > _CELL_CAND] = -1  # too many: point by point
+    px, py, pz = index.comp
+    x, y, z = xyz.T
+    ncand = np.append(ncand, -1)  # pc == -1: a sparse cell
+    cand = np.vstack([cand, np.full((1, cand.shape[1]), -1)])
+    # first candidate, every point
+    port = cand[:, 0][pc]
+    q = np.maximum(port, 0)
+    d2 = px[q] - x
+    d2 *= d2
+    t = py[q] - y
+    t *= t
+    d2 += t
+    t = pz[q] - z
+    t *= t
+    d2 += t
+    nc = ncand[pc]
+    d2[nc <= 0] = np.inf
+    best = np.where(nc > 0, port, -1)
+    best[nc < 0] = -2
+    # the other candidates, for the points of cells that have them
+    sel = np.nonzero(nc > 1)[0]
+    k = 1
+    while len(sel):
+        port = cand[pc[sel], k]
+        e2 = px[port] - x[sel]
+        e2 *= e2
+        t = py[port] - y[sel]
+        t *= t
+        e2 += t
+        t = pz[port] - z[sel]
+        t *= t
+        e2 += t
+        better = e2 < d2[sel]
+        d2[sel[better]] = e2[better]
+        best[sel[better]] = port[better]
+        k += 1
+        sel = sel[nc[sel] > k]
+    return best, np.sqrt(d2)
 
 
 @lru_cache(maxsize=1)
@@ -211,10 +339,22 @@ def nearest_port(lat, lon, ports: pl.DataFrame | None = None,
     dist = np.full(n, np.nan)
     idx = np.full(n, -1, dtype=np.int64)
     if valid.any():
-        xyz = _unit_xyz(lat_a[valid], lon_a[valid])
+        lat_v = lat_a[valid]
+        lon_v = lon_a[valid]
+        if len(lon_v) and (lon_v.min() < -180.0 or lon_v.max() >= 180.0):
+            lon_v = (lon_v + 180.0) % 360.0 - 180.0
+        xyz = _unit_xyz(lat_v, lon_v)
         # a hair beyond the chord of search_km; exact cut on the great-circle distance below
         bound = 2.0 * np.sin(min(search / EARTH_RADIUS_KM, np.pi) / 2.0) * (1.0 + 1e-9)
-        chord, hit = index.tree.query(xyz, k=1, distance_upper_bound=bound)
+        res = _nearest_cells(index, xyz, lat_v, lon_v, bound) if len(lat_v) >= 4096 else None
+        if res is None:
+            chord, hit = index.tree.query(xyz, k=1, distance_upper_bound=bound)
+        else:
+            hit, chord = res
+            rest = np.nonzero(hit == -2)[0]
+            if len(rest):
+                chord[rest], hit[rest] = index.tree.query(xyz[rest], k=1, distance_upper_bound=bound)
+            chord[chord > bound] = np.inf
         found = np.isfinite(chord)
         gc = np.full(chord.shape, np.nan)
         gc[found] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord[found] / 2.0, 1.0))
