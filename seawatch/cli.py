@@ -9,6 +9,7 @@
 ``seawatch vessels`` -> the store's ``risk`` table (:func:`seawatch.detect.risk_scores`)
 ``seawatch simulate`` -> :func:`seawatch.simulate.simulate`
 ``seawatch eval``    -> :func:`seawatch.eval.evaluate`
+``seawatch serve``   -> :func:`seawatch.serve.app.create_app` (JSON API and web map)
 ``seawatch demo``    -> :func:`seawatch.demo.run_demo`
 
 A :class:`~seawatch.errors.SeawatchError` (a usage mistake) ends any command with a one-line
@@ -505,13 +506,15 @@ def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, n
     click.echo(f"\nnext: seawatch vessels --db {db}  |  seawatch export events --db {db} --out events.geojson")
     if no_serve:
         return
-    try:
-        from .serve.cli import serve_store
-    except ImportError:
-        click.echo("(the web map is not available in this build; stopping here)")
-        return
-    click.echo(f"web map: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
-    serve_store(db, host="127.0.0.1", port=port)
+    from .serve.cli import serve_command
+
+    click.get_current_context().invoke(serve_command, db=db, host="127.0.0.1", port=port, token=None,
+                                       get_path=None, show_headers=False, poll_s=2.0)
+
+
+from .serve.cli import serve_command  # noqa: E402  (FastAPI is imported only when it runs)
+
+main.add_command(serve_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
