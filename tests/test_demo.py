@@ -44,3 +44,16 @@ def test_demo_cli_twice_adds_nothing_and_keeps_the_ids(tmp_path):
     assert r2.exit_code == 0, r2.output
     assert Store(db).stats()["files"] == 1
     assert sorted(Store(db).table("events")["event_id"].to_list()) == ids1
+
+
+import pytest  # noqa: E402
+
+from seawatch.simulate import SCENARIOS  # noqa: E402
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "all"])
+def test_every_scenario_recall_1_and_no_false_positive(tmp_path, scenario):
+    ev = run_demo(tmp_path / "db", scenario=scenario, seed=1)["eval"]
+    assert ev.filter(pl.col("event_type") == "all")["truths"][0] >= 1
+    for r in ev.iter_rows(named=True):
+        assert r["recall"] == 1.0 and r["fp"] == 0, r
