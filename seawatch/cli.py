@@ -129,22 +129,35 @@ def _render_table(rows: list[dict[str, Any]], total: dict[str, Any] | None) -> s
 
 
 @main.command("ingest")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=False, metavar="PATH...")
 @click.option("--db", required=True, metavar="DIR",
               help=DB_OPTION_HELP + " Created if it does not exist.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on stderr. Default: only when stderr is a terminal.")
+@click.option("--detections", "det_files", multiple=True, metavar="FILE",
+              help="Radar or satellite detections (CSV, GeoJSON, Parquet) for dark-vessel "
+                   "correlation; repeat for several files.")
 @handle_errors
-def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None) -> None:
+def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None, det_files: tuple[str, ...]) -> None:
     """Decode files into the store at DIR.
 
     PATH is an NMEA log, a NOAA or DMA CSV or a Parquet file, plain, gzip (.gz) or zip (.zip);
-    the format is detected from the content. A file already in the store (same sha256) is
+    the format is detected from the content. --detections adds radar/satellite detections. A file already in the store (same sha256) is
     skipped. Lines that cannot be decoded are kept in the rejects table, with the reason; they
     do not make the command fail.
     """
     from .ingest.files import ingest
 
+    if not paths and not det_files:
+        raise SeawatchError("nothing to ingest: give AIS files (PATH...) and/or --detections FILE")
+    if det_files:
+        from .detections import ingest_detections
+
+        for r in ingest_detections(list(det_files), db).iter_rows(named=True):
+            click.echo(f"{r['path']}: {r['status']}: {r['rows_read']:,} rows, {r['detections']:,} detections, "
+                       f"{r['rejected']:,} rejected")
+        if not paths:
+            return
     summary = ingest(list(paths), db, progress=progress)
     rows = summary.to_dicts()
     total: dict[str, Any] = {

@@ -165,6 +165,20 @@ PORTS = _table(
     Column("source", pl.Utf8, "e.g. 'harborly 1.1.4 (NGA WPI)', 'inferred'"),
 )
 
+# -- detections: non-AIS sightings (radar plots, satellite detections) for dark-vessel correlation --
+DETECTIONS = _table(
+    Column("detection_id", pl.Utf8, "the provider's id of the detection, or '<source>:<line_no>'"),
+    Column("ts", UTC_TS, "time of the observation (sweep or image acquisition)"),
+    Column("lat", pl.Float64, "latitude, degrees WGS84"),
+    Column("lon", pl.Float64, "longitude, degrees WGS84"),
+    Column("source", pl.Utf8, "provider or input file, e.g. 'skylight', 'gfw-sar', 'niigata-radar'"),
+    Column("sensor", pl.Utf8, "sensor: 'radar', 'sar', 'optical', 'viirs', ... ('unknown' if not given)"),
+    Column("pass_id", pl.Utf8, "one sweep / satellite pass; default '<source>|<sensor>|<ts ISO>'"),
+    Column("length_m", pl.Float32, "estimated vessel length, metres; null if the sensor gives none"),
+    Column("heading_deg", pl.Float32, "estimated heading, degrees true; null if none"),
+    Column("confidence", pl.Float32, "0-1 detection confidence; null if the provider gives none"),
+)
+
 # -- events: what the detectors found, with the evidence -------------------------------------------
 EVENTS = _table(
     Column("event_id", pl.Utf8, "deterministic: sha1 of event_type, mmsi, other_mmsi and start_time (16 hex)"),
@@ -198,6 +212,8 @@ EVENT_TYPES = (
     "identity_mismatch",
     "identity_change",
     "night_coastal_approach",
+    "dark_target",
+    "dark_track",
 )
 SEVERITIES = ("info", "low", "medium", "high")
 EVENT_STATUSES = ("open", "closed", "retracted")
@@ -239,6 +255,7 @@ REJECT_REASONS: dict[str, str] = {
     "bad_msg_type": "message type 0 or above 27",
     "position_out_of_range": "latitude beyond +/-90 or longitude beyond +/-180 (not the 91/181 n/a values)",
     "bad_row": "a provider table row that cannot be read (unparsable time, missing MMSI)",
+    "bad_value": "a detection with length <= 0, heading outside [0, 360] or confidence outside [0, 1]",
 }
 SKIPPED_REASONS = frozenset({"blank", "comment", "non_ais_sentence"})
 
@@ -251,6 +268,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "segments": SEGMENTS,
     "zones": ZONES,
     "ports": PORTS,
+    "detections": DETECTIONS,
     "events": EVENTS,
     "risk": RISK,
 }

@@ -39,6 +39,7 @@ DETECTORS: dict[str, str] = {
     "position_jump": "jump",
     "identity": "identity",
     "night_coastal_approach": "night_approach",
+    "dark": "dark",
 }
 
 
@@ -98,6 +99,7 @@ def detect(
     ports: pl.DataFrame | None = None,
     noise: pl.DataFrame | None = None,
     ports_in_tracks: bool = False,
+    detections: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Run the detectors over tables; returns schema.EVENTS sorted by start_time, event_type.
 
@@ -120,6 +122,7 @@ def detect(
         preset=preset,
         noise=noise,
         ports_in_tracks=ports_in_tracks,
+        detections=detections,
     )
     del tracks  # Inputs holds the columns the detectors need; let the rest go
     frames = [module(n).detect(inputs, params[n]) for n in names]
@@ -162,6 +165,7 @@ def run_detect(
     events = detect(store.table("tracks", columns=DETECT_COLUMNS, where=seg), store.table("segments"),
                     store.table("statics"), preset=preset, config=config, ports=ports,
                     ports_in_tracks=ports is not None,  # materialise_tracks used these ports
+                    detections=store.table("detections") if store.derived_info("detections") else None,
                     noise=store.table("tracks", columns=DETECT_COLUMNS, where=~seg))
     risk = risk_scores(events, store.table("statics"))
     store.write_derived("events", events, {"preset": preset})

@@ -54,6 +54,7 @@ class Inputs:
     preset: str = "coastal"
     noise: pl.DataFrame | None = None
     ports_in_tracks: bool = False
+    detections: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_NAMES:

@@ -21,6 +21,8 @@ from .. import schema
 
 WEIGHTS: dict[str, float] = {
     "night_coastal_approach": 40.0,
+    "dark_track": 30.0,
+    "dark_target": 15.0,
     "position_jump": 30.0,
     "ais_gap": 25.0,
     "encounter": 25.0,
@@ -43,7 +45,8 @@ def risk_scores(events: pl.DataFrame, statics: pl.DataFrame | None = None,
     from ..flags import flag_state
 
     w = {**WEIGHTS, **(weights or {})}
-    ev = events.filter(pl.col("status") != "retracted")
+    # vessel-less events (a dark target has no MMSI) belong to no vessel's risk
+    ev = events.filter((pl.col("status") != "retracted") & pl.col("mmsi").is_not_null())
     if ev.height == 0:
         return schema.empty("risk")
     both = pl.concat(
