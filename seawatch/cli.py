@@ -9,6 +9,7 @@
 ``seawatch vessels`` -> the store's ``risk`` table (:func:`seawatch.detect.risk_scores`)
 ``seawatch simulate`` -> :func:`seawatch.simulate.simulate`
 ``seawatch eval``    -> :func:`seawatch.eval.evaluate`
+``seawatch inject``  -> :func:`seawatch.inject.inject`
 ``seawatch serve``   -> :func:`seawatch.serve.app.create_app` (JSON API and web map)
 ``seawatch demo``    -> :func:`seawatch.demo.run_demo`
 
@@ -525,9 +526,11 @@ def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, n
                                        get_path=None, show_headers=False, poll_s=2.0)
 
 
+from .inject import inject_command  # noqa: E402
 from .serve.cli import serve_command  # noqa: E402  (FastAPI is imported only when it runs)
 
 main.add_command(serve_command)
+main.add_command(inject_command, "inject")
 
 
 if __name__ == "__main__":  # pragma: no cover

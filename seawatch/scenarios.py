@@ -1189,3 +1189,162 @@ __all__ = [
     "demo_fleet",
     "jst",
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# planted behaviours at any place and time (seawatch.inject plants them into real data)
+#
+# Each builder returns ``(vessels, plants)``; times are seconds from the run's start, ``spot`` a
+# (lat, lon). The plans stay compact (within ~5 nm of their spot, the night approach within
+# ~16 nm), because outside the zones seawatch ships there is no land mask to steer by: the
+# caller puts the spots where real vessels were seen under way. Every vessel keeps
+# transmitting until ``t_until`` (the end of the run), so none of them leaves a silence behind.
+
+
+def _sea_drift(rng: np.random.Generator, kn: float = 0.3) -> tuple[float, float]:
+    return float(rng.uniform(0, 360)), kn
+
+
+def plant_encounter_at(rng, reg, spot, t0: float, t1: float, t_until: float, *, tanker_flag: str = "TGO",
+                       craft_flag: str = "RUS") -> tuple[list[Vessel], list[Plant]]:
+    """A tanker and a small craft side by side (45 m apart) from ``t0`` to ``t1``, drifting at
+    0.3 kn at ``spot`` (a ship-to-ship transfer); before, the tanker arrives and waits, the craft
+    comes from 2 nm off; after, the craft stands off 2 nm and both drift."""
+    drift = _sea_drift(rng)
+    tid = reg.identity(tanker_flag, "tanker", destination="")
+    near = tuple(float(x) for x in destination(spot[0], spot[1], drift[0] + 180.0, 0.25))
+    t = Route(*near, t=t0 - 1.25 * H).to(*spot, 1.0)
+    t.steer(drift[0], drift[1], max(t0 - t.now, 60.0), RESTRICTED)
+    p0 = t.here
+    t.steer(drift[0], drift[1], t1 - t.now, RESTRICTED)
+    p1 = t.here
+    t.steer(drift[0], drift[1], t_until - t.now + H, UNDER_WAY)
+    tanker = Vessel(tid, t, kind="tanker", honest=False, label="PLANT encounter tanker")
+    cid = reg.identity(craft_flag, "trawler", destination="")
+
+    def abeam(p):
+        a, b = destination(p[0], p[1], drift[0] + 90.0, 45.0 / 1852.0)
+        return float(a), float(b)
+
+    a0 = abeam(p0)
+    wait_at = tuple(float(x) for x in destination(a0[0], a0[1], drift[0] + 90.0, 0.4))
+    start = tuple(float(x) for x in destination(a0[0], a0[1], drift[0] + 90.0, 2.0))
+    c = Route(*start, t=t0 - 1.0 * H).to(*wait_at, 8.0)
+    c.until(t0 - 8 * MIN, UNDER_WAY)
+    c.to_by(*a0, t0, UNDER_WAY)
+    c.to_by(*abeam(p1), t1, UNDER_WAY)
+    c.steer(drift[0] + 90.0, 6.0, 20 * MIN)
+    c.steer(drift[0], drift[1], t_until - c.now + H, FISHING)
+    craft = Vessel(cid, c, klass="B", kind="trawler", honest=False, label="PLANT encounter small craft")
+    note = (f"{tanker_flag}-flagged tanker {tid.name} and a small {craft_flag}-flagged boat {cid.name} 45 m apart, "
+            f"drifting at {drift[1]:.1f} kn for {(t1 - t0) / H:.1f} h at {spot[0]:.3f}, {spot[1]:.3f} (ship-to-ship transfer)")
+    return [tanker, craft], [Plant("encounter", tanker, craft, start_s=t0, end_s=t1, pair=True, note=note)]
+
+
+def plant_dash_at(rng, reg, spot, t_dash: float, t_from: float, t_until: float, *,
+                  flag: str = "CHN") -> tuple[list[Vessel], list[Plant]]:
+    """A declared fishing vessel (type 30) towing at 3.5 kn around ``spot`` from ``t_from``,
+    dashing at 31-33 kn for ~25 min from ``t_dash`` round a triangle of 4.4 nm legs (back near
+    where it started), then stopped, drifting."""
+    ident = reg.identity(flag, "squid jigger", destination="")
+    r = Route(*destination(spot[0], spot[1], 90.0, 0.8), t=t_from)
+    _tows(r, rng, spot, t_dash, 3.5, half_nm=0.8)
+    t0 = r.now
+    b = float(rng.uniform(0, 360))
+    r.steer(b, 16.0, 90.0)
+    for k, kn in enumerate((32.0, 31.0, 33.0)):
+        r.steer(b + 120.0 * k, kn, 4.4 / kn * H)
+    t1 = r.now
+    r.steer(b + 240.0, 8.0, 90.0)
+    r.steer(float(rng.uniform(0, 360)), 0.5, t_until - r.now + H, UNDER_WAY)
+    v = Vessel(ident, r, kind="squid jigger", honest=False, label="PLANT speed dash")
+    note = (f"declared fishing vessel {ident.name} (type 30) towing at 3.5 kn dashes at 31-33 kn for "
+            f"{(t1 - t0) / MIN:.0f} min round a 4.4 nm triangle at {spot[0]:.3f}, {spot[1]:.3f}; then stopped")
+    return [v], [Plant("speed_anomaly", v, start_s=t0, end_s=t1, note=note)]
+
+
+def plant_clone_at(rng, reg, spot_a, spot_b, t_from: float, t_until: float, *,
+                   flag: str = "PAN") -> tuple[list[Vessel], list[Plant]]:
+    """One identity on two transmitters: the real coaster at anchor at ``spot_a`` (from half an
+    hour before ``t_from``) and a second transmitter towing slowly round ``spot_b`` from ``t_from``."""
+    ident = reg.identity(flag, "coaster", destination="")
+    real = Vessel(ident, Route(*spot_a, t=t_from - 0.5 * H).wait(FAR, AT_ANCHOR), kind="coaster",
+                  honest=False, label="PLANT clone: the real vessel")
+    r = Route(*destination(spot_b[0], spot_b[1], 0.0, 1.2), t=t_from)
+    _tows(r, rng, spot_b, t_until + H, 3.0, half_nm=1.2)
+    clone = Vessel(ident, r, kind="coaster", honest=False, label="PLANT clone: the second transmitter")
+    d = float(haversine_nm(*spot_a, *spot_b))
+    note = (f"MMSI cloned: coaster {ident.name} at anchor at {spot_a[0]:.3f}, {spot_a[1]:.3f} and a second "
+            f"transmitter with its MMSI and name towing at {spot_b[0]:.3f}, {spot_b[1]:.3f}, {d:.0f} nm apart, both heard")
+    return [real, clone], [Plant("position_jump", real, clone, how="overlap", note=note)]
+
+
+def plant_rename_at(rng, reg, spot, t_rename: float, t_from: float, t_until: float, *,
+                    flag: str = "PAN") -> tuple[list[Vessel], list[Plant]]:
+    """A tanker at anchor at ``spot`` from ``t_from`` whose name and call sign change at ``t_rename``."""
+    old = reg.identity(flag, "tanker", destination="")
+    new = Identity(old.mmsi, reg.name(flag, "tanker"), reg.callsign(flag), old.ship_type, old.imo,
+                   old.length_m, old.beam_m, old.draught_m, old.destination)
+    r = Route(*spot, t=t_from).wait(FAR, AT_ANCHOR)
+    v = Vessel(old, r, kind="tanker", honest=False, renames=[(t_rename, new)], label="PLANT identity change")
+    note = (f"tanker at anchor at {spot[0]:.3f}, {spot[1]:.3f} renamed: {old.name} / {old.callsign} -> "
+            f"{new.name} / {new.callsign}, same MMSI and IMO")
+    return [v], [Plant("identity_change", v, start_s=t_rename, how="rename", note=note)]
+
+
+def plant_mismatch_at(rng, reg, spot, t_from: float, t_until: float, *, mmsi_flag: str = "CHN",
+                      callsign_flag: str = "JPN") -> tuple[list[Vessel], list[Plant]]:
+    """A fishing vessel drifting at ``spot`` whose MMSI (MID of ``mmsi_flag``) and call sign
+    (series of ``callsign_flag``) belong to different administrations."""
+    ident = reg.identity(mmsi_flag, "squid jigger", callsign=reg.callsign(callsign_flag, fishing=True), destination="")
+    r = Route(*spot, t=t_from)
+    _drift(r, t_until + H, rng, current=_sea_drift(rng))
+    v = Vessel(ident, r, kind="squid jigger", honest=False, label="PLANT identity mismatch")
+    note = (f"MMSI {ident.mmsi} (MID {ident.mmsi // 1_000_000}: {mmsi_flag}) with the {callsign_flag} call sign "
+            f"{ident.callsign}, drifting at {spot[0]:.3f}, {spot[1]:.3f}")
+    return [v], [Plant("identity_mismatch", v, how="statics", note=note)]
+
+
+def plant_gap_at(rng, reg, p0, p1, t_off: float, t_on: float, t_from: float, t_until: float, *,
+                 flag: str = "KOR") -> tuple[list[Vessel], list[Plant]]:
+    """A fishing vessel towing round ``p0`` from ``t_from``, silent from ``t_off`` to ``t_on``
+    while it moves to ``p1``, then towing round ``p1``."""
+    ident = reg.identity(flag, "squid jigger", destination="")
+    r = Route(*destination(p0[0], p0[1], 90.0, 0.6), t=t_from)
+    _tows(r, rng, p0, t_off, 3.5, half_nm=0.6)
+    r.to_by(*p1, t_on, UNDER_WAY)
+    _tows(r, rng, p1, t_until + H, 3.5, half_nm=0.6)
+    v = Vessel(ident, r, kind="squid jigger", honest=False, off=[(t_off, t_on)], label="PLANT gap")
+    d = float(haversine_nm(*p0, *p1))
+    note = (f"fishing vessel {ident.name} switches its AIS off for {(t_on - t_off) / H:.2f} h at {p0[0]:.3f}, "
+            f"{p0[1]:.3f} and reappears {d:.0f} nm on, amid real traffic heard all the while")
+    return [v], [Plant("ais_gap", v, start_s=t_off, end_s=t_on, how="gap", note=note)]
+
+
+def plant_night_hover_at(rng, reg, outer, hover, h0: float, h1: float, t_until: float, *, flag: str = "PRK",
+                         drift_bearing: float = 0.0) -> tuple[list[Vessel], list[Plant]]:
+    """A foreign declared fishing boat comes in from ``outer`` at 9 kn, hovers at 0.6-1.8 kn
+    within 0.8 nm of ``hover`` (inside the territorial sea, at night) from ``h0`` to ``h1``, goes
+    back out at 10 kn and drifts beyond the territorial sea along ``drift_bearing``."""
+    ident = reg.identity(flag, "squid jigger", destination="")
+    d = float(haversine_nm(*outer, *hover))
+    r = Route(*outer, t=h0 - d / 9.0 * H - 10 * MIN).wait(10 * MIN, UNDER_WAY)
+    r.to(*hover, 9.0)  # arrives at h0
+    _hover(r, rng, hover, h1, kn=(0.6, 1.8), radius_nm=0.8)
+    r.to(*outer, 10.0)
+    r.steer(drift_bearing, 0.3, max(t_until - r.now, 0.0) + H, UNDER_WAY)
+    v = Vessel(ident, r, kind="squid jigger", honest=False, label="PLANT night approach")
+    note = (f"{flag}-flagged declared fishing boat {ident.name} hovering at 0.6-1.8 kn at {hover[0]:.3f}, "
+            f"{hover[1]:.3f} inside the territorial sea at night for {(h1 - h0) / H:.1f} h")
+    return [v], [Plant("night_coastal_approach", v, start_s=h0, end_s=h1, note=note)]
+
+
+__all__ += [
+    "plant_clone_at",
+    "plant_dash_at",
+    "plant_encounter_at",
+    "plant_gap_at",
+    "plant_mismatch_at",
+    "plant_night_hover_at",
+    "plant_rename_at",
+]
