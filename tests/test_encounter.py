@@ -13,7 +13,7 @@ import pytest
 from seawatch import schema
 from seawatch.detect import encounter
 from seawatch.detect.base import Inputs
-from seawatch.testing import concat, track, tracks_of
+from seawatch.testing import concat, fleet, track, tracks_of
 from seawatch.tracks import destination, haversine_nm
 
 SEA = {"lat": 38.6, "lon": 137.6}  # Sea of Japan, ~45 nm off Sado
@@ -24,20 +24,7 @@ PORTS = schema.conform(
 )
 
 
-@pytest.fixture(autouse=True)
-def _null_zones_until_zones_lands(monkeypatch):
-    """finish() looks zones up; until seawatch.zones.lookup exists, zones are null."""
-    from seawatch import zones
-
-    if not hasattr(zones, "lookup"):
-        def lookup(lat, lon):
-            n = len(lat)
-            return {c: pl.Series([None] * n, dtype=pl.Utf8) for c in ("zone_name", "zone_kind", "zone_state")}
-
-        monkeypatch.setattr(zones, "lookup", lookup, raising=False)
-
-
-# -- one-line builders, local (proposed for seawatch.testing) ------------------------------------------
+# -- one-line builders ------------------------------------------
 def at(lat, lon, bearing_deg, metres):
     la, lo = destination(lat, lon, bearing_deg, metres / 1852.0)
     return float(la), float(lo)
@@ -251,31 +238,12 @@ def test_rerun_and_shuffled_input_give_the_same_event_ids():
     assert a.equals(c)
 
 
-def _fleet(n_vessels, n_points, seed=0):
-    """A TRACKS-like frame of ``n_vessels`` random walks at 5-15 kn, one point a minute, in a
-    4 x 4 degree box of the Sea of Japan (vectorised)."""
-    rng = np.random.default_rng(seed)
-    lat0 = rng.uniform(36.5, 40.5, n_vessels)
-    lon0 = rng.uniform(133.0, 137.0, n_vessels)
-    sog = rng.uniform(5, 15, n_vessels)
-    cog = np.radians(rng.uniform(0, 360, n_vessels))[:, None] + np.cumsum(rng.normal(0, 0.05, (n_vessels, n_points)), 1)
-    step_deg = sog[:, None] / 60.0 / 60.0  # nm per minute in degrees of latitude
-    lat = lat0[:, None] + np.cumsum(step_deg * np.cos(cog), 1)
-    lon = lon0[:, None] + np.cumsum(step_deg * np.sin(cog) / np.cos(np.radians(lat)), 1)
-    mmsi = np.repeat(np.arange(440000000, 440000000 + n_vessels), n_points)
-    t = np.tile(np.arange(n_points) * 60_000_000, n_vessels) + 1_717_200_000_000_000
-    df = pl.DataFrame({"mmsi": mmsi, "ts": t, "lat": lat.ravel(), "lon": lon.ravel(),
-                       "sog_kn": np.repeat(sog, n_points)})
-    return df.with_columns(ts=pl.col("ts").cast(pl.Datetime("us", "UTC")),
-                           seg_id=pl.col("mmsi").cast(pl.Utf8) + "-0")
-
-
 def test_a_million_points_with_planted_meetings(capsys):
-    fleet = _fleet(1000, 1000)
+    walkers = fleet(1000, 1000)
     planted = tracks_of(concat(*(f for i in range(5) for f in pair(
         431000000 + 2 * i, 431000001 + 2 * i, lat=41.0 + 0.1 * i, lon=138.5, hours=4, start="2024-06-01T02:00:00Z"))),
         places=False)
-    tr = pl.concat([schema.conform("tracks", fleet), planted])
+    tr = pl.concat([schema.conform("tracks", walkers), planted])
     t = time.perf_counter()
     ev = events(tracks=tr, ports=PORTS)
     dt = time.perf_counter() - t

@@ -15,7 +15,7 @@ from seawatch import schema
 from seawatch.detect import port_visit
 from seawatch.detect.base import Inputs
 from seawatch.errors import SeawatchError
-from seawatch.testing import concat, track, tracks_of
+from seawatch.testing import concat, fleet, track, tracks_of
 from seawatch.tracks import destination
 
 T0 = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
@@ -24,19 +24,6 @@ PORTS = schema.conform(
     "ports",
     pl.DataFrame({"port_id": ["P1"], "name": ["Niigata"], "kind": ["port"], "lat": [PORT["lat"]], "lon": [PORT["lon"]]}),
 )
-
-
-@pytest.fixture(autouse=True)
-def _null_zones_until_zones_lands(monkeypatch):
-    """finish() looks zones up; until seawatch.zones.lookup exists, zones are null."""
-    from seawatch import zones
-
-    if not hasattr(zones, "lookup"):
-        def lookup(lat, lon):
-            n = len(lat)
-            return {c: pl.Series([None] * n, dtype=pl.Utf8) for c in ("zone_name", "zone_kind", "zone_state")}
-
-        monkeypatch.setattr(zones, "lookup", lookup, raising=False)
 
 
 # -- local builders (proposed for seawatch.testing) --------------------------------------------------------
@@ -187,25 +174,9 @@ def test_rerun_and_shuffled_input_give_the_same_event_ids():
     assert a.equals(c)
 
 
-def _fleet(n_vessels, n_points, seed=0):
-    """A TRACKS-like frame of ``n_vessels`` random walks at 5-15 kn, one point a minute (vectorised)."""
-    rng = np.random.default_rng(seed)
-    lat0 = rng.uniform(36.5, 40.5, n_vessels)
-    lon0 = rng.uniform(133.0, 137.0, n_vessels)
-    sog = rng.uniform(5, 15, n_vessels)
-    cog = np.radians(rng.uniform(0, 360, n_vessels))[:, None] + np.cumsum(rng.normal(0, 0.05, (n_vessels, n_points)), 1)
-    step_deg = sog[:, None] / 60.0 / 60.0
-    lat = lat0[:, None] + np.cumsum(step_deg * np.cos(cog), 1)
-    lon = lon0[:, None] + np.cumsum(step_deg * np.sin(cog) / np.cos(np.radians(lat)), 1)
-    mmsi = np.repeat(np.arange(440000000, 440000000 + n_vessels), n_points)
-    t = np.tile(np.arange(n_points) * 60_000_000, n_vessels) + 1_717_200_000_000_000
-    df = pl.DataFrame({"mmsi": mmsi, "ts": t, "lat": lat.ravel(), "lon": lon.ravel(), "sog_kn": np.repeat(sog, n_points)})
-    return df.with_columns(ts=pl.col("ts").cast(pl.Datetime("us", "UTC")), seg_id=pl.col("mmsi").cast(pl.Utf8) + "-0")
-
-
 def test_a_million_points_with_planted_calls(capsys):
     planted = tracks_of(concat(*(call(431000000 + i, start_h=i) for i in range(5))), places=False)
-    tr = pl.concat([schema.conform("tracks", _fleet(1000, 1000)), planted])
+    tr = pl.concat([schema.conform("tracks", fleet(1000, 1000)), planted])
     t = time.perf_counter()
     ev = events(tracks=tr)
     dt_s = time.perf_counter() - t
