@@ -106,6 +106,66 @@ def test_missing_positions_give_nulls_and_big_inputs_run():
     assert big["port_dist_km"].drop_nulls().max() <= PORT_SEARCH_KM
 
 
+def _reference_nearest(lat, lon, ports, search_km):
+    """Plain k-d tree search over the ports (one row per position, the first), as a check."""
+    from scipy.spatial import cKDTree
+
+    from seawatch.zones.ports import _unit_xyz
+
+    ports = ports.unique(["lat", "lon"], keep="first", maintain_order=True)
+    tree = cKDTree(_unit_xyz(ports["lat"].to_numpy(), ports["lon"].to_numpy()))
+    chord, i = tree.query(_unit_xyz(lat, lon))
+    km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord / 2.0, 1.0))
+    hit = km <= search_km
+    names = np.where(hit, ports["name"].to_numpy()[np.minimum(i, ports.height - 1)], None)
+    return names, np.where(hit, km, np.nan)
+
+
+@pytest.mark.parametrize("search_km", [5.0, 50.0, 1000.0])
+def test_cell_search_is_exact_on_dense_tracks(search_km):
+    """Dense calls go through the cell search: same ports and distances as a plain k-d tree
+    search, around Japan and at awkward places (antimeridian, poles, equator, open ocean)."""
+    rng = np.random.default_rng(4)
+    centres = [(35.3, 139.8), (34.6, 135.2), (37.99, 139.10), (43.0, 141.3), (-36.85, 174.8), (64.1, -21.9),
+               (0.05, 32.6), (51.9, 4.1), (-0.02, -78.5), (89.99, 10.0), (-89.99, 0.0), (65.9, -179.99),
+               (-16.2, 179.99), (39.0, 137.0), (1.26, 103.8)]
+    lat, lon = [], []
+    for la, lo in centres:
+        k = 3000
+        lat.append(np.clip(la + rng.normal(0, 0.05, k), -90, 90))
+        lon.append((lo + rng.normal(0, 0.05, k) + 180.0) % 360.0 - 180.0)
+    lat, lon = np.concatenate(lat), np.concatenate(lon)
+    got = nearest_port(lat, lon, search_km=search_km)
+    names, km = _reference_nearest(lat, lon, ports_table(), search_km)
+    assert (got["port_name"].to_numpy() == names).all()
+    d = got["port_dist_km"].to_numpy().astype(np.float64)
+    assert (np.isnan(d) == np.isnan(km)).all()
+    assert np.nanmax(np.abs(d - km)) < 1e-4 + 1e-6 * np.nanmax(km)
+
+
+def test_cell_search_is_exact_on_tracks_spread_over_the_globe():
+    """Many small clusters all over the world: cells numbered by sorting, same answers."""
+    rng = np.random.default_rng(8)
+    m = 3000
+    clat, clon = np.degrees(np.arcsin(rng.uniform(-1, 1, m))), rng.uniform(-180, 180, m)
+    lat = np.clip(np.repeat(clat, 40) + rng.normal(0, 0.01, 40 * m), -90, 90)
+    lon = (np.repeat(clon, 40) + rng.normal(0, 0.01, 40 * m) + 180.0) % 360.0 - 180.0
+    got = nearest_port(lat, lon, search_km=200.0)
+    names, km = _reference_nearest(lat, lon, ports_table(), 200.0)
+    assert (got["port_name"].to_numpy() == names).all() and np.isfinite(km).sum() > 1000
+    d = got["port_dist_km"].to_numpy().astype(np.float64)
+    assert (np.isnan(d) == np.isnan(km)).all() and np.nanmax(np.abs(d - km)) < 1e-3
+
+
+def test_ports_at_one_position_the_first_row_wins():
+    ports = pl.DataFrame({"name": ["first", "second", "elsewhere"], "lat": [37.9, 37.9, 38.5],
+                          "lon": [139.0, 139.0, 139.5]})
+    rng = np.random.default_rng(1)
+    for n in (3, 20_000):  # point by point, and by cells
+        got = nearest_port(37.9 + rng.normal(0, 0.01, n), 139.0 + rng.normal(0, 0.01, n), ports=ports)
+        assert set(got["port_name"]) == {"first"}
+
+
 @pytest.mark.parametrize(
     "call",
     [

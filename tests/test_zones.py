@@ -250,6 +250,82 @@ def test_fast_path_agrees_with_exact_computation():
     assert np.abs(f_d[both] - e_d[both]).max() < 0.25
 
 
+def _dense_tracks(rng, n_spots=400, per_spot=150):
+    """Track-like positions: many points in few places (moored/anchored jitter, short legs),
+    near coasts, in straits and on median lines, the way real AIS tracks fill the lookup."""
+    eng = geo.engine()
+    xy = geo.decode_coords(eng._z["land_xy"])
+    xy = xy[eng.covered(xy[:, 1], xy[:, 0])]
+    spots = xy[rng.integers(0, len(xy), n_spots)] + rng.normal(0, 0.03, (n_spots, 2))
+    special = np.array([[129.6, 34.5], [130.0, 33.9], [131.87, 37.24], [141.8, 45.5], [140.6, 41.45],
+                        [131.1, 36.2], [124.0, 25.9], [146.0, 43.6], [139.8, 35.3], [135.2, 34.5]])
+    spots = np.vstack([spots, special + rng.normal(0, 0.02, special.shape)])
+    pts = []
+    for x, y in spots:
+        if rng.random() < 0.5:  # anchored: jitter of tens of metres
+            pts.append(np.column_stack([x + rng.normal(0, 0.0004, per_spot), y + rng.normal(0, 0.0003, per_spot)]))
+        else:  # a leg of a few nm
+            t = np.sort(rng.random(per_spot))[:, None]
+            a = rng.uniform(0, 2 * np.pi)
+            pts.append(np.column_stack([x, y]) + t * 0.1 * np.array([[np.cos(a), np.sin(a)]]))
+    p = np.vstack(pts)
+    ok = eng.covered(p[:, 1], p[:, 0])
+    return p[ok, 1], p[ok, 0]
+
+
+def test_dense_tracks_agree_with_exact_computation():
+    """Where the sub-cell corner field answers (dense points), it agrees with the reference."""
+    eng = geo.engine()
+    la, lo = _dense_tracks(np.random.default_rng(11))
+    f_land, f_d, f_code = eng.classify(la, lo)
+    e_land, e_d, e_code = eng.exact(la, lo)
+    assert (f_land == e_land).all()
+    assert (f_code == e_code).mean() > 0.9999, (f_code != e_code).sum()
+    both = np.isfinite(f_d) & np.isfinite(e_d)
+    assert (np.isfinite(f_d) == np.isfinite(e_d)).all()
+    err = np.abs(f_d[both] - e_d[both])
+    print(f"dense tracks: {len(la)} points, |fast - exact| max {err.max():.4f} nm, p99 {np.percentile(err, 99):.4f} nm")
+    # the fast path's corner segments are within 0.12 nm (module docs); the field adds at most
+    # FIELD_TOL_NM to what its corners were measured with (next test)
+    assert err.max() < 0.12 and np.percentile(err, 99) < 0.05
+
+
+def test_a_position_gets_the_same_answer_alone_or_among_many():
+    """The field is used for dense calls only: a position alone gets the per-point answer,
+    within FIELD_TOL_NM (plus the far path's own tolerance) and in the same zone."""
+    eng = geo.engine()
+    la, lo = _dense_tracks(np.random.default_rng(5), n_spots=150)
+    land, d, code = eng.classify(la, lo)
+    idx = np.random.default_rng(0).choice(len(la), 400, replace=False)
+    alone = [eng.classify(la[i : i + 1], lo[i : i + 1]) for i in idx]
+    a_land = np.array([a[0][0] for a in alone])
+    a_d = np.array([a[1][0] for a in alone])
+    a_code = np.array([a[2][0] for a in alone])
+    assert (a_land == land[idx]).all() and (a_code == code[idx]).mean() > 0.995
+    both = np.isfinite(a_d) & np.isfinite(d[idx])
+    diff = np.abs(a_d[both] - d[idx][both])
+    assert diff.max() <= geo.FIELD_TOL_NM + 0.005 and diff.max() > 0  # > 0: the field did answer
+
+
+def test_polygon_tests_by_tile_match_whole_polygons_on_tile_edges():
+    """Crossed sub-cells are tested against land and TS clipped to 1-degree tiles: the same
+    answers as the whole polygons, also for points exactly on a tile's edge."""
+    eng = geo.engine()
+    rng = np.random.default_rng(2)
+    lines = []
+    for k in range(30, 44):  # latitudes crossing Japan and Korea, exactly on tile edges
+        lines.append(np.column_stack([rng.uniform(125, 146, 3000), np.full(3000, float(k))]))
+    for k in range(127, 146):  # longitudes
+        lines.append(np.column_stack([np.full(3000, float(k)), rng.uniform(30, 46, 3000)]))
+    p = np.vstack(lines)
+    la, lo = p[:, 1], p[:, 0]
+    got = eng._land_or_ts(la, lo)
+    land = shapely.contains_xy(eng.land, lo, la)
+    t = eng.in_ts(la, lo)
+    want = np.where(land, geo.LAND, np.where(t >= 0, geo.ts_code(np.maximum(t, 0)), geo.MIXED_SEA))
+    assert (got == want).all() and land.any() and (t >= 0).any()
+
+
 @pytest.fixture(scope="module")
 def gfw(shared_data) -> Path:
     """Marine Regions-derived Sea of Japan lines published with Park et al. 2020 (see its README)."""

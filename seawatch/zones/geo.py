@@ -13,6 +13,14 @@ Everything here is vectorised numpy / scipy / shapely 2; there is no Python loop
   1/256-degree sub-cells (land / a territorial sea / open sea / crossed), and the distance to
   shore in cells at least FAR_NM from land is measured against the coast segments nearest to
   the cell's corners (see ``tools/build_zones.py``). Only what is left takes the exact path.
+- Track data puts many points in few places (anchored and moored vessels, sea lanes): in grid
+  cells holding more points than the 1/256-degree sub-cell corners they touch, the distances
+  (and, outside the territorial seas, the baseline distances) are measured once per corner and
+  each point gets its distance from its sub-cell's four corners, by the distance function's
+  1-Lipschitz bounds: answered to within FIELD_TOL_NM (0.05 nm) or not at all (then per point).
+  See :meth:`Engine._field`. Crossed sub-cells' polygon tests run against the land and
+  territorial seas clipped to the point's 1-degree tile (:meth:`Engine.tile`), so a test
+  crosses only the tile's edges.
 """
 
 from __future__ import annotations
@@ -36,7 +44,8 @@ CZ_NM = 24.0  # contiguous zone: up to 24 nm from the baseline
 EEZ_NM = 200.0  # EEZ: up to 200 nm from the baseline
 DENSIFY_NM = 0.25  # spacing of the KD-tree vertices along coastlines and TS limits
 FAR_NM = 2.0  # grid cells whose corners are all this far from land use the corner segments
-CHUNK = 1 << 18  # points per chunk, to bound temporary memory
+CHUNK = 1 << 17  # points per chunk, to bound temporary memory
+SEG_CHUNK = 1 << 16  # points per chunk in the segment distances (temporaries of (n, 3-4) floats)
 FIELD_TOL_NM = 0.05  # the sub-cell corner field answers where it pins the distance to +- this
 FIELD_DENSITY = 1.5  # ... in grid cells holding at least this many points per corner it needs
 
@@ -318,8 +327,8 @@ class _SegmentSet:
             order = np.argsort(key, kind="stable")
         else:
             order = None
-        for s in range(0, n, CHUNK):
-            idx = slice(s, min(n, s + CHUNK)) if order is None else order[s : s + CHUNK]
+        for s in range(0, n, SEG_CHUNK):
+            idx = slice(s, min(n, s + SEG_CHUNK)) if order is None else order[s : s + SEG_CHUNK]
             dist[idx], best[idx] = self._nearest(X[idx], k, upper_nm)
         return dist, best, np.where(best >= 0, self.label[np.maximum(best, 0)], -1)
 
@@ -336,11 +345,11 @@ class _SegmentSet:
     def dist_to(self, X: np.ndarray, seg: np.ndarray) -> np.ndarray:
         """Distance from X (n,3) to the nearest of candidate segments ``seg`` (n, m); -1 ignored."""
         n = len(X)
-        if n <= CHUNK:
+        if n <= SEG_CHUNK:
             return self.seg_dist(X, seg)[0]
         out = np.empty(n)
-        for s in range(0, n, CHUNK):
-            out[s : s + CHUNK] = self.seg_dist(X[s : s + CHUNK], seg[s : s + CHUNK])[0]
+        for s in range(0, n, SEG_CHUNK):
+            out[s : s + SEG_CHUNK] = self.seg_dist(X[s : s + SEG_CHUNK], seg[s : s + SEG_CHUNK])[0]
         return out
 
 
@@ -358,15 +367,55 @@ class Engine:
         self.territories = [Territory(t["code"], t["name"], t["state"], t["claimants"]) for t in meta["territories"]]
         self._z = {k: z[k] for k in z.files}
 
-    # ---- geometry (built lazily; the first lookup pays about a second) ----
+    # ---- geometry (built lazily; the first lookup pays about 0.3 s) ----
     @cached_property
-    def land(self):
+    def land_parts(self):
+        """The land polygons, one by one, and an STRtree over them."""
         z = self._z
         xy = decode_coords(z["land_xy"])
         rings = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (z["land_ring"], np.arange(len(z["land_ring"]))))
-        g = shapely.multipolygons(rings.tolist())
+        return rings, shapely.STRtree(rings)
+
+    @cached_property
+    def land(self):
+        g = shapely.multipolygons(self.land_parts[0].tolist())
         shapely.prepare(g)
         return g
+
+    @cached_property
+    def _tiles(self) -> dict:
+        return {}
+
+    def tile(self, k: int):
+        """Land and territorial seas clipped to 1-degree tile ``k`` ((floor(lat) + 90) * 360 +
+        floor(lon) + 180), prepared: (land or None, [(territory, its TS), ...]). Cached.
+
+        A point-in-polygon test costs about the number of polygon edges crossing the point's
+        latitude anywhere in the polygon: in a tile, only the tile's. The tile is clipped with
+        a margin, so that no point of it lies on the clipping box."""
+        got = self._tiles.get(k)
+        if got is None:
+            i, j = divmod(int(k), 360)
+            eps = 1e-6
+            x0, y0, x1, y1 = j - 180 - eps, i - 90 - eps, j - 179 + eps, i - 89 + eps
+            rings, tree = self.land_parts
+            near = tree.query(shapely.box(x0, y0, x1, y1))
+            land = None
+            if len(near):
+                land = shapely.clip_by_rect(shapely.multipolygons(rings[np.sort(near)].tolist()), x0, y0, x1, y1)
+                land = None if land.is_empty else land
+                if land is not None:
+                    shapely.prepare(land)
+            seas = []
+            for t, (geom, b) in enumerate(self.ts):
+                if b is None or b[0] > x1 or b[2] < x0 or b[1] > y1 or b[3] < y0:
+                    continue
+                g = shapely.clip_by_rect(geom, x0, y0, x1, y1)
+                if not g.is_empty:
+                    shapely.prepare(g)
+                    seas.append((t, g))
+            got = self._tiles[k] = (land, seas)
+        return got
 
     @cached_property
     def coast(self) -> _SegmentSet:
@@ -507,68 +556,96 @@ class Engine:
         lat = np.asarray(lat, dtype=np.float64)
         lon = np.asarray(lon, dtype=np.float64)
         n = len(lat)
+        if n and not (np.nanmin(lon, initial=0.0) >= -180.0 and np.nanmax(lon, initial=0.0) < 180.0):
+            with np.errstate(invalid="ignore"):
+                lon = np.where(np.isfinite(lon), (lon + 180.0) % 360.0 - 180.0, lon)
+        cov = np.nonzero(self.covered(lat, lon))[0]
+        if not len(cov):
+            return np.zeros(n, dtype=bool), np.full(n, np.nan), np.zeros(n, dtype=np.int32)
+        if len(cov) == n:
+            la, lo = lat, lon
+        else:
+            la, lo = lat[cov], lon[cov]
+        m = len(cov)
+        gcode, gseg = self.grid[0], self.grid[1]
+        nx = gcode.shape[1]
+        c = np.empty(m, dtype=np.int32)
+        cell = np.empty(m, dtype=np.int32)  # grid cell
+        sub = np.empty(m, dtype=np.int8)  # sub-cell, as (row, column) of its first corner in SUB + 1
+        ty = np.empty(m, dtype=np.float32)  # position in the sub-cell, 0-1
+        tx = np.empty(m, dtype=np.float32)
+        for s in range(0, m, CHUNK):
+            sl = slice(s, s + CHUNK)
+            ci, cj, si, sj, ty[sl], tx[sl], c[sl] = self._locate(la[sl], lo[sl])
+            cell[sl] = ci * nx + cj
+            sub[sl] = si * (SUB + 1) + sj
+            # crossed again at 1/256 degree: the polygon tests of the reference computation
+            ex = np.nonzero(c[sl] == MIXED)[0]
+            if len(ex):
+                c[s + ex] = self._land_or_ts(la[sl][ex], lo[sl][ex])
+        land = c == LAND
+        d = np.full(m, np.nan)
+        d[land] = 0.0
+        # at sea. MIXED_SEA: outside any TS, the zone depends on the distances; else the zone is
+        # known and only the distance to shore is left. First from the sub-cell corners ...
+        self._field(c, cell, sub, ty, tx, d)
+        del sub, ty, tx
+        # ... then point by point
+        op = np.nonzero(c == MIXED_SEA)[0]
+        for s in range(0, len(op), CHUNK):
+            k = op[s : s + CHUNK]
+            X = to_xyz(la[k], lo[k])
+            d_coast, _, lab_coast = self.coast.nearest(X)
+            b, lab = self.baseline(X, d_coast, lab_coast)
+            c[k] = self._zone_code(b, lab)
+            d[k] = d_coast
+        rest = np.nonzero(np.isnan(d))[0]
+        for s in range(0, len(rest), CHUNK):
+            k = rest[s : s + CHUNK]
+            X = to_xyz(la[k], lo[k])
+            i, j = np.divmod(cell[k], nx)
+            corners = np.stack([gseg[i, j], gseg[i + 1, j], gseg[i, j + 1], gseg[i + 1, j + 1]], axis=1)
+            g = gcode[i, j]
+            far = (g != MIXED) & (g != MIXED_SEA) & (corners >= 0).all(axis=1)
+            if far.any():
+                d[k[far]] = self.coast.dist_to(X[far], corners[far])
+            if (~far).any():
+                d[k[~far]] = self.coast.nearest(X[~far])[0]
+        far = np.nonzero(d > EEZ_NM)[0]  # the data's edge is >= 200 nm from any covered point
+        if len(far):
+            d[far] = np.where(d[far] <= self.edge_bound_nm(la[far], lo[far]), d[far], np.nan)
+        if m == n:
+            return land, d, c
         on_land = np.zeros(n, dtype=bool)
         dist = np.full(n, np.nan)
         code = np.zeros(n, dtype=np.int32)
-        if n == 0:
-            return on_land, dist, code
-        if not (np.nanmin(lon, initial=0.0) >= -180.0 and np.nanmax(lon, initial=0.0) < 180.0):
-            lon = np.where(np.isfinite(lon), (lon + 180.0) % 360.0 - 180.0, lon)
-        cov = np.nonzero(self.covered(lat, lon))[0]
-        if not len(cov):
-            return on_land, dist, code
-        la, lo = lat[cov], lon[cov]
-        gcode, gseg, gblock, gsub, (gx0, gy0), step = self.grid
+        on_land[cov] = land
+        dist[cov] = d
+        code[cov] = c
+        return on_land, dist, code
+
+    def _locate(self, la, lo):
+        """Grid cell (row, column), sub-cell (row, column), position in the sub-cell (0-1, 0-1,
+        float32) and the grid's code (resolved in the sub-grid) of covered points."""
+        gcode, _, gblock, gsub, (gx0, gy0), step = self.grid
         ny, nx = gcode.shape
         fy = (la - gy0) / step
         fx = (lo - gx0) / step
         ci = np.clip(fy.astype(np.int64), 0, ny - 1)
         cj = np.clip(fx.astype(np.int64), 0, nx - 1)
+        fy -= ci
+        fy *= SUB
+        fx -= cj
+        fx *= SUB
+        si = np.clip(fy.astype(np.int64), 0, SUB - 1)
+        sj = np.clip(fx.astype(np.int64), 0, SUB - 1)
+        fy -= si
+        fx -= sj
         c = gcode[ci, cj].astype(np.int32)
-        pure = (c != MIXED) & (c != MIXED_SEA)
-        sub = np.nonzero(c == MIXED)[0]
-        if len(sub) and len(gsub):
-            si = np.clip(((fy[sub] - ci[sub]) * SUB).astype(np.int64), 0, SUB - 1)
-            sj = np.clip(((fx[sub] - cj[sub]) * SUB).astype(np.int64), 0, SUB - 1)
-            c[sub] = gsub[gblock[ci[sub], cj[sub]], si, sj]
-        # crossed again at 1/256 degree: the polygon tests of the reference computation
-        ex = np.nonzero(c == MIXED)[0]
-        if len(ex):
-            c[ex] = self._land_or_ts(la[ex], lo[ex])
-        land = c == LAND
-        d = np.full(len(cov), np.nan)
-        d[land] = 0.0
-        # at sea. MIXED_SEA: outside any TS, the zone depends on the distances; else the zone is
-        # known and only the distance to shore is left. First from the sub-cell corners ...
-        sea = np.nonzero(~land)[0]
-        if len(sea):
-            d[sea], cf = self._field(la[sea], fy[sea], fx[sea], ci[sea], cj[sea], c[sea] == MIXED_SEA)
-            c[sea] = np.where(cf >= 0, cf, c[sea])
-        # ... then point by point
-        op = np.nonzero(c == MIXED_SEA)[0]
-        if len(op):
-            Xo = to_xyz(la[op], lo[op])
-            d_coast, _, lab_coast = self.coast.nearest(Xo)
-            b, lab = self.baseline(Xo, d_coast, lab_coast)
-            c[op] = self._zone_code(b, lab)
-            d[op] = d_coast
-        rest = np.nonzero(np.isnan(d))[0]
-        if len(rest):
-            X = to_xyz(la[rest], lo[rest])
-            i, j = ci[rest], cj[rest]
-            corners = np.stack([gseg[i, j], gseg[i + 1, j], gseg[i, j + 1], gseg[i + 1, j + 1]], axis=1)
-            far = pure[rest] & (corners >= 0).all(axis=1)
-            if far.any():
-                d[rest[far]] = self.coast.dist_to(X[far], corners[far])
-            if (~far).any():
-                d[rest[~far]] = self.coast.nearest(X[~far])[0]
-        far = np.nonzero(d > EEZ_NM)[0]  # the data's edge is >= 200 nm from any covered point
-        if len(far):
-            d[far] = np.where(d[far] <= self.edge_bound_nm(la[far], lo[far]), d[far], np.nan)
-        on_land[cov] = land
-        dist[cov] = d
-        code[cov] = c
-        return on_land, dist, code
+        k = np.nonzero(c == MIXED)[0]
+        if len(k) and len(gsub):
+            c[k] = gsub[gblock[ci[k], cj[k]], si[k], sj[k]]
+        return ci, cj, si, sj, fy.astype(np.float32), fx.astype(np.float32), c
 
     @staticmethod
     def _zone_code(b, lab):
@@ -578,27 +655,40 @@ class Engine:
         return np.where((lab < 0) & (b <= EEZ_NM), UNKNOWN, co).astype(np.int32)
 
     def _land_or_ts(self, lat, lon):
-        """LAND, a territorial-sea code or MIXED_SEA, by polygon tests (the reference computation)."""
+        """LAND, a territorial-sea code or MIXED_SEA: the polygon tests of :meth:`exact` (land,
+        then the first territory whose TS holds the point), 1-degree tile by tile."""
         out = np.full(len(lat), MIXED_SEA, dtype=np.int32)
-        for s in range(0, len(lat), CHUNK):
-            sl = slice(s, s + CHUNK)
-            land = shapely.contains_xy(self.land, lon[sl], lat[sl])
-            sea = np.nonzero(~land)[0]
-            t = self.in_ts(lat[sl][sea], lon[sl][sea])
-            o = np.full(len(land), LAND, dtype=np.int32)
-            o[sea] = np.where(t >= 0, ts_code(np.maximum(t, 0)), MIXED_SEA)
-            out[sl] = o
+        key = (np.floor(lat).astype(np.int64) + 90) * 360 + (np.floor(lon).astype(np.int64) + 180)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        starts = np.flatnonzero(np.diff(key)) + 1
+        for a, b in zip(np.r_[0, starts], np.r_[starts, len(key)]):
+            land, seas = self.tile(key[a])
+            p = order[a:b]
+            if land is not None:
+                on = shapely.contains_xy(land, lon[p], lat[p])
+                out[p[on]] = LAND
+                p = p[~on]
+            for t, g in seas:
+                if not len(p):
+                    break
+                hit = shapely.contains_xy(g, lon[p], lat[p])
+                out[p[hit]] = ts_code(t)
+                p = p[~hit]
         return out
 
-    def _field(self, lat, fy, fx, ci, cj, base):
-        """Distance to shore (and, for ``base`` points, the zone code) from the sub-cell corners.
+    def _field(self, c, cell, sub, ty, tx, d):
+        """Distance to shore (and, for points outside any TS, the zone) from the sub-cell corners.
+
+        Fills ``d`` (and, where it answers for a MIXED_SEA point, ``c``) of points at sea, in place;
+        ``cell``, ``sub``, ``ty``, ``tx``: the points' grid cell, sub-cell and place in it (_locate).
 
         The distance to shore is 1-Lipschitz: a corner at distance r from a point bounds the
         point's distance to [d_corner - r, d_corner + r]. The four corners of the point's
         1/256-degree sub-cell give an interval [L, U]; where U - L <= 2 FIELD_TOL_NM the midpoint
         is within FIELD_TOL_NM of the distance the corners were measured against (everywhere but
         near a ridge of the distance function - equidistant from two coasts - or a concave bit of
-        coast). Points at sea outside any TS (``base``) need the baseline distance b too, also
+        coast). Points at sea outside any TS (MIXED_SEA) need the baseline distance b too, also
         1-Lipschitz: their zone is taken from the corners when all four have the same baseline
         territory and the interval of b is on one side of 24 and 200 nm (a point can only be
         nearer another territory than all four corners are if a median line bulges into the
@@ -609,114 +699,149 @@ class Engine:
         (real tracks: anchored and moored vessels, sea lanes), where measuring the corners once is
         cheaper than measuring every point. Corners are measured as points are: against the
         cell's corner segments in far cells, else with the KD-trees.
-        Returns (distance, NaN where not answered; zone code, -1 where not answered).
         """
         gcode, gseg, _, _, (gx0, gy0), step = self.grid
         ny, nx = gcode.shape
-        n = len(lat)
-        out = np.full(n, np.nan)
-        zone = np.full(n, -1, dtype=np.int32)
-        if n < 64:
-            return out, zone
+        sea = np.flatnonzero(c != LAND).astype(np.int32)
+        if len(sea) < 64:
+            return
         S1 = SUB + 1
         M = S1 * S1  # sub-cell corners per grid cell
-        cell = ci * nx + cj
+        # grid cells holding points -> blocks of M corners
+        cs = cell[sea]
         occ = np.zeros(ny * nx, dtype=bool)
-        occ[cell] = True
+        occ[cs] = True
         cells = np.flatnonzero(occ)
-        bid = np.empty(ny * nx, dtype=np.int64)
+        bid = np.empty(ny * nx, dtype=np.int32)
         bid[cells] = np.arange(len(cells))
-        b = bid[cell]
-        sy = (fy - ci) * SUB
-        sx = (fx - cj) * SUB
-        si = np.clip(sy.astype(np.int64), 0, SUB - 1)
-        sj = np.clip(sx.astype(np.int64), 0, SUB - 1)
-        s = b * M + si * S1 + sj
+        b = bid[cs]
+        del cs, bid, occ
+        npts = np.bincount(b, minlength=len(cells))
+        s = b * M  # int32: blocks * M < 2**31
+        s += sub[sea]  # each point's sub-cell, by its first corner
         mark = np.zeros((len(cells), M), dtype=bool)
         flat = mark.reshape(-1)
         for o in (0, 1, S1, S1 + 1):
             flat[s + o] = True
-        dense = np.bincount(b, minlength=len(cells)) >= FIELD_DENSITY * mark.sum(axis=1)
+        dense = npts >= FIELD_DENSITY * mark.sum(axis=1)
         if not dense.any():
-            return out, zone
+            return
         mark[~dense] = False
-        use = np.nonzero(dense[b])[0]
-        su = s[use]
-        bu = np.nonzero(base[use])[0]  # among use
+        keep = dense[b]
+        del b
+        sea, s = sea[keep], s[keep]
+        base = c[sea] == MIXED_SEA
         bmark = np.zeros(len(flat), dtype=bool)
         for o in (0, 1, S1, S1 + 1):
-            bmark[su[bu] + o] = True
+            bmark[s[base] + o] = True
+        # the corners' distances (and baseline distances and territories where needed)
         slots = np.flatnonzero(flat)
         sb = slots // M
         r = slots - sb * M
-        cc = cells[sb]
-        cy, cx = cc // nx, cc % nx
+        cy, cx = np.divmod(cells[sb], nx)
         X = to_xyz(gy0 + (cy + (r // S1) / SUB) * step, gx0 + (cx + (r % S1) / SUB) * step)
         corners = np.stack([gseg[cy, cx], gseg[cy + 1, cx], gseg[cy, cx + 1], gseg[cy + 1, cx + 1]], axis=1)
-        code = gcode[cy, cx]
-        far = (code != MIXED) & (code != MIXED_SEA) & (corners >= 0).all(axis=1)
-        far &= ~bmark[slots]
+        g = gcode[cy, cx]
+        far = (g != MIXED) & (g != MIXED_SEA) & (corners >= 0).all(axis=1) & ~bmark[slots]
         dv = np.empty(len(slots))
         lv = np.full(len(slots), -1, dtype=np.int32)
         if far.any():
             dv[far] = self.coast.dist_to(X[far], corners[far])
+        # away from far cells a corner's values do not depend on its cell: measure each once
+        # (neighbouring cells share their edges' corners)
+        corner = (cy * SUB + r // S1) * (nx * SUB + 1) + (cx * SUB + r % S1)
         kd = np.nonzero(~far)[0]
         if len(kd):
-            dv[kd], _, lv[kd] = self.coast.nearest(X[kd])
-        val = np.empty(len(flat))
-        val[slots] = dv
+            _, first, again = np.unique(corner[kd], return_index=True, return_inverse=True)
+            u = kd[first]
+            du, _, lu = self.coast.nearest(X[u])
+            dv[kd], lv[kd] = du[again], lu[again]
+        del corners, g, far, kd
+        # float32 from here: distances to 1e-4 nm, far below FIELD_TOL_NM
+        f4 = np.float32
+        dval = np.full(len(flat), np.nan, dtype=f4)  # NaN: a corner not measured, never ok
+        dval[slots] = dv
+        bsl = np.nonzero(bmark[slots])[0]
+        if len(bsl):
+            _, first, again = np.unique(corner[bsl], return_index=True, return_inverse=True)
+            u = bsl[first]
+            bv, blab = self.baseline(X[u], dv[u], lv[u])
+            bval = np.full(len(flat), np.nan, dtype=f4)
+            bval[slots[bsl]] = bv[again]
+            labs = np.full(len(flat), -2, dtype=np.int32)
+            labs[slots[bsl]] = blab[again]
+        del X, dv, lv, slots, bmark, mark, corner
         # the points' offsets (nm) from their sub-cell's corners: north-south exact, east-west at
-        # the cell's latitude nearest the equator (over-estimates the distance r: safe)
+        # the grid row's latitude nearest the equator (over-estimates the distance r: safe)
         h = step / SUB * np.pi / 180.0 * EARTH_RADIUS_NM * (1.0 + 1e-4)
-        lat0 = gy0 + (cells // nx) * step
+        lat0 = gy0 + np.arange(ny) * step
         lat1 = lat0 + step
         slat = np.where(lat0 * lat1 <= 0, 0.0, np.minimum(np.abs(lat0), np.abs(lat1)))
-        hx = (h * np.cos(np.radians(slat)))[b[use]]
-        py = (sy[use] - si[use]) * h
-        qy = h - py
-        px = (sx[use] - sj[use]) * hx
-        qx = hx - px
-        py *= py
-        qy *= qy
-        px *= px
-        qx *= qx
-        rad = []
-        lo_b = np.full(len(use), -np.inf)
-        hi_b = np.full(len(use), np.inf)
-        for o, ry, rx in ((0, py, px), (1, py, qx), (S1, qy, px), (S1 + 1, qy, qx)):
-            rk = np.sqrt(ry + rx)
-            rk += 1e-6
-            rad.append(rk)
-            dk = val[su + o]
-            np.maximum(lo_b, dk - rk, out=lo_b)
-            np.minimum(hi_b, dk + rk, out=hi_b)
-        ok = hi_b - lo_b <= 2.0 * FIELD_TOL_NM
-        out[use[ok]] = 0.5 * (lo_b[ok] + hi_b[ok])
-        # zones of the base points from the corners' baseline distances and territories
-        bsl = np.nonzero(bmark[slots])[0]
-        if len(bu) and len(bsl):
-            bv, blab = self.baseline(X[bsl], dv[bsl], lv[bsl])
-            val[slots[bsl]] = bv
-            labs = np.full(len(flat), -2, dtype=np.int32)
-            labs[slots[bsl]] = blab
-            sb_ = su[bu]
-            lab = labs[sb_]
-            same = np.ones(len(bu), dtype=bool)
-            lo_b = np.full(len(bu), -np.inf)
-            hi_b = np.full(len(bu), np.inf)
-            for k, o in enumerate((0, 1, S1, S1 + 1)):
-                same &= labs[sb_ + o] == lab
-                rk = rad[k][bu]
-                bk = val[sb_ + o]
-                np.maximum(lo_b, bk - rk, out=lo_b)
-                np.minimum(hi_b, bk + rk, out=hi_b)
-            zlo = self._zone_code(lo_b, lab)
-            zhi = self._zone_code(hi_b, lab)
-            good = same & (zlo == zhi) & ok[bu]
-            # b <= 24 / <= 200 are closed intervals: a zone from both ends holds in between
-            zone[use[bu[good]]] = zlo[good]
-            out[use[bu[~good]]] = np.nan
-        return out, zone
+        hrow = (h * np.cos(np.radians(slat))).astype(f4)
+        for s0 in range(0, len(sea), CHUNK):
+            k = sea[s0 : s0 + CHUNK]
+            sk = s[s0 : s0 + CHUNK]
+            hx = hrow[cell[k] // nx]
+            py = ty[k]
+            py *= f4(h)
+            qy = f4(h) - py
+            px = tx[k]
+            px *= hx
+            qx = hx - px
+            py *= py
+            qy *= qy
+            px *= px
+            qx *= qx
+            rad = []
+            dq = []
+            lo_b = np.full(len(k), -np.inf, dtype=f4)
+            hi_b = np.full(len(k), np.inf, dtype=f4)
+            for o, ry, rx in ((0, py, px), (1, py, qx), (S1, qy, px), (S1 + 1, qy, qx)):
+                rk = ry + rx
+                np.sqrt(rk, out=rk)
+                rk += f4(1e-4)  # float32 rounding of the corner values (< 1e-5 nm up to 256 nm)
+                rad.append(rk)
+                dk = dval[sk + o]
+                dq.append(dk)
+                np.maximum(lo_b, dk - rk, out=lo_b)
+                np.minimum(hi_b, dk + rk, out=hi_b)
+            # the distance lies in [lo_b, hi_b]; where that is at most 2 FIELD_TOL_NM wide, any
+            # value in [hi_b - TOL, lo_b + TOL] is within TOL of it: the bilinear interpolation
+            # of the corners (smooth away from ridges, so usually much nearer), clipped there
+            ok = hi_b - lo_b <= f4(2.0 * FIELD_TOL_NM)
+            wx = tx[k]
+            top = dq[1] - dq[0]
+            top *= wx
+            top += dq[0]
+            bot = dq[3] - dq[2]
+            bot *= wx
+            bot += dq[2]
+            bot -= top
+            bot *= ty[k]
+            bot += top
+            hi_b -= f4(FIELD_TOL_NM)
+            lo_b += f4(FIELD_TOL_NM)
+            np.clip(bot, hi_b, lo_b, out=lo_b)
+            # zones of the MIXED_SEA points from the corners' baseline distances and territories
+            bu = np.nonzero(base[s0 : s0 + CHUNK] & ok)[0]
+            if len(bu):
+                sb_ = sk[bu]
+                lab = labs[sb_]
+                same = np.ones(len(bu), dtype=bool)
+                bl = np.full(len(bu), -np.inf, dtype=f4)
+                bh = np.full(len(bu), np.inf, dtype=f4)
+                for j, o in enumerate((0, 1, S1, S1 + 1)):
+                    same &= labs[sb_ + o] == lab
+                    rk = rad[j][bu]
+                    bk = bval[sb_ + o]
+                    np.maximum(bl, bk - rk, out=bl)
+                    np.minimum(bh, bk + rk, out=bh)
+                # b <= 24 / <= 200 nm are closed intervals: the same zone at both ends holds between
+                zlo = self._zone_code(bl, lab)
+                good = same & (zlo == self._zone_code(bh, lab))
+                c[k[bu[good]]] = zlo[good]
+            ok &= ~base[s0 : s0 + CHUNK] | (c[k] != MIXED_SEA)
+            d[k[ok]] = lo_b[ok]
 
     # ---- zone attributes by code ----
     @cached_property

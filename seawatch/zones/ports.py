@@ -165,27 +165,50 @@ class _PortIndex:
 _CELL_DIV = 64
 _CELL_CAND = 8
 _CELL_MIN_PTS = 3
+_CHUNK = 1 << 17  # points per chunk, to bound temporary memory
 
 
 def _cell_keys(lat: np.ndarray, lon: np.ndarray):
-    """Cell (1/_CELL_DIV degree) of each point, numbered within the 1-degree tiles that hold
-    points: (key, tiles); None when the tiles are too many for the points."""
+    """Cell (1/_CELL_DIV degree) of each point, as a number in [0, nkeys): (key, nkeys, centre),
+    ``centre(keys)`` giving the cells' centre lat and lon. Cells are numbered within the
+    1-degree tiles that hold points (no sort), or, when those are many (points spread over the
+    globe), by sorting."""
     shift = _CELL_DIV.bit_length() - 1  # _CELL_DIV is a power of two
-    fi = np.clip(np.floor(lat * _CELL_DIV), -90 * _CELL_DIV, 90 * _CELL_DIV - 1).astype(np.int64)
-    fj = np.floor(lon * _CELL_DIV).astype(np.int64)  # lon in [-180, 180)
+    fi = np.clip(np.floor(lat * _CELL_DIV), -90 * _CELL_DIV, 90 * _CELL_DIV - 1).astype(np.int32)
+    fj = np.floor(lon * _CELL_DIV).astype(np.int32)  # lon in [-180, 180)
     tile = ((fi >> shift) + 90) * 360 + ((fj >> shift) + 180)  # 1-degree tiles
     occ = np.zeros(180 * 360, dtype=bool)
     occ[tile] = True
     tiles = np.flatnonzero(occ)
     nfine = _CELL_DIV * _CELL_DIV
+
+    def centre(fi, fj):
+        return (fi + 0.5) / _CELL_DIV, (fj + 0.5) / _CELL_DIV
+
     if len(tiles) * nfine > 8 * lat.size + (1 << 20):
-        return None
+        w = 360 * _CELL_DIV
+        ids, key = np.unique((fi.astype(np.int64) + 90 * _CELL_DIV) * w + (fj + 180 * _CELL_DIV), return_inverse=True)
+
+        def sorted_centre(k):
+            i, j = np.divmod(ids[k], w)
+            return centre(i - 90 * _CELL_DIV, j - 180 * _CELL_DIV)
+
+        return key, len(ids), sorted_centre
     tid = np.empty(180 * 360, dtype=np.int64)
     tid[tiles] = np.arange(len(tiles)) * nfine
     key = tid[tile]
-    key += (fi & (_CELL_DIV - 1)) << shift
-    key += fj & (_CELL_DIV - 1)
-    return key, tiles
+    del tile
+    fi &= _CELL_DIV - 1
+    fi <<= shift
+    key += fi
+    fj &= _CELL_DIV - 1
+    key += fj
+
+    def tile_centre(k):
+        t, f = tiles[k // nfine], k % nfine
+        return centre((t // 360 - 90) * _CELL_DIV + (f >> shift), (t % 360 - 180) * _CELL_DIV + (f & (_CELL_DIV - 1)))
+
+    return key, len(tiles) * nfine, tile_centre
 
 
 def _cells(lat: np.ndarray, lon: np.ndarray):
@@ -193,39 +216,33 @@ def _cells(lat: np.ndarray, lon: np.ndarray):
     lat and lon of each cell); None when too few points are in such cells."""
     n = lat.size
     if n >= 1 << 15:  # a look at every 8th point first: scattered points stop here, cheaply
-        found = _cell_keys(lat[::8], lon[::8])
-        if found is None or (np.bincount(found[0])[found[0]] >= 2).sum() < n // 64:
+        key = _cell_keys(lat[::8], lon[::8])[0]
+        if (np.bincount(key)[key] >= 2).sum() < n // 64:
             return None
-    found = _cell_keys(lat, lon)
-    if found is None:
-        return None
-    key, tiles = found
-    nfine = _CELL_DIV * _CELL_DIV
-    count = np.bincount(key, minlength=len(tiles) * nfine)
+    key, nkeys, centre = _cell_keys(lat, lon)
+    count = np.bincount(key, minlength=nkeys)
     dense = count >= _CELL_MIN_PTS
     if count[dense].sum() < n // 4:
         return None
     cells = np.flatnonzero(dense)
     cid = np.full(len(count), -1, dtype=np.int64)
     cid[cells] = np.arange(len(cells))
-    t = tiles[cells // nfine]
-    f = cells % nfine
-    shift = _CELL_DIV.bit_length() - 1
-    clat = (t // 360 - 90) + ((f >> shift) + 0.5) / _CELL_DIV
-    clon = (t % 360 - 180) + ((f & (_CELL_DIV - 1)) + 0.5) / _CELL_DIV
+    clat, clon = centre(cells)
     return cid[key], clat, clon
 
 
-def _nearest_cells(index: _PortIndex, xyz: np.ndarray, lat: np.ndarray, lon: np.ndarray, bound: float):
-    """Nearest port (index, chord) of each point by cells; index -2 where the cell search gave up.
+def _cell_candidates(index: _PortIndex, lat: np.ndarray, lon: np.ndarray, bound: float):
+    """Cells of the points and the ports that can be nearest to a point of each cell.
 
     Exact, not an approximation: a point P of a cell with centre c and chord radius h has its
     nearest port p* within |P - p1| <= |c - p1| + h of it (p1: the centre's nearest port), so
     |c - p*| <= |c - p1| + 2h; and a port within ``bound`` of P is within bound + h of c. The
     ports within min(|c - p1| + 2h, bound + h) of the centre are the cell's candidates; a cell
     with more than _CELL_CAND of them, and the points of cells with fewer than _CELL_MIN_PTS
-    points (about the cost of a cell), are searched point by point. ``xyz``: the points' unit
-    vectors (n, 3). None when the points are too scattered for cells to pay.
+    points (about the cost of a cell), are searched point by point.
+    Returns (cell of each point, candidates (cells + 1, _CELL_CAND + 1) sorted by distance and
+    -1 padded, their number (-1: point by point; the last row is for pc == -1)), or None when
+    the points are too scattered for cells to pay.
     """
     found = _cells(lat, lon)
     if found is None:
@@ -243,10 +260,16 @@ def _nearest_cells(index: _PortIndex, xyz: np.ndarray, lat: np.ndarray, lon: np.
     cand = np.where(dc <= reach, ic, -1)  # sorted by distance: the candidates come first
     ncand = (cand >= 0).sum(axis=1)
     ncand[ncand > _CELL_CAND] = -1  # too many: point by point
-    px, py, pz = index.comp
-    x, y, z = xyz.T
     ncand = np.append(ncand, -1)  # pc == -1: a sparse cell
     cand = np.vstack([cand, np.full((1, cand.shape[1]), -1)])
+    return pc, cand, ncand
+
+
+def _nearest_candidates(index: _PortIndex, xyz: np.ndarray, cand: np.ndarray, ncand: np.ndarray,
+                        pc: np.ndarray):
+    """Nearest of each point's cell's candidates (index, chord); -2 where the cell has none listed."""
+    px, py, pz = index.comp
+    x, y, z = xyz.T
     # first candidate, every point
     port = cand[:, 0][pc]
     q = np.maximum(port, 0)
@@ -311,7 +334,11 @@ def nearest_port(lat, lon, ports: pl.DataFrame | None = None,
 
     Method: ports and positions become unit vectors; a k-d tree (scipy ``cKDTree``) finds the
     nearest port by chord length, bounded by the chord of ``search_km``; the chord ``c`` converts
-    exactly to the great-circle distance ``2 R asin(c / 2)``.
+    exactly to the great-circle distance ``2 R asin(c / 2)``. Track data puts many positions in
+    few places: cells of 1/64 degree holding at least 3 positions are searched once, for the
+    ports that can be nearest to any point of the cell (exactly: see ``_cell_candidates``), and
+    their positions only measured against those. Where several ports share a position, the
+    first row's name is given.
     """
     try:
         search = float(search_km)
@@ -343,24 +370,31 @@ def nearest_port(lat, lon, ports: pl.DataFrame | None = None,
         lon_v = lon_a[valid]
         if len(lon_v) and (lon_v.min() < -180.0 or lon_v.max() >= 180.0):
             lon_v = (lon_v + 180.0) % 360.0 - 180.0
-        xyz = _unit_xyz(lat_v, lon_v)
         # a hair beyond the chord of search_km; exact cut on the great-circle distance below
         bound = 2.0 * np.sin(min(search / EARTH_RADIUS_KM, np.pi) / 2.0) * (1.0 + 1e-9)
-        res = _nearest_cells(index, xyz, lat_v, lon_v, bound) if len(lat_v) >= 4096 else None
-        if res is None:
-            chord, hit = index.tree.query(xyz, k=1, distance_upper_bound=bound)
-        else:
-            hit, chord = res
-            rest = np.nonzero(hit == -2)[0]
-            if len(rest):
-                chord[rest], hit[rest] = index.tree.query(xyz[rest], k=1, distance_upper_bound=bound)
-            chord[chord > bound] = np.inf
-        found = np.isfinite(chord)
-        gc = np.full(chord.shape, np.nan)
-        gc[found] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord[found] / 2.0, 1.0))
-        found &= gc <= search
-        dist[valid] = np.where(found, gc, np.nan)
-        idx[valid] = np.where(found, hit, -1)
+        cells = _cell_candidates(index, lat_v, lon_v, bound) if len(lat_v) >= 4096 else None
+        gc = np.empty(len(lat_v))
+        hit = np.empty(len(lat_v), dtype=np.int64)
+        for s in range(0, len(lat_v), _CHUNK):
+            sl = slice(s, s + _CHUNK)
+            xyz = _unit_xyz(lat_v[sl], lon_v[sl])
+            if cells is None:
+                chord, h = index.tree.query(xyz, k=1, distance_upper_bound=bound)
+            else:
+                pc, cand, ncand = cells
+                h, chord = _nearest_candidates(index, xyz, cand, ncand, pc[sl])
+                rest = np.nonzero(h == -2)[0]
+                if len(rest):
+                    chord[rest], h[rest] = index.tree.query(xyz[rest], k=1, distance_upper_bound=bound)
+                chord[chord > bound] = np.inf
+            found = np.isfinite(chord)
+            g = np.full(chord.shape, np.nan)
+            g[found] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord[found] / 2.0, 1.0))
+            found &= g <= search
+            gc[sl] = np.where(found, g, np.nan)
+            hit[sl] = np.where(found, h, -1)
+        dist[valid] = gc
+        idx[valid] = hit
     has = idx >= 0
     return pl.DataFrame({
         "_name": index.names.gather(np.where(has, idx, 0)),
