@@ -12,8 +12,14 @@ def test_all_names_exist_and_nothing_public_is_missing():
     for name in seawatch.__all__:
         assert hasattr(seawatch, name), name
     assert sorted(seawatch.__all__) == sorted(set(seawatch.__all__))
-    for needed in ("decode_nmea", "NmeaDecoder", "IngestResult", "Store", "SeawatchError", "schema"):
+    for needed in ("decode_nmea", "NmeaDecoder", "IngestResult", "Store", "SeawatchError", "schema",
+                   "build_tracks", "materialise_tracks", "evaluate"):
         assert needed in seawatch.__all__
+    # the stages are packages with their functions inside: detect, zones, simulate
+    from seawatch import detect, simulate, zones
+
+    assert callable(detect.detect) and callable(detect.run_detect)
+    assert callable(zones.lookup) and callable(simulate.simulate)
     # the ingest package is reachable as a namespace, its function inside it
     assert callable(seawatch.ingest.ingest)
 
