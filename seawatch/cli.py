@@ -10,6 +10,8 @@
 ``seawatch simulate`` -> :func:`seawatch.simulate.simulate`
 ``seawatch eval``    -> :func:`seawatch.eval.evaluate`
 ``seawatch inject``  -> :func:`seawatch.inject.inject`
+``seawatch watch``   -> :func:`seawatch.live.watch` (live feeds, incremental detection, alerts)
+``seawatch replay``  -> :class:`seawatch.live.Replay` (serve a recorded NMEA file over TCP)
 ``seawatch serve``   -> :func:`seawatch.serve.app.create_app` (JSON API and web map)
 ``seawatch demo``    -> :func:`seawatch.demo.run_demo`
 
@@ -486,8 +488,14 @@ def eval_cmd(truth: str, events: str, tolerance_s: float, as_json: bool) -> None
 @click.option("--no-serve", is_flag=True, help="Stop after the summary (do not start the web map).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
               help="Port of the web map on 127.0.0.1.")
+@click.option("--live", is_flag=True,
+              help="Replay the scenario over loopback into `seawatch watch` and follow it on the map "
+                   "(needs a new --db).")
+@click.option("--speed", default=60.0, show_default=True, type=click.FloatRange(0),
+              help="With --live: times real time (0: as fast as possible).")
 @handle_errors
-def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, no_serve: bool, port: int) -> None:
+def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, no_serve: bool, port: int,
+             live: bool, speed: float) -> None:
     """Run the whole pipeline on a simulated sea, offline, and show what it found.
 
     Simulates SCENARIO (default `all`: a spy boat hovering off Niigata at night, a
@@ -498,7 +506,23 @@ def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, n
     """
     from .demo import run_demo
     from .eval import format_eval
+    from .serve.cli import serve_command
 
+    if live:
+        from .live import start_live_demo
+
+        demo = start_live_demo(db, scenario=scenario, seed=seed, hours=hours, speed=speed)
+        click.echo(f"live: replaying {demo.feed} at {speed:g}x into {db}; alerts -> {demo.alerts}")
+        try:
+            if no_serve:
+                demo.wait()
+            else:
+                click.get_current_context().invoke(serve_command, db=db, host="127.0.0.1", port=port, token=None,
+                                                   get_path=None, show_headers=False, poll_s=2.0)
+        finally:
+            demo.stop()
+            click.echo(format_eval(demo.score()))
+        return
     res = run_demo(db, scenario=scenario, seed=seed, hours=hours)
     st = res["stats"]
     click.echo(f"simulated {scenario}: {res['feed']}")
@@ -520,17 +544,18 @@ def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, n
     click.echo(f"\nnext: seawatch vessels --db {db}  |  seawatch export events --db {db} --out events.geojson")
     if no_serve:
         return
-    from .serve.cli import serve_command
-
     click.get_current_context().invoke(serve_command, db=db, host="127.0.0.1", port=port, token=None,
                                        get_path=None, show_headers=False, poll_s=2.0)
 
 
 from .inject import inject_command  # noqa: E402
+from .live import replay_command, watch_command  # noqa: E402
 from .serve.cli import serve_command  # noqa: E402  (FastAPI is imported only when it runs)
 
 main.add_command(serve_command)
 main.add_command(inject_command, "inject")
+main.add_command(watch_command)
+main.add_command(replay_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

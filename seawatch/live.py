@@ -1,0 +1,1285 @@
+"""Live watch: NMEA streams in, store appended continuously, events detected incrementally, alerts
+out within seconds. The function behind ``seawatch watch`` and ``seawatch replay``.
+
+Architecture (one asyncio loop, one worker thread)::
+
+    sources (asyncio tasks: tcp / tcp-listen / udp / file, see seawatch.sources)
+        -> raw bytes per stream (a connection, a file, a UDP peer) in a bounded buffer
+    every --batch-s (wall time), in the worker thread:
+        -> one NmeaDecoder per stream (multi-sentence messages and receiver duplicates are
+           per stream and carried from batch to batch)
+        -> content de-duplication across streams and against what the store already holds
+           (the same message from two overlapping receivers, or resent by a restarted source:
+           same decoded fields within 10 s of receive time)
+        -> the store: each stream's rows of the batch are one committed "file" (parts + a
+           manifest written last, see seawatch.store), its manifest naming the source, the
+           stream and, for a followed file, the resume offset
+        -> detection: the same detector functions as batch (seawatch.detect.detect) over a
+           sliding window of the last --window-h hours of data time (all vessels: the gap rule
+           needs the other vessels' reception, and an open gap is a vessel that sends nothing),
+           then the events are diffed against the known ones by event_id (deterministic:
+           type, vessels, start): new -> open, higher severity -> escalate, open -> closed ->
+           close, other changes -> update, a known event that the data no longer support (a
+           gap that late data shrank below its threshold) -> retract
+        -> the ``events`` (with status open / closed / retracted) and ``risk`` tables are
+           replaced (seawatch.store.Store.write_derived) when anything changed; alerts (the
+           event record plus ``alert_time``, ``data_time`` and ``action``) go to --alerts
+           (JSON lines, '-' for stdout) and --webhook when an event opens or its severity
+           rises.
+
+Data time: "now" is the latest receive time seen (ignoring times more than 10 min ahead of the
+wall clock). An open gap (an MMSI silent >= 2 h while others are heard) is measured up to it.
+Events that started in the first min(8 h, window / 3) of the window are final once data older than
+the window has been dropped: the window's edge could otherwise cut them.
+
+Restart: the window, the seen-message index and the known events are loaded from the store;
+a followed file resumes at the offset its last committed batch recorded (rewound to the first
+line of a multi-sentence message still incomplete at that point), so nothing is lost and no
+row, reject or event is written twice. Alerts are at-least-once: an alert written just before a
+crash, whose events table had not yet been committed, is written again on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import numpy as np
+import polars as pl
+
+from . import schema
+from .errors import SeawatchError
+from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
+from .ingest.result import IngestResult
+from .sources import FileFollow, Replay, Source, parse_source
+from .store import Store
+
+#: defaults of ``seawatch watch``
+BATCH_S = 1.0
+WINDOW_H = 24.0
+STATUS_EVERY_S = 10.0
+#: input bytes buffered before the sources are paused (TCP backpressure) or drop (UDP)
+MAX_BUFFER_BYTES = 64 << 20
+#: receive times further ahead of the wall clock than this do not move "now"
+FUTURE_SLACK_S = 600.0
+#: the inferred anchorages (ports table) are recomputed after this much data time
+PORTS_EVERY_S = 3600.0
+#: events starting in the first GUARD_H hours of the window are final (see the module docstring)
+GUARD_H = 8.0
+MANIFEST_FORMAT = "nmea-live"
+#: DIR/_live/ holds the watcher's lock
+LIVE_DIR = "_live"
+SEVERITY_RANK = {s: i for i, s in enumerate(schema.SEVERITIES)}
+_US = 1_000_000
+_W_US = DEDUP_WINDOW_S * _US
+_ISO_MS = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    s = t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    return s + "Z"
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime(_ISO_MS)[:-4] + "Z"
+
+
+# -------------------------------------------------------------------------------------------------
+# content de-duplication across streams and restarts
+
+#: columns that identify a message's content (everything but receive time, station and n_rx)
+_DEDUP_KEYS = {
+    t: [c.name for c in schema.columns(t) if c.name not in ("ts", "station", "n_rx")]
+    for t in ("positions", "statics", "other")
+}
+
+
+class _Seen:
+    """Hashes and receive times of the messages accepted recently: a message whose content equals
+    one of them within :data:`DEDUP_WINDOW_S` seconds of receive time is a duplicate (another
+    receiver's copy, or a source resending after a restart). Untimed rows are never dropped."""
+
+    def __init__(self) -> None:
+        empty = pl.DataFrame(schema={"h": pl.UInt64, "t": pl.Int64})
+        self.frames = {t: empty for t in _DEDUP_KEYS}
+
+    @staticmethod
+    def _hash(table: str, df: pl.DataFrame) -> pl.Series:
+        return df.select(_DEDUP_KEYS[table]).hash_rows(seed=11)
+
+    def add(self, table: str, df: pl.DataFrame) -> None:
+        df = df.filter(pl.col("ts").is_not_null())
+        if df.height:
+            new = pl.DataFrame({"h": self._hash(table, df), "t": df["ts"].dt.epoch("us")})
+            self.frames[table] = pl.concat([self.frames[table], new])
+
+    def filter(self, table: str, df: pl.DataFrame) -> tuple[np.ndarray, int]:
+        """Keep-mask over ``df``'s rows (rows in arrival order) and the number dropped; the kept
+        timed rows are remembered."""
+        keep = np.ones(df.height, bool)
+        if df.height == 0:
+            return keep, 0
+        t = df["ts"].dt.epoch("us")
+        cand = pl.DataFrame({"h": self._hash(table, df), "t": t, "i": np.arange(df.height, dtype=np.int64)}).filter(
+            pl.col("t").is_not_null())
+        if cand.height == 0:
+            return keep, 0
+        prior = self.frames[table].filter(pl.col("h").is_in(cand["h"].unique().implode()))
+        allf = pl.concat([prior.with_columns(i=pl.lit(-1, pl.Int64)), cand]).sort("h", "t", "i")
+        pt = pl.when(pl.col("i") < 0).then(pl.col("t"))
+        allf = allf.with_columns(
+            lp=pt.forward_fill().over("h"), nx=pt.backward_fill().over("h"),
+            ph=pl.col("h").shift(1), pt_=pl.col("t").shift(1),
+        )
+        dup = allf.filter(
+            (pl.col("i") >= 0)
+            & (((pl.col("t") - pl.col("lp")) <= _W_US).fill_null(False)
+               | ((pl.col("nx") - pl.col("t")) <= _W_US).fill_null(False)
+               | ((pl.col("ph") == pl.col("h")) & ((pl.col("t") - pl.col("pt_")) <= _W_US)).fill_null(False))
+        )["i"].to_numpy()
+        keep[dup] = False
+        kept = cand.filter(~pl.col("i").is_in(dup)) if len(dup) else cand
+        if kept.height:
+            self.frames[table] = pl.concat([self.frames[table], kept.select("h", "t")])
+        return keep, len(dup)
+
+    def prune(self, lo_us: int) -> None:
+        for t, f in self.frames.items():
+            if f.height:
+                self.frames[t] = f.filter(pl.col("t") >= lo_us - _W_US)
+
+
+# -------------------------------------------------------------------------------------------------
+# streams
+
+
+@dataclass
+class _Stream:
+    """One byte stream (a TCP connection, a followed file, a UDP peer) and its decoder."""
+
+    name: str
+    source: Source
+    decoder: NmeaDecoder
+    buf: bytearray = field(default_factory=bytearray)
+    is_file: bool = False
+    offset: int = 0  # file offset of buf[0]
+    line_base: int = 0  # decoder line n is file line line_base + n
+    lines_fed: int = 0
+    skip_rejects_upto: int = 0  # file lines <= this were settled by an earlier run (resume overlap)
+    marks: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (first decoder line, starts)
+    seq: int = 0
+    final: bool = False
+
+
+def _lock_store(store: Store) -> IO[bytes] | None:
+    """Hold DIR/_live/watch.lock (flock) while watching: two watchers on one store would write
+    the same events twice. Released when the watcher closes or its process ends."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    d = store.path / LIVE_DIR
+    d.mkdir(exist_ok=True)
+    fh = open(d / "watch.lock", "a+b")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise SeawatchError(f"another `seawatch watch` is writing to {store.path}: stop it first, or use another --db") from None
+    return fh
+
+
+def _pending_first_line(dec: NmeaDecoder) -> int | None:
+    """The decoder's first line still waiting for the rest of a multi-sentence message."""
+    carry = getattr(dec, "_carry", None)  # NmeaDecoder has no public accessor (yet)
+    if carry is None or not hasattr(carry, "height") or carry.height == 0 or "line_no" not in carry.columns:
+        return None
+    v = carry["line_no"].min()
+    return None if v is None else int(v)
+
+
+class _PySource(Source):
+    """Bytes handed in by Python (:meth:`Watcher.feed`)."""
+
+    kind = "python"
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.stats.state = "python"
+
+
+# -------------------------------------------------------------------------------------------------
+# alert outputs
+
+
+class _Webhook:
+    """POST each alert as JSON to a URL from a background thread; retries 3 times with backoff.
+    Never blocks the watcher: when 1,000 alerts are waiting, new ones are dropped and counted."""
+
+    def __init__(self, url: str, timeout_s: float = 5.0):
+        from urllib.parse import urlsplit
+
+        u = urlsplit(url)
+        if u.scheme not in ("http", "https") or not u.netloc:
+            raise SeawatchError(f"bad webhook URL {url!r}: use http://host[:port]/path or https://...")
+        self.url, self.timeout_s = url, timeout_s
+        self.q: queue.Queue[bytes | None] = queue.Queue(maxsize=1000)
+        self.sent = self.failed = self.dropped = 0
+        self.last_error: str | None = None
+        self.thread = threading.Thread(target=self._run, name="seawatch-webhook", daemon=True)
+        self.thread.start()
+
+    def post(self, record: dict[str, Any]) -> None:
+        try:
+            self.q.put_nowait(json.dumps(record).encode())
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        while True:
+            body = self.q.get()
+            if body is None:
+                return
+            for attempt in range(4):
+                try:
+                    req = urllib.request.Request(self.url, data=body, method="POST",
+                                                 headers={"content-type": "application/json",
+                                                          "user-agent": "seawatch-watch"})
+                    with urllib.request.urlopen(req, timeout=self.timeout_s) as r:
+                        r.read()
+                    self.sent += 1
+                    break
+                except (urllib.error.URLError, OSError, ValueError) as e:
+                    self.last_error = str(e)
+                    if attempt == 3:
+                        self.failed += 1
+                    else:
+                        time.sleep(0.5 * 2**attempt)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        with contextlib.suppress(queue.Full):
+            self.q.put(None, timeout=timeout_s)
+        self.thread.join(timeout_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "sent": self.sent, "failed": self.failed, "dropped": self.dropped,
+                "waiting": self.q.qsize(), "last_error": self.last_error}
+
+
+# -------------------------------------------------------------------------------------------------
+# the watcher
+
+
+@dataclass
+class WatchConfig:
+    """Settings of :class:`Watcher` (the options of ``seawatch watch``)."""
+
+    sources: Sequence[str]
+    db: str | os.PathLike[str]
+    preset: str = "coastal"
+    config: Any = None
+    alerts: str | os.PathLike[str] | IO[str] | None = None
+    webhook: str | None = None
+    batch_s: float = BATCH_S
+    stall_s: float = 60.0
+    window_h: float = WINDOW_H
+    status_path: str | os.PathLike[str] | None = None
+    status_every_s: float = STATUS_EVERY_S
+    status_stream: IO[str] | None = None  # where the periodic status line goes (None: stderr)
+    exit_idle_s: float | None = None
+    alert_retractions: bool = False
+    detect: bool = True
+    max_buffer_bytes: int = MAX_BUFFER_BYTES
+    backoff_min_s: float | None = None
+    backoff_max_s: float | None = None
+    on_alert: Callable[[dict[str, Any]], None] | None = None
+
+
+class Watcher:
+    """The streaming loop (see the module docstring). ``await Watcher(cfg).run()`` until
+    :meth:`stop`; or :func:`start_watch` to run it in a thread."""
+
+    def __init__(self, cfg: WatchConfig):
+        from .detect import params_for
+
+        if not cfg.batch_s > 0:
+            raise SeawatchError(f"batch_s must be > 0, not {cfg.batch_s!r}")
+        if not cfg.stall_s > 0:
+            raise SeawatchError(f"stall_s must be > 0, not {cfg.stall_s!r}")
+        if not cfg.window_h > 0:
+            raise SeawatchError(f"window_h must be > 0, not {cfg.window_h!r}")
+        self.cfg = cfg
+        self.params = params_for(cfg.preset, cfg.config)  # checks preset and config now
+        names = [str(s) for s in cfg.sources]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise SeawatchError(f"source given twice: {', '.join(dup)}")
+        self.sources: list[Source] = [parse_source(s) for s in names]
+        for s in self.sources:
+            s.stall_s = cfg.stall_s
+            if cfg.backoff_min_s is not None:
+                s.backoff_min = cfg.backoff_min_s
+            if cfg.backoff_max_s is not None:
+                s.backoff_max = cfg.backoff_max_s
+        self.store = Store(cfg.db, create=True)
+        self._lock_fh: IO[bytes] | None = None
+        self.session = uuid.uuid4().hex[:12]
+        self.streams: dict[str, _Stream] = {}
+        self.retiring: list[_Stream] = []
+        self._buffered = 0
+        self._room: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # state of the worker thread
+        self.seen = _Seen()
+        self.win: dict[str, list[pl.DataFrame]] = {"positions": [], "statics": []}
+        self.data_now_us: int | None = None
+        self.evicted = False
+        self.events = schema.empty("events")
+        self.ports: pl.DataFrame | None = None
+        self.ports_at_us: int | None = None
+        self.zones: Any = None
+        self.dirty = False  # new rows since the last detection
+        self.resume: dict[str, dict[str, Any]] = {}
+        #: set when run() winds down: sources stop reconnecting
+        self.stopping = False
+        self._py_sources: dict[str, Source] = {}
+        # counters
+        self.started = time.time()
+        self.cycles = 0
+        self.last_cycle_s = 0.0
+        self.last_detect_s = 0.0
+        self.rows = dict.fromkeys(("positions", "statics", "other", "rejects"), 0)
+        self.duplicates = 0
+        self.alerts_sent = 0
+        self.actions = dict.fromkeys(("open", "escalate", "update", "close", "retract"), 0)
+        self.files_committed = 0
+        self.last_input = time.time()
+        self.errors: list[str] = []
+        # outputs
+        self._alert_fh: IO[str] | None = None
+        self._own_alert_fh = False
+        if cfg.alerts is not None:
+            if cfg.alerts == "-":
+                self._alert_fh = sys.stdout
+            elif hasattr(cfg.alerts, "write"):
+                self._alert_fh = cfg.alerts  # type: ignore[assignment]
+            else:
+                p = Path(cfg.alerts)  # type: ignore[arg-type]
+                if not p.parent.exists():
+                    raise SeawatchError(f"no such directory for --alerts: {p.parent} — create it first")
+                self._alert_fh = open(p, "a", encoding="utf-8")
+                self._own_alert_fh = True
+        self.webhook = _Webhook(cfg.webhook) if cfg.webhook else None
+        if cfg.status_path is not None and not Path(cfg.status_path).parent.exists():
+            raise SeawatchError(f"no such directory for --status: {Path(cfg.status_path).parent}")
+        try:
+            self._lock_fh = _lock_store(self.store)
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- start-up state --------------------------------------------------------------------------
+    def _load(self) -> None:
+        st = self.store
+        # where each stream stopped (followed files resume there)
+        for m in st.manifests():
+            live = m.get("live")
+            if not isinstance(live, dict) or "stream" not in live:
+                continue
+            prev = self.resume.get(live["stream"])
+            if prev is None or (m.get("ingested_at", ""), live.get("seq", 0)) >= (prev["_at"], prev.get("seq", 0)):
+                self.resume[live["stream"]] = {**live, "_at": m.get("ingested_at", "")}
+        for s in self.sources:
+            r = self.resume.get(s.name)
+            if isinstance(s, FileFollow) and r and "resume_offset" in r:
+                s.start_offset = int(r["resume_offset"])
+                s.start_inode = r.get("inode")
+        # the window and the seen index
+        mx = st.query("SELECT epoch_us(max(ts)) AS t FROM positions WHERE ts IS NOT NULL")
+        t = mx["t"][0] if mx.height else None
+        limit = int((time.time() + FUTURE_SLACK_S) * _US)
+        if t is not None and t > limit:  # a far-future receive time must not become "now"
+            mx = st.query(f"SELECT epoch_us(max(ts)) AS t FROM positions WHERE epoch_us(ts) <= {limit}")
+            t = mx["t"][0] if mx.height else None
+        if t is not None:
+            self.data_now_us = int(t)
+            lo = self._window_lo()
+            lo_dt = datetime.fromtimestamp((lo - _W_US) / _US, timezone.utc)
+            for table in ("positions", "statics", "other"):
+                df = st.table(table, where=pl.col("ts") >= lo_dt)
+                self.seen.add(table, df)
+                if table in self.win and df.height:
+                    self.win[table].append(df.filter(pl.col("ts") >= self._dt(lo)))
+            older = st.query(f"SELECT count(*) AS n FROM positions WHERE epoch_us(ts) < {lo}")
+            self.evicted = bool(older["n"][0])
+            self.dirty = True
+        if st.derived_info("events") is not None:
+            ev = st.table("events")
+            info = st.derived_info("events") or {}
+            if ev.height and (info.get("meta", {}).get("preset", self.cfg.preset) == self.cfg.preset):
+                self.events = ev
+        if st.derived_info("zones") is not None:
+            from .zones import Zones
+
+            self.zones = Zones.default().with_imported(st.table("zones"))
+
+    @staticmethod
+    def _dt(us: int) -> datetime:
+        return datetime.fromtimestamp(us / _US, timezone.utc)
+
+    def _window_lo(self) -> int:
+        assert self.data_now_us is not None
+        return self.data_now_us - int(self.cfg.window_h * 3600 * _US)
+
+    # -- the sink the sources write to (event-loop thread) -----------------------------------------
+    def _stream(self, name: str, source: Source, offset: int | None) -> _Stream:
+        s = self.streams.get(name)
+        if s is None:
+            s = _Stream(name, source, NmeaDecoder(name), is_file=isinstance(source, FileFollow))
+            r = self.resume.get(name)
+            if s.is_file:
+                s.offset = offset or 0
+                if r and offset and int(r.get("resume_offset", -1)) == offset:
+                    s.line_base = int(r.get("resume_line", 0))
+                    s.skip_rejects_upto = int(r.get("settled_line", 0))
+            if r:
+                s.seq = int(r.get("seq", 0)) + 1
+            self.streams[name] = s
+        return s
+
+    def data(self, stream: str, source: Source, data: bytes, offset: int | None = None) -> None:
+        s = self._stream(stream, source, offset)
+        s.buf += data
+        self._buffered += len(data)
+        self.last_input = time.time()
+        if self._room is not None and self._buffered >= self.cfg.max_buffer_bytes:
+            self._room.clear()
+
+    def cut(self, stream: str, *, final: bool = False, reset: bool = False) -> None:
+        s = self.streams.get(stream)
+        if s is None:
+            return
+        if s.buf and not s.buf.endswith(b"\n"):
+            s.buf += b"\n"  # the connection ended inside a line: it is complete as it is
+        if final or reset:
+            s.final = True
+            self.retiring.append(s)
+            del self.streams[stream]
+            if reset:  # the file starts again at offset 0, line 1
+                self.resume.pop(stream, None)
+
+    async def room(self) -> None:
+        if self._room is not None:
+            await self._room.wait()
+
+    def full(self) -> bool:
+        return self._buffered >= self.cfg.max_buffer_bytes
+
+    def _take(self, final: bool = False) -> list[tuple[_Stream, bytes, int, bool]]:
+        """Complete lines buffered per stream (event-loop thread). ``final``: everything, and
+        finish the decoders of streams that do not resume (all but followed files)."""
+        work = []
+        for s in [*self.retiring, *self.streams.values()]:
+            fin = s.final or (final and not s.is_file)
+            if fin:
+                if s.buf and not s.buf.endswith(b"\n"):
+                    s.buf += b"\n"
+                cut = len(s.buf)
+            else:
+                cut = s.buf.rfind(b"\n") + 1
+            data = bytes(s.buf[:cut])
+            del s.buf[:cut]
+            off0 = s.offset
+            s.offset += len(data)
+            self._buffered -= len(data)
+            if data or fin:
+                work.append((s, data, off0, fin))
+        self.retiring.clear()
+        if self._room is not None and self._buffered < self.cfg.max_buffer_bytes:
+            self._room.set()
+        return work
+
+    # -- one batch (worker thread) ------------------------------------------------------------------
+    def _feed(self, s: _Stream, data: bytes, off0: int, fin: bool) -> tuple[IngestResult, dict[str, Any]]:
+        parts = []
+        first_line = s.lines_fed + 1
+        if data:
+            if s.is_file:
+                a = np.frombuffer(data, np.uint8)
+                nl = np.flatnonzero(a == 10)
+                starts = np.concatenate([[0], nl[:-1] + 1]).astype(np.int64) + off0 if len(nl) else np.zeros(0, np.int64)
+                s.marks.append((first_line, starts))
+            parts.append(s.decoder.feed(data))
+            s.lines_fed += data.count(b"\n")
+        if fin:
+            parts.append(s.decoder.finish())
+        res = IngestResult.concat(parts) if parts else IngestResult()
+        live: dict[str, Any] = {"source": s.source.name, "kind": s.source.kind, "stream": s.name,
+                                "seq": s.seq, "session": self.session}
+        if s.is_file:
+            if res.rejects.height:
+                rj = res.rejects.with_columns(pl.col("line_no") + s.line_base)
+                before = rj.height
+                if s.skip_rejects_upto:
+                    rj = rj.filter(pl.col("line_no") > s.skip_rejects_upto)
+                res.rejects = rj
+                res.lines_read -= before - rj.height
+            pend = _pending_first_line(s.decoder)
+            end_off = off0 + len(data)
+            if pend is None:
+                resume_off, resume_line = end_off, s.line_base + s.lines_fed
+                s.marks.clear()
+            else:
+                resume_off, resume_line = end_off, s.line_base + s.lines_fed
+                for first, starts in s.marks:
+                    if first <= pend < first + len(starts):
+                        resume_off, resume_line = int(starts[pend - first]), s.line_base + pend - 1
+                        break
+                s.marks = [(f, st) for f, st in s.marks if f + len(st) > pend]
+            path = getattr(s.source, "path", None)
+            live.update(path=str(path) if path else None, inode=getattr(s.source, "inode", None),
+                        offset_start=off0, offset_end=end_off, resume_offset=resume_off,
+                        resume_line=resume_line, settled_line=s.line_base + s.lines_fed)
+        return res, live
+
+    def _process(self, work: list[tuple[_Stream, bytes, int, bool]], final: bool = False) -> None:
+        t0 = time.perf_counter()
+        fed = [(s, data, off0, *self._feed(s, data, off0, fin)) for s, data, off0, fin in work]
+        # content de-duplication across the streams of this batch and against the recent past
+        tables: list[dict[str, pl.DataFrame]] = [r.tables() for _, _, _, r, _ in fed]
+        dups = [r.duplicates for _, _, _, r, _ in fed]
+        for table in ("positions", "statics", "other"):
+            frames = [t[table] for t in tables]
+            sizes = [f.height for f in frames]
+            if not sum(sizes):
+                continue
+            allf = pl.concat(frames)
+            keep, _ = self.seen.filter(table, allf)
+            offs = np.cumsum([0, *sizes])
+            for k, t in enumerate(tables):
+                m = keep[offs[k]:offs[k + 1]]
+                if not m.all():
+                    dups[k] += int((~m).sum())
+                    t[table] = t[table].filter(pl.Series(m))
+        # the store: one committed file per stream and batch
+        for k, (s, data, off0, res, live) in enumerate(fed):
+            tb = tables[k]
+            n_rows = sum(df.height for df in tb.values())
+            src_stats = s.source.stats
+            src_stats.lines += res.lines_read
+            src_stats.decoded += res.lines_decoded
+            src_stats.rejected += res.rejects.height
+            bad = res.rejects.filter(~pl.col("reason").is_in(list(schema.SKIPPED_REASONS)))
+            if bad.height:
+                src_stats.fault("garbage", f"{bad.height} bad line(s) in {s.name}, e.g. {bad['reason'][0]}: "
+                                f"{(bad['raw'][0] or '')[:60]!r}", n=bad.height)
+            src_stats.positions += tb["positions"].height
+            src_stats.duplicates += dups[k]
+            self.duplicates += dups[k]
+            if not (n_rows or res.lines_read):
+                continue
+            ts = pl.concat([tb[t]["ts"] for t in ("positions", "statics", "other")]).drop_nulls()
+            live.update(data_start=_iso(ts.min()) if len(ts) else None, data_end=_iso(ts.max()) if len(ts) else None)
+            # a followed file's batch is named by its bytes and offset (reading it again gives the
+            # same name); a network batch by the session and its sequence number
+            key = f"{s.name}\0{off0}" if s.is_file else f"{s.name}\0{self.session}\0{s.seq}"
+            h = hashlib.sha256(key.encode() + b"\0")
+            h.update(data)
+            fp = h.hexdigest()
+            s.seq += 1
+            if self.store.has_file(fp):
+                continue
+            with self.store.lock(fp):
+                self.store.begin_file(fp)
+                written = self.store.write_chunk(fp, 0, tb) if n_rows else {}
+                self.store.commit_file(fp, {
+                    "path": f"live:{s.name}", "format": MANIFEST_FORMAT,
+                    "lines_read": res.lines_read, "lines_decoded": res.lines_decoded,
+                    "lines_rejected": res.rejects.height, "duplicates": dups[k],
+                    "rows": {t: int(written.get(t, 0)) for t in ("positions", "statics", "other", "rejects")},
+                    "chunks": 1 if n_rows else 0, "live": live,
+                })
+            self.files_committed += 1
+            for t, n in written.items():
+                self.rows[t] = self.rows.get(t, 0) + n
+            # the detection window
+            for t in ("positions", "statics"):
+                df = tb[t].filter(pl.col("ts").is_not_null())
+                if df.height:
+                    if t == "positions":
+                        self._bump_now(df)
+                    if self.cfg.detect:
+                        self.win[t].append(df)
+                        self.dirty = True
+        if self.data_now_us is not None and not self.cfg.detect:
+            self.seen.prune(self._window_lo())
+        if self.cfg.detect and (self.dirty or final):
+            td = time.perf_counter()
+            self._detect(final=final)
+            self.last_detect_s = time.perf_counter() - td
+        self.cycles += 1
+        self.last_cycle_s = time.perf_counter() - t0
+
+    def _bump_now(self, df: pl.DataFrame) -> None:
+        """Move data time "now" to the latest receive time in ``df`` (not far ahead of the clock)."""
+        limit = datetime.fromtimestamp(time.time() + FUTURE_SLACK_S, timezone.utc)
+        t = df.filter(pl.col("ts") <= limit).select(pl.col("ts").dt.epoch("us").max()).item()
+        if t is not None:
+            us = int(t)
+            if self.data_now_us is None or us > self.data_now_us:
+                self.data_now_us = us
+
+    def _window(self, table: str) -> pl.DataFrame:
+        frames = self.win[table]
+        df = pl.concat(frames, how="vertical_relaxed") if frames else schema.empty(table)
+        if self.data_now_us is not None:
+            lo = self._window_lo()
+            lo_dt = self._dt(lo)
+            n = df.height
+            df = df.filter(pl.col("ts") >= lo_dt)
+            if df.height < n:
+                self.evicted = True
+            self.seen.prune(lo)
+        df = df.rechunk()
+        self.win[table] = [df] if df.height else []
+        return df
+
+    def _detect(self, final: bool = False) -> None:
+        from .detect import detect
+        from .tracks import build_tracks, ports_with_anchorages
+
+        self.dirty = False
+        pos = self._window("positions")
+        statics = self._window("statics")
+        if pos.height == 0 or self.data_now_us is None:
+            return
+        if self.ports is None or final or self.ports_at_us is None or \
+                self.data_now_us - self.ports_at_us >= PORTS_EVERY_S * _US:
+            self.ports = ports_with_anchorages(pos)
+            self.ports_at_us = self.data_now_us
+        tr = build_tracks(pos, ports=self.ports, zones=self.zones)
+        ev = detect(tr.points, tr.segments, statics, preset=self.cfg.preset, config=self.cfg.config,
+                    ports=self.ports, ports_in_tracks=True)
+        self._diff(ev)
+
+    # -- events: diff, store, alert --------------------------------------------------------------
+    def _guard_lo(self) -> datetime | None:
+        if not self.evicted or self.data_now_us is None:
+            return None
+        guard = min(GUARD_H, self.cfg.window_h / 3)
+        return self._dt(self._window_lo() + int(guard * 3600 * _US))
+
+    def _diff(self, ev: pl.DataFrame) -> None:
+        guard = self._guard_lo()
+        if guard is not None:
+            ev = ev.filter(pl.col("start_time") >= guard)
+        known = {r["event_id"]: r for r in self.events.to_dicts()}
+        new = {r["event_id"]: r for r in ev.to_dicts()}
+        changed = False
+        alerts: list[dict[str, Any]] = []
+        data_time = _iso(self._dt(self.data_now_us)) if self.data_now_us is not None else None
+        fields = ("end_time", "severity", "score", "status", "lat", "lon", "zone_name", "zone_kind",
+                  "zone_state", "evidence", "other_mmsi")
+        for eid, row in new.items():
+            old = known.get(eid)
+            if old is None or old["status"] == "retracted":
+                action, prev_sev = "open", None
+            else:
+                if all(old.get(f) == row.get(f) for f in fields):
+                    continue
+                prev_sev = old["severity"]
+                if SEVERITY_RANK.get(row["severity"], 0) > SEVERITY_RANK.get(prev_sev, 0):
+                    action = "escalate"
+                elif old["status"] == "open" and row["status"] == "closed":
+                    action = "close"
+                else:
+                    action = "update"
+            known[eid] = row
+            changed = True
+            self.actions[action] += 1
+            if action in ("open", "escalate"):
+                alerts.append(self._alert(row, action, prev_sev, data_time))
+        for eid, old in list(known.items()):
+            if eid in new or old["status"] == "retracted":
+                continue
+            if guard is not None and old["start_time"] is not None and old["start_time"] < guard:
+                continue  # final: the window no longer holds its start
+            row = dict(old, status="retracted")
+            known[eid] = row
+            changed = True
+            self.actions["retract"] += 1
+            if self.cfg.alert_retractions:
+                alerts.append(self._alert(row, "retract", old["severity"], data_time))
+        # alerts first (at-least-once), then the tables
+        for a in alerts:
+            self._emit(a)
+        if changed:
+            events = pl.DataFrame(list(known.values()), schema=schema.polars_schema("events")) \
+                if known else schema.empty("events")
+            events = events.sort("start_time", "event_type", "mmsi", "event_id", nulls_last=True)
+            self.events = events
+            self._write_events(events)
+
+    def _write_events(self, events: pl.DataFrame) -> None:
+        from .detect import risk_scores
+
+        meta = {"preset": self.cfg.preset, "live": True, "session": self.session,
+                "data_time": _iso(self._dt(self.data_now_us)) if self.data_now_us is not None else None}
+        self.store.write_derived("events", events, meta)
+        active = events.filter(pl.col("status") != "retracted")
+        self.store.write_derived("risk", risk_scores(active, self._window("statics")), meta)
+
+    def _alert(self, row: dict[str, Any], action: str, prev_sev: str | None, data_time: str | None) -> dict[str, Any]:
+        rec: dict[str, Any] = {}
+        for k, v in row.items():
+            if isinstance(v, datetime):
+                v = _iso(v)
+            elif k == "evidence":
+                try:
+                    v = json.loads(v) if v else {}
+                except (TypeError, ValueError):
+                    pass
+            rec[k] = v
+        rec["action"] = action
+        if prev_sev is not None:
+            rec["previous_severity"] = prev_sev
+        rec["data_time"] = data_time
+        rec["alert_time"] = _now_iso()
+        return rec
+
+    def _emit(self, rec: dict[str, Any]) -> None:
+        self.alerts_sent += 1
+        if self._alert_fh is not None:
+            try:
+                self._alert_fh.write(json.dumps(rec) + "\n")
+                self._alert_fh.flush()
+                if self._own_alert_fh:
+                    os.fsync(self._alert_fh.fileno())
+            except OSError as e:
+                self.errors.append(f"alerts: {e}")
+        if self.webhook is not None:
+            self.webhook.post(rec)
+        if self.cfg.on_alert is not None:
+            try:
+                self.cfg.on_alert(rec)
+            except Exception as e:  # noqa: BLE001 - a callback's bug must not stop the watch
+                self.errors.append(f"on_alert: {e!r}")
+
+    # -- synchronous use (no event loop): embed the watcher, or test it --------------------------
+    def feed(self, data: bytes, stream: str = "python") -> None:
+        """Buffer ``data`` as bytes of ``stream`` (its own decoder). For use without :meth:`run`:
+        then call :meth:`step`."""
+        src = self._py_sources.get(stream)
+        if src is None:
+            src = self._py_sources[stream] = _PySource(stream)
+            self.sources.append(src)
+        self.data(stream, src, bytes(data))
+
+    def step(self, final: bool = False) -> dict[str, Any]:
+        """Process what is buffered now, as one micro-batch (store, detect, alert); ``final``:
+        also finish the streams' decoders and recompute the ports. Returns the status."""
+        self._process(self._take(final=final), final)
+        return self.status()
+
+    def close(self) -> None:
+        """Close the alert file and the webhook, release the store (after synchronous use)."""
+        if self._lock_fh is not None:
+            self._lock_fh.close()  # releases the flock
+            self._lock_fh = None
+        if self.webhook is not None:
+            self.webhook.close()
+            self.webhook = None
+        if self._own_alert_fh and self._alert_fh is not None:
+            self._alert_fh.close()
+            self._alert_fh = None
+
+    def warm_up(self) -> None:
+        """Load the zone and port data and the detector modules now, not in the first batch."""
+        from .detect import DETECTORS, module
+        from .zones import lookup
+        from .zones.ports import ports_table
+
+        for n in DETECTORS:
+            module(n)
+        ports_table()
+        lookup(np.array([38.0]), np.array([138.5]))
+
+    # -- status ----------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        ev = self.events
+        by_status = {s: 0 for s in ("open", "closed", "retracted")}
+        if ev.height:
+            for s, n in ev.group_by("status").len().iter_rows():
+                by_status[s] = int(n)
+        now = time.time()
+        data_now = self._dt(self.data_now_us) if self.data_now_us is not None else None
+        return {
+            "session": self.session, "db": str(self.store.path), "preset": self.cfg.preset,
+            "started": _iso(datetime.fromtimestamp(self.started, timezone.utc)), "now": _now_iso(),
+            "uptime_s": round(now - self.started, 1),
+            "data_time": _iso(data_now),
+            "lag_s": None if data_now is None else round(now - data_now.timestamp(), 1),
+            "cycles": self.cycles, "last_cycle_s": round(self.last_cycle_s, 3),
+            "last_detect_s": round(self.last_detect_s, 3), "files": self.files_committed,
+            "rows": dict(self.rows), "duplicates": self.duplicates, "buffered_bytes": self._buffered,
+            "events": by_status, "actions": dict(self.actions), "alerts": self.alerts_sent,
+            "webhook": self.webhook.as_dict() if self.webhook else None,
+            "errors": self.errors[-5:],
+            "sources": [s.stats.as_dict() for s in self.sources],
+        }
+
+    def status_line(self) -> str:
+        st = self.status()
+        parts = [(f"watch {st['data_time'] or '-'}: {st['rows']['positions']:,} positions, "
+                  f"{st['events']['open']} open / {st['events']['closed']} closed events, {st['alerts']} alerts")]
+        for s in st["sources"]:
+            f = {k: v for k, v in s["faults"].items() if v}
+            parts.append(f"{s['name']} {s['state']} {s['bytes'] / 1e6:.1f} MB {s['lines']:,} lines "
+                         f"{s['reconnects']} reconnects" + (" faults " + ",".join(f"{k}={v}" for k, v in f.items()) if f else ""))
+        return " | ".join(parts)
+
+    def _write_status(self) -> None:
+        if self.cfg.status_path is None:
+            return
+        p = Path(self.cfg.status_path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(json.dumps(self.status(), indent=2) + "\n")
+        os.replace(tmp, p)
+
+    # -- the loop --------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask :meth:`run` to flush and return (thread-safe)."""
+        if self.loop is not None and self._stop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)
+
+    async def run(self) -> dict[str, Any]:
+        """Run until :meth:`stop` (or ``exit_idle_s`` of silence); flush, and return the status."""
+        if not any(not isinstance(s, _PySource) for s in self.sources):
+            raise SeawatchError("no sources: give at least one, e.g. tcp://127.0.0.1:10110 or file://feed.nmea")
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        tasks = {asyncio.create_task(s.run(self), name=s.name): s for s in self.sources if not isinstance(s, _PySource)}
+        status_out = self.cfg.status_stream if self.cfg.status_stream is not None else sys.stderr
+        last_status = time.monotonic()
+        last_file_status = 0.0
+        try:
+            if self.cfg.detect:
+                await asyncio.to_thread(self.warm_up)
+            if self.dirty and self.cfg.detect:  # bring the loaded window's events up to date
+                await asyncio.to_thread(self._process, [], False)
+            while not self._stop.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.cfg.batch_s)
+                if self._stop.is_set():
+                    break
+                for t, s in tasks.items():  # a source that failed for good (e.g. cannot bind)
+                    if t.done() and not t.cancelled() and t.exception() is not None:
+                        raise t.exception()  # type: ignore[misc]
+                work = self._take()
+                if work or self.dirty:
+                    await asyncio.to_thread(self._process, work)
+                now = time.monotonic()
+                if self.cfg.status_every_s and now - last_status >= self.cfg.status_every_s:
+                    last_status = now
+                    with contextlib.suppress(Exception):
+                        print(self.status_line(), file=status_out, flush=True)
+                if now - last_file_status >= 1.0:
+                    last_file_status = now
+                    self._write_status()
+                if self.cfg.exit_idle_s is not None and not self._buffered and \
+                        time.time() - self.last_input >= self.cfg.exit_idle_s:
+                    break
+        finally:
+            self.stopping = True
+            pending = set(tasks)
+            for _ in range(20):  # cancel until done (Python 3.11's wait_for can swallow a cancel)
+                for t in pending:
+                    t.cancel()
+                _, pending = await asyncio.wait(pending, timeout=0.25)
+                if not pending:
+                    break
+            for s in self.sources:
+                s.stats.state = "stopped"
+            try:
+                work = self._take(final=True)
+                await asyncio.to_thread(self._process, work, True)
+                self._write_status()
+            finally:
+                self.close()
+        return self.status()
+
+
+# -------------------------------------------------------------------------------------------------
+# running it
+
+
+def watch(sources: Sequence[str], db: str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
+    """Run :class:`Watcher` in this thread until SIGINT/SIGTERM (or ``exit_idle_s``); returns the
+    final status. Keyword arguments are the fields of :class:`WatchConfig`."""
+    return run_watcher(Watcher(WatchConfig(sources=list(sources), db=db, **kwargs)))
+
+
+def run_watcher(w: Watcher) -> dict[str, Any]:
+    """Run a built :class:`Watcher` in this thread: the first SIGINT/SIGTERM flushes and stops
+    it, a second one stops waiting for the flush. Returns the final status."""
+
+    async def main() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        hits = [0]
+        me = asyncio.current_task()
+
+        def on_signal() -> None:
+            hits[0] += 1
+            if hits[0] == 1:
+                w.stop()
+            elif me is not None:
+                me.cancel()
+
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, on_signal)
+                installed.append(sig)
+        try:
+            return await w.run()
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        raise SeawatchError("stopped before the last batch was flushed (second interrupt); "
+                            "restart `seawatch watch` on the same store to resume") from None
+
+
+class WatchThread:
+    """A :class:`Watcher` running in a background thread (tests, the live demo)."""
+
+    def __init__(self, cfg: WatchConfig):
+        self.watcher = Watcher(cfg)
+        self.result: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+        self._started = threading.Event()
+        self.thread = threading.Thread(target=self._main, name="seawatch-watch", daemon=True)
+        self.thread.start()
+        self._started.wait(10)
+
+    def _main(self) -> None:
+        async def go() -> dict[str, Any]:
+            self._started.set()
+            return await self.watcher.run()
+
+        try:
+            self.result = asyncio.run(go())
+        except BaseException as e:  # noqa: BLE001 - reported by stop()
+            self.error = e
+            self._started.set()
+
+    def status(self) -> dict[str, Any]:
+        return self.watcher.status()
+
+    def stop(self, timeout_s: float = 60.0) -> dict[str, Any]:
+        """Flush, stop and return the final status."""
+        deadline = time.time() + 5
+        while self.watcher.loop is None and self.thread.is_alive() and time.time() < deadline:
+            time.sleep(0.01)
+        self.watcher.stop()
+        self.thread.join(timeout_s)
+        if self.error is not None:
+            raise self.error
+        if self.thread.is_alive():
+            raise SeawatchError(f"the watcher did not stop within {timeout_s:g} s")
+        return self.result or self.watcher.status()
+
+
+def start_watch(sources: Sequence[str], db: str | os.PathLike[str], **kwargs: Any) -> WatchThread:
+    """Start a watcher in a background thread; ``.stop()`` flushes and returns the status."""
+    return WatchThread(WatchConfig(sources=list(sources), db=db, **kwargs))
+
+
+class ReplayThread:
+    """A :class:`seawatch.sources.Replay` running in a background thread; ``.port`` is bound."""
+
+    def __init__(self, path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 0, **kwargs: Any):
+        self.replay = Replay(path, host, port, **kwargs)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self.error: BaseException | None = None
+        ready = threading.Event()
+
+        def main() -> None:
+            async def go() -> None:
+                self.loop = asyncio.get_running_loop()
+                self._task = asyncio.create_task(self.replay.serve())
+                while not (self.replay.ready.is_set() or self._task.done()):
+                    await asyncio.sleep(0.005)
+                ready.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+
+            try:
+                asyncio.run(go())
+            except BaseException as e:  # noqa: BLE001 - reported by the caller
+                self.error = e
+            finally:
+                ready.set()
+
+        self.thread = threading.Thread(target=main, name="seawatch-replay", daemon=True)
+        self.thread.start()
+        ready.wait(10)
+        if self.error is not None:
+            raise self.error
+        if self._task is not None and self._task.done() and self._task.exception() is not None:
+            raise self._task.exception()  # type: ignore[misc]
+
+    @property
+    def port(self) -> int:
+        assert self.replay.bound_port is not None
+        return self.replay.bound_port
+
+    @property
+    def stats(self) -> Any:
+        return self.replay.stats
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self.loop is not None and self._task is not None:
+            self.loop.call_soon_threadsafe(self._task.cancel)
+        self.thread.join(timeout_s)
+
+
+# -------------------------------------------------------------------------------------------------
+# the live demo
+
+
+@dataclass
+class LiveDemo:
+    """``seawatch demo --live``: a scenario replayed over loopback into a watcher on ``db``."""
+
+    feed: str
+    truth: str
+    alerts: str
+    replay: ReplayThread
+    watch: WatchThread
+
+    def caught_up(self) -> bool:
+        """True when the whole feed was sent and the watcher has processed all of it."""
+        st = self.replay.stats
+        w = self.watch.watcher
+        return bool(st.done and w.sources[0].stats.lines >= st.lines_sent and not w._buffered)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until :meth:`caught_up` (True) or ``timeout_s`` passed (False)."""
+        deadline = None if timeout_s is None else time.time() + timeout_s
+        while not self.caught_up():
+            if self.watch.error is not None or not self.watch.thread.is_alive():
+                return False
+            if deadline is not None and time.time() >= deadline:
+                return False
+            time.sleep(0.2)
+        time.sleep(0.5)  # the last batch's detection
+        return True
+
+    def stop(self) -> dict[str, Any]:
+        """Stop the replay, flush and stop the watcher; returns its final status."""
+        self.replay.stop()
+        return self.watch.stop()
+
+    def score(self) -> pl.DataFrame:
+        """:func:`seawatch.eval.evaluate` of the alerts so far against the planted truth (the
+        detection delay in ``delay_*_s`` is wall time since each truth's start, scaled by the
+        replay speed only when it is 1)."""
+        from .eval import evaluate
+
+        rows = [json.loads(x) for x in Path(self.alerts).read_text().splitlines() if x.strip()] \
+            if Path(self.alerts).exists() else []
+        rows = [{k: v for k, v in r.items() if k != "evidence"} for r in rows if r.get("action") == "open"]
+        return evaluate(self.truth, pl.DataFrame(rows) if rows else schema.empty("events").drop("evidence"))
+
+
+def start_live_demo(db: str | os.PathLike[str], *, scenario: str = "all", seed: int = 0, hours: float | None = None,
+                    speed: float = 60.0, alerts: str | os.PathLike[str] | None = None,
+                    preset: str = "coastal") -> LiveDemo:
+    """Simulate ``scenario`` (written under DIR/feed/ as ``seawatch demo`` does), serve it with
+    :class:`Replay` on a free loopback port at ``speed`` x real time and watch it into ``db``
+    (alerts to ``alerts``, default DIR/alerts.jsonl). Returns handles; ``.stop()`` ends both.
+    Run ``seawatch serve --db DIR`` (or the demo's map) alongside: it follows the store.
+
+    The store must be new or empty: a replay into a store that already holds the feed would
+    be dropped as duplicates and show nothing happening."""
+    from .simulate import simulate
+
+    db = Path(db)
+    if (db / "_files").is_dir() and any((db / "_files").glob("*.json")):
+        raise SeawatchError(f"{db} already holds data: give the live demo a new --db (or delete {db})")
+    out = db / "feed" / (f"{scenario}-s{seed}" + ("" if hours is None else f"-h{hours:g}"))
+    feed, truth = out / "feed.nmea", out / "truth.jsonl"
+    if not (feed.exists() and truth.exists()):
+        simulate(scenario, out, seed=seed, hours=hours)
+    alerts = str(alerts if alerts is not None else db / "alerts.jsonl")
+    rp = ReplayThread(feed, speed=speed, once=False)
+    try:
+        w = start_watch([f"tcp://127.0.0.1:{rp.port}"], db, preset=preset, alerts=alerts, batch_s=1.0,
+                        status_every_s=0)
+    except BaseException:
+        rp.stop()
+        raise
+    return LiveDemo(str(feed), str(truth), alerts, rp, w)
+
+
+# -------------------------------------------------------------------------------------------------
+# command line (registered by seawatch.cli)
+
+
+def _handled(f: Callable[..., Any]) -> Callable[..., Any]:
+    """SeawatchError -> ``Error: <one line>`` on stderr, exit 2; OSError -> exit 1."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except SeawatchError as e:
+            click.echo("Error: " + (" ".join(str(e).split()) or "unknown error"), err=True)
+            sys.exit(2)
+        except OSError as e:
+            where = f": {e.filename}" if getattr(e, "filename", None) else ""
+            click.echo("Error: " + " ".join(str(e.strerror or e).split()) + where, err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.command("watch")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--db", required=True, metavar="DIR", help="Store directory (DuckDB over Parquet). Created if it does not exist.")
+@click.option("--preset", type=click.Choice(["coastal", "gfw", "skylight"]), default="coastal", show_default=True,
+              help="Event definitions: coastal (a coastal state's watch), gfw (Global Fishing Watch's), skylight (Skylight's).")
+@click.option("--config", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
+              help="Override single thresholds, e.g. [ais_gap] min_gap_h = 4.")
+@click.option("--alerts", default=None, metavar="FILE|-",
+              help="Append alerts (JSON lines: the event plus alert_time, data_time, action) to FILE; '-' for stdout.")
+@click.option("--webhook", default=None, metavar="URL", help="Also POST each alert as JSON to URL (http or https).")
+@click.option("--batch-s", default=BATCH_S, show_default=True, type=click.FloatRange(0.05, 3600),
+              help="Seconds of wall time per micro-batch: store commit and detection.")
+@click.option("--stall-s", default=60.0, show_default=True, type=click.FloatRange(0.1, 86400),
+              help="Reconnect a TCP feed silent for this many seconds (watchdog).")
+@click.option("--window-h", default=WINDOW_H, show_default=True, type=click.FloatRange(0.5, 24 * 30),
+              help="Hours of data time kept for detection (events starting earlier are final).")
+@click.option("--status", "status_path", default=None, metavar="FILE",
+              help="Keep a JSON status (per-source counters and faults, events, lag) in FILE, rewritten every second.")
+@click.option("--status-every", default=STATUS_EVERY_S, show_default=True, type=click.FloatRange(0),
+              help="Seconds between status lines on stderr (0: none).")
+@click.option("--exit-idle-s", default=None, type=click.FloatRange(0, min_open=True), metavar="S",
+              help="Flush and exit after S seconds without input (for scripts; default: run until Ctrl-C).")
+@click.option("--alert-retractions", is_flag=True, help="Also alert when an event is retracted (action 'retract').")
+@_handled
+def watch_command(sources: tuple[str, ...], db: str, preset: str, config: str | None, alerts: str | None,
+                  webhook: str | None, batch_s: float, stall_s: float, window_h: float, status_path: str | None,
+                  status_every: float, exit_idle_s: float | None, alert_retractions: bool) -> None:
+    """Watch live AIS feeds: store, detect and alert continuously.
+
+    SOURCE is tcp://HOST:PORT (connect; reconnects with backoff), tcp-listen://HOST:PORT
+    (receivers push to us), udp://HOST:PORT or file://PATH (follow a growing log); 10110 is the
+    default port. Several sources are merged; a message heard by two receivers is stored once.
+    Readers (seawatch serve, stats) work while it runs. Ctrl-C or SIGTERM flushes and exits; a
+    restart on the same store resumes without duplicates.
+    """
+    w = Watcher(WatchConfig(sources=list(sources), db=db, preset=preset, config=config, alerts=alerts,
+                            webhook=webhook, batch_s=batch_s, stall_s=stall_s, window_h=window_h,
+                            status_path=status_path, status_every_s=status_every, exit_idle_s=exit_idle_s,
+                            alert_retractions=alert_retractions))
+    click.echo(f"watching {', '.join(sources)} into {db} ({preset} preset); Ctrl-C stops", err=True)
+    st = run_watcher(w)
+    click.echo(f"stopped: {st['rows']['positions']:,} positions, {st['duplicates']:,} duplicates dropped, "
+               f"{st['events']['open']} open / {st['events']['closed']} closed / {st['events']['retracted']} "
+               f"retracted events, {st['alerts']} alerts", err=True)
+
+
+def _listen_addr(s: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    try:
+        u = urlsplit("//" + s)
+        host, port = u.hostname, u.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        raise SeawatchError(f"bad --listen {s!r}: use HOST:PORT, e.g. 127.0.0.1:10110 (port 0: any free port)")
+    return host, port
+
+
+@click.command("replay")
+@click.argument("file", metavar="FILE")
+@click.option("--listen", default="127.0.0.1:10110", show_default=True, metavar="HOST:PORT",
+              help="Address to serve on (port 0: any free port, printed at start).")
+@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(0),
+              help="Times real time, paced by the lines' receive times (0: as fast as possible).")
+@click.option("--once", is_flag=True, help="Close the connections and exit when the file is done (default: stay connected, quiet).")
+@click.option("--no-wait", is_flag=True, help="Start at once instead of waiting for the first client to connect.")
+@_handled
+def replay_command(file: str, listen: str, speed: float, once: bool, no_wait: bool) -> None:
+    """Serve a recorded NMEA file over TCP like a shore receiver.
+
+    Every connected client gets each line when it is due: its receive time (tag block c:,
+    USCG epoch, $PGHP or a leading time) divided by --speed after the first line. A slow
+    client slows the replay rather than losing lines. Try: seawatch replay feed.nmea --speed 60
+    & seawatch watch tcp://127.0.0.1:10110 --db DIR.
+    """
+    host, port = _listen_addr(listen)
+    rp = Replay(file, host, port, speed=speed, wait_client=not no_wait, once=once)
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(rp.serve())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, task.cancel)
+        while not (rp.ready.is_set() or task.done()):
+            await asyncio.sleep(0.01)
+        if rp.bound_port is not None:
+            pace = "as fast as possible" if speed == 0 else f"at {speed:g}x real time"
+            click.echo(f"replaying {file} on tcp://{host}:{rp.bound_port} {pace}"
+                       + ("" if no_wait else " once a client connects") + "; Ctrl-C stops", err=True)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return rp.stats
+
+    try:
+        asyncio.run(main())
+    except OSError as e:
+        raise SeawatchError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    s = rp.stats
+    click.echo(f"sent {s.lines_sent:,} of {s.lines:,} lines ({s.bytes_sent / 1e6:.1f} MB) to {s.connections} connection(s)",
+               err=True)
+
+
+__all__ = [
+    "LiveDemo", "ReplayThread", "WatchConfig", "WatchThread", "Watcher", "replay_command", "run_watcher",
+    "start_live_demo", "start_watch", "watch", "watch_command",
+]

@@ -1,0 +1,583 @@
+"""Live watch over loopback: end to end against batch, faults, restarts, merging, retraction."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from seawatch.errors import SeawatchError
+from seawatch.ingest.nmea import decode_nmea
+from seawatch.live import (
+    ReplayThread,
+    WatchConfig,
+    Watcher,
+    replay_command,
+    start_watch,
+    watch_command,
+)
+from seawatch.sources import (
+    FileFollow,
+    TcpClient,
+    TcpListen,
+    UdpListen,
+    line_times,
+    parse_source,
+)
+from seawatch.store import Store
+
+DAY = datetime(2024, 6, 1, tzinfo=timezone.utc)
+
+
+def _wait(cond, timeout: float = 30.0, every: float = 0.05, what: str = "condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def _six(c: int) -> int:
+    c -= 48
+    return c - 8 if c > 40 else c
+
+
+def _mmsi(line: bytes) -> int | None:
+    """The MMSI in a single- or first-sentence AIVDM line (bits 8-37 of the payload)."""
+    i = line.find(b"!")
+    f = line[i:].split(b",")
+    if len(f) < 7 or f[2] != b"1":
+        return None
+    bits = "".join(f"{_six(c):06b}" for c in f[5][:7])
+    return int(bits[8:38], 2) if len(bits) >= 38 else None
+
+
+@pytest.fixture(scope="module")
+def going_dark(tmp_path_factory) -> dict:
+    """The going-dark scenario cut to 10:36-15:12Z (both planted gaps, 4.6 h, ~32,000 lines)."""
+    from seawatch.simulate import simulate
+
+    out = tmp_path_factory.mktemp("going-dark")
+    simulate("going-dark", out)
+    raw = (out / "feed.nmea").read_bytes()
+    lines = raw.splitlines(keepends=True)
+    t = line_times(raw)
+    lo, hi = (DAY + timedelta(hours=10.6)).timestamp(), (DAY + timedelta(hours=15.2)).timestamp()
+    keep = [ln for ln, x in zip(lines, t) if lo <= x < hi]
+    feed = out / "trim.nmea"
+    feed.write_bytes(b"".join(keep))
+    return {"dir": out, "feed": feed, "truth": out / "truth.jsonl", "lines": keep}
+
+
+def _batch_events(feed: Path, db: Path) -> pl.DataFrame:
+    from seawatch.detect import run_detect
+    from seawatch.ingest.files import ingest
+
+    ingest([feed], db, progress=False)
+    return run_detect(db)["events"]
+
+
+def _alerts(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _ts(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+# -- sources -----------------------------------------------------------------------------------------
+def test_parse_source() -> None:
+    assert isinstance(parse_source("tcp://127.0.0.1:10110"), TcpClient)
+    s = parse_source("tcp://ais.example.org")
+    assert (s.host, s.port) == ("ais.example.org", 10110)  # the IANA NMEA port by default
+    assert isinstance(parse_source("tcp-listen://0.0.0.0:5000"), TcpListen)
+    assert isinstance(parse_source("udp://[::1]:5000"), UdpListen)
+    f = parse_source("file:///var/log/ais.nmea")
+    assert isinstance(f, FileFollow) and f.path == Path("/var/log/ais.nmea")
+    for bad in ("ais.example.org:10110", "http://x:1", "tcp://:10110", "tcp://host:notaport", "file://"):
+        with pytest.raises(SeawatchError):
+            parse_source(bad)
+
+
+def test_line_times() -> None:
+    buf = (b"junk\n\\s:rx,c:1717228800*00\\!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23\n"
+           b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23,rB,1717228805\n"
+           b"2024-06-01T08:00:09Z !AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23\n")
+    t = line_times(buf)
+    assert np.isnan(t[0]) and t[1:].tolist() == [1717228800.0, 1717228805.0, 1717228809.0]
+
+
+# -- end to end ---------------------------------------------------------------------------------------
+SPEED = 1800.0
+BATCH_S = 0.25
+
+
+def test_live_matches_batch_and_alerts_promptly(going_dark, tmp_path) -> None:
+    """Replay 4.6 h of the going-dark scenario at 1800x over loopback into `watch`: the planted
+    gaps are alerted within a bounded delay of becoming visible in the data (data and wall
+    time), and the final events equal a batch run on the same file, event id for event id."""
+    from seawatch.detect import detect
+    from seawatch.eval import evaluate
+    from seawatch.tracks import build_tracks, ports_with_anchorages
+
+    feed, db, alerts = going_dark["feed"], tmp_path / "live", tmp_path / "alerts.jsonl"
+    sent: list[tuple[int, float]] = []
+    rp = ReplayThread(feed, speed=SPEED, on_sent=lambda n, t: sent.append((n, t)))
+    w = start_watch([f"tcp://127.0.0.1:{rp.port}"], db, alerts=str(alerts), batch_s=BATCH_S, status_every_s=0,
+                    status_path=str(tmp_path / "status.json"))
+    try:
+        _wait(lambda: w.status()["events"]["open"] > 0, 60, what="a first event")
+        # readers work while the watcher writes: stats, and the web map's API
+        from seawatch.serve.app import create_app, request
+
+        assert Store(db).stats()["positions"] > 0
+        app = create_app(db)
+        assert request(app, "/api/events?status=open").json()["total"] > 0
+        assert request(app, "/api/vessels?limit=5").status == 200
+        _wait(lambda: rp.stats.done, 60, what="the replay")
+        _wait(lambda: w.status()["sources"][0]["lines"] == rp.stats.lines_sent and not w.watcher._buffered,
+              30, what="the watcher to catch up")
+    finally:
+        st = w.stop()
+        rp.stop()
+    src = st["sources"][0]
+    assert src["lines"] == len(going_dark["lines"]) and src["reconnects"] == 0
+    assert json.loads((tmp_path / "status.json").read_text())["sources"][0]["lines"] == src["lines"]
+
+    # the same events as batch
+    batch = _batch_events(feed, tmp_path / "batch")
+    live = Store(db).table("events")
+    assert live["event_id"].is_unique().all()
+    active = live.filter(pl.col("status") != "retracted")
+    cols = ["event_id", "event_type", "mmsi", "start_time", "end_time", "severity", "status"]
+    assert active.select(cols).sort("event_id").equals(batch.select(cols).sort("event_id"))
+    assert Store(db).stats()["positions"] == Store(tmp_path / "batch").stats()["positions"]
+
+    # every planted behaviour was alerted, with the batch's event ids
+    al = _alerts(alerts)
+    opened = [a for a in al if a["action"] == "open"]
+    assert len({a["event_id"] for a in opened}) == len(opened)  # each event opened once
+    ev = evaluate(going_dark["truth"], pl.DataFrame(opened).drop("evidence"))
+    gap = ev.filter(pl.col("event_type") == "ais_gap").row(0, named=True)
+    assert gap["recall"] == 1.0 and gap["truths"] == 2
+    truth = [json.loads(x) for x in going_dark["truth"].read_text().splitlines()]
+    planted = {(t["mmsi"], _ts(t["start_time"])) for t in truth}
+    first = {}
+    for a in opened:
+        if a["event_type"] == "ais_gap" and any(a["mmsi"] == m and abs(_ts(a["start_time"]) - s) < timedelta(minutes=10)
+                                                for m, s in planted):
+            first.setdefault(a["event_id"], a)
+    assert len(first) == 2 and set(first) <= set(batch["event_id"])
+
+    # delays: when did each planted gap become visible in the data? (batch detection on
+    # prefixes of the data, to the minute), and when was that data sent by the replay?
+    r = decode_nmea(feed)
+    times = line_times(feed.read_bytes())
+
+    def visible_at(t: datetime) -> set[str]:
+        pos = r.positions.filter(pl.col("ts") <= t)
+        ports = ports_with_anchorages(pos)
+        tr = build_tracks(pos, ports=ports)
+        e = detect(tr.points, tr.segments, r.statics.filter(pl.col("ts") <= t), ports=ports, ports_in_tracks=True)
+        return set(e["event_id"])
+
+    report = []
+    for eid, a in first.items():
+        hi = _ts(a["data_time"])
+        lo = _ts(a["start_time"]) + timedelta(hours=2)  # the rule's minimum silence
+        assert lo <= hi and eid in visible_at(hi)
+        while hi - lo > timedelta(minutes=1):
+            mid = lo + (hi - lo) / 2
+            if eid in visible_at(mid):
+                hi = mid
+            else:
+                lo = mid
+        t_vis = hi
+        data_delay = (_ts(a["data_time"]) - t_vis).total_seconds()
+        i_vis = int(np.argmax(times >= t_vis.timestamp()))
+        sent_wall = next(wt for n, wt in sent if n > i_vis)
+        wall_delay = _ts(a["alert_time"]).timestamp() - sent_wall
+        report.append((a["mmsi"], round(data_delay), round(wall_delay, 2)))
+        # bounded: a batch's wait plus its processing (a few hundred ms), with slack for a busy machine
+        assert wall_delay < 4.0, report
+        assert data_delay < SPEED * 4.0, report
+    print("planted gaps (mmsi, data-time delay s, wall-time delay s):", report)
+
+
+# -- faults ---------------------------------------------------------------------------------------------
+class FaultServer(threading.Thread):
+    """A receiver that misbehaves: drops the connection inside a line, sends garbage, stalls,
+    restarts (its port refuses connections for a while), then serves the rest."""
+
+    def __init__(self, lines: list[bytes], k1: int, k2: int, down_s: float = 1.0):
+        super().__init__(daemon=True)
+        self.lines, self.k1, self.k2, self.down_s = lines, k1, k2, down_s
+        self.sock = self._listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.done = threading.Event()
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def _listen(self, port: int) -> socket.socket:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(4)
+        s.settimeout(20)
+        return s
+
+    def run(self) -> None:
+        try:
+            L, k1, k2 = self.lines, self.k1, self.k2
+            c, _ = self.sock.accept()  # 1: the first part, then half a line, then gone
+            c.sendall(b"".join(L[:k1]) + L[k1][: len(L[k1]) // 2])
+            time.sleep(0.2)
+            c.close()
+            c, _ = self.sock.accept()  # 2: garbage, the rest of the second part, then silence
+            c.sendall(b"\x00\xffgarbage\n$GARBAGE,,*00\n!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*FF\n")
+            c.sendall(b"".join(L[k1:k2]))
+            c.settimeout(10)
+            try:
+                while c.recv(100):  # silent until the watcher's watchdog gives up on us
+                    pass
+            except OSError:
+                pass
+            c.close()
+            self.sock.close()  # 3: restart: refused for down_s
+            time.sleep(self.down_s)
+            self.sock = self._listen(self.port)
+            c, _ = self.sock.accept()
+            c.sendall(b"".join(L[k2:]))
+            self.done.set()
+            self.stop.wait(30)
+            c.close()
+            self.sock.close()
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            self.error = e
+            self.done.set()
+
+
+def test_faults_recover_and_lose_nothing(going_dark, tmp_path) -> None:
+    lines = going_dark["lines"][:3000]
+    k1 = next(i for i in range(1000, 1100) if b",1,1," in lines[i])
+    srv = FaultServer(lines, k1, 2000)
+    srv.start()
+    w = start_watch([f"tcp://127.0.0.1:{srv.port}"], tmp_path / "db", batch_s=0.1, stall_s=0.6, detect=False,
+                    status_every_s=0, backoff_min_s=0.05, backoff_max_s=0.2)
+    expected = decode_nmea(b"".join(lines))
+    try:
+        _wait(lambda: srv.done.is_set(), 30, what="the fault server")
+        assert srv.error is None, srv.error
+        _wait(lambda: Store(tmp_path / "db").stats()["positions"] == expected.positions.height, 15,
+              what="every position")
+    finally:
+        srv.stop.set()
+        st = w.stop()
+    s = st["sources"][0]
+    f = s["faults"]
+    assert f["disconnect"] >= 1 and f["stall"] >= 1 and f["connect_failed"] >= 1, s
+    assert f["garbage"] == 3, s  # the half line, a garbage line, a bad checksum ($GARBAGE is only skipped)
+    assert s["reconnects"] >= 2 and s["state"] == "stopped"
+    store = Store(tmp_path / "db")
+    stats = store.stats()
+    assert stats["positions"] == expected.positions.height  # nothing lost, nothing twice
+    assert stats["statics"] == expected.statics.height
+    assert stats["errors"] == 3
+    assert stats["lines_read"] == stats["lines_decoded"] + stats["lines_rejected"]
+    reasons = store.table("rejects")["reason"].to_list()
+    assert "garbage" in reasons and "bad_checksum" in reasons
+
+
+def test_tcp_listen_and_udp_merge_overlapping_receivers(going_dark, tmp_path) -> None:
+    """Two receivers push the same messages, one over TCP, one over UDP: stored once, and each
+    stream's batches name their source."""
+    lines = going_dark["lines"][:2000]
+    w = start_watch(["tcp-listen://127.0.0.1:0", "udp://127.0.0.1:0"], tmp_path / "db", batch_s=0.1,
+                    detect=False, status_every_s=0)
+    tl, ud = w.watcher.sources
+    try:
+        _wait(lambda: tl.bound_port and ud.bound_port, 5, what="the listeners")
+        with socket.create_connection(("127.0.0.1", tl.bound_port)) as c:
+            c.sendall(b"".join(lines))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(0, len(lines), 40):
+            u.sendto(b"".join(lines[i:i + 40]), ("127.0.0.1", ud.bound_port))
+            time.sleep(0.002)
+        u.close()
+        _wait(lambda: tl.stats.lines == len(lines) and ud.stats.lines == len(lines), 15, what="both streams")
+    finally:
+        st = w.stop()
+    expected = decode_nmea(b"".join(lines))
+    store = Store(tmp_path / "db")
+    assert store.stats()["positions"] == expected.positions.height
+    assert st["duplicates"] >= expected.positions.height  # the second copy of each was dropped
+    by_src = {m["live"]["source"] for m in store.manifests()}
+    assert by_src == {"tcp-listen://127.0.0.1:0", "udp://127.0.0.1:0"}
+    assert all(m["path"].startswith("live:") for m in store.manifests())
+    assert st["sources"][0]["connects"] == 1 and st["sources"][0]["faults"]["disconnect"] == 1
+
+
+# -- restarts -------------------------------------------------------------------------------------------
+_RUN = ("import sys; from seawatch.live import watch; "
+        "watch([sys.argv[1]], sys.argv[2], batch_s=0.2, status_every_s=0, status_path=sys.argv[3], alerts=sys.argv[4])")
+
+
+def test_restart_after_crash_and_sigterm_no_duplicates(going_dark, tmp_path) -> None:
+    """A followed file: the watcher is killed (SIGKILL) while the file grows, restarted, then
+    stopped with SIGTERM: every row once, the rejects once, the events of a batch run."""
+    lines = list(going_dark["lines"][:12000])
+    for i in (100, 5000, 9000):  # garbage, to check that rejects are not stored twice
+        lines.insert(i, b"!AIVDM,1,1,,A,NOT AIS AT ALL,0*00\n")
+    log = tmp_path / "feed.nmea"
+    db, status, alerts = tmp_path / "db", tmp_path / "status.json", tmp_path / "alerts.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", _RUN, f"file://{log}", str(db), str(status), str(alerts)],
+                                env=env, stderr=subprocess.PIPE, text=True)
+
+    def lines_done() -> int:
+        try:
+            return json.loads(status.read_text())["sources"][0]["lines"]
+        except (FileNotFoundError, ValueError, KeyError, IndexError):
+            return 0
+
+    log.write_bytes(b"".join(lines[:4000]))
+    p = start()
+    try:
+        _wait(lambda: lines_done() >= 4000, 30, what="the first part")
+        with open(log, "ab") as f:  # the log grows while the watcher reads it...
+            for i in range(4000, 8000, 250):
+                f.write(b"".join(lines[i:i + 250]))
+                f.flush()
+                time.sleep(0.02)
+        time.sleep(0.15)
+        p.send_signal(signal.SIGKILL)  # ...and it crashes, maybe in the middle of a batch
+        p.wait(10)
+        with open(log, "ab") as f:
+            f.write(b"".join(lines[8000:]))
+        status.unlink(missing_ok=True)
+        p = start()
+        expected = decode_nmea(log)
+        _wait(lambda: Store(db).stats()["positions"] >= expected.positions.height and lines_done() > 0, 30,
+              what="the rest")
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+    store = Store(db)
+    st = store.stats()
+    assert st["positions"] == expected.positions.height
+    assert st["statics"] == expected.statics.height
+    assert st["errors"] == 3  # the three garbage lines, once each
+    assert sorted(store.table("rejects")["line_no"].to_list()) == [101, 5001, 9001]
+    final = json.loads(status.read_text())
+    assert final["sources"][0]["state"] == "stopped"
+    live = store.table("events")
+    assert live["event_id"].is_unique().all()
+    batch = _batch_events(log, tmp_path / "batch")
+    cols = ["event_id", "end_time", "status", "severity"]
+    assert live.filter(pl.col("status") != "retracted").select(cols).sort("event_id").equals(
+        batch.select(cols).sort("event_id"))
+
+
+def test_restart_with_a_source_that_resends_adds_nothing(going_dark, tmp_path) -> None:
+    """The receiver restarts and resends its buffer, the watcher restarts: no row twice, no event
+    twice, no alert again."""
+    feed = tmp_path / "part.nmea"
+    feed.write_bytes(b"".join(going_dark["lines"][:9000]))
+    db, alerts = tmp_path / "db", tmp_path / "alerts.jsonl"
+    counts = []
+    for _ in range(2):
+        rp = ReplayThread(feed, speed=0)
+        w = start_watch([f"tcp://127.0.0.1:{rp.port}"], db, alerts=str(alerts), batch_s=0.1, status_every_s=0)
+        try:
+            _wait(lambda rp=rp, w=w: rp.stats.done and w.status()["sources"][0]["lines"] == rp.stats.lines_sent,
+                  30, what="the replay")
+        finally:
+            st = w.stop()
+            rp.stop()
+        counts.append((Store(db).stats()["positions"], Store(db).table("events").height, len(_alerts(alerts)), st))
+    (p1, e1, a1, _), (p2, e2, a2, st2) = counts
+    assert p1 > 0 and p2 == p1 and e2 == e1 and a2 == a1
+    assert st2["duplicates"] >= p1 and st2["rows"]["positions"] == 0
+
+
+# -- late data ------------------------------------------------------------------------------------------
+def test_late_data_retracts_a_gap(going_dark, tmp_path) -> None:
+    """A vessel's reports of 12:00-14:30Z arrive late: first it is in an AIS gap (alert), then the
+    late data show it never was (retracted), in the events table and as a retraction alert."""
+    from seawatch.detect import detect
+    from seawatch.tracks import build_tracks
+
+    lines = going_dark["lines"]
+    times = line_times(b"".join(lines))
+    a, b = (DAY + timedelta(hours=12)).timestamp(), (DAY + timedelta(hours=14.5)).timestamp()
+    mmsis = [_mmsi(ln) for ln in lines]
+    r = decode_nmea(b"".join(lines))
+    tr = build_tracks(r.positions)
+    pts = tr.points.filter(pl.col("ts").is_between(DAY + timedelta(hours=11.5), DAY + timedelta(hours=15)))
+    cands = (pts.group_by("mmsi").agg(n=pl.len(), port=pl.col("port_dist_km").min(), dt=pl.col("dt_s").max())
+             .filter((pl.col("n") > 250) & (pl.col("port").is_null() | (pl.col("port") > 10)) & (pl.col("dt") < 120))
+             .sort("n", "mmsi", descending=True)["mmsi"].to_list())
+    for m in cands[:6]:
+        late = [i for i, (x, t) in enumerate(zip(mmsis, times)) if x == m and a <= t < b]
+        rest = sorted(set(range(len(lines))) - set(late))
+        rr = decode_nmea(b"".join(lines[i] for i in rest))
+        t2 = build_tracks(rr.positions)
+        ev = detect(t2.points, t2.segments, rr.statics, only=["ais_gap"])
+        if ev.filter(pl.col("mmsi") == m).height:
+            break
+    else:
+        pytest.skip("no honest vessel whose silence makes a gap in this simulation")
+    alerts = tmp_path / "alerts.jsonl"
+    posted, hook = _webhook_server()
+    w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", alerts=str(alerts), alert_retractions=True,
+                            webhook=f"http://127.0.0.1:{hook.server_port}/alerts"))
+    try:
+        w.feed(b"".join(lines[i] for i in rest))
+        w.step()
+        gap = w.events.filter((pl.col("mmsi") == m) & (pl.col("event_type") == "ais_gap"))
+        assert gap.height == 1 and gap["status"][0] in ("open", "closed")
+        eid = gap["event_id"][0]
+        assert any(x["event_id"] == eid and x["action"] == "open" for x in _alerts(alerts))
+        w.feed(b"".join(lines[i] for i in late))  # the late reports
+        st = w.step(final=True)
+    finally:
+        w.close()
+    stored = Store(tmp_path / "db").table("events")
+    assert stored.filter(pl.col("event_id") == eid)["status"].to_list() == ["retracted"]
+    assert any(x["event_id"] == eid and x["action"] == "retract" for x in _alerts(alerts))
+    assert st["actions"]["retract"] >= 1
+    assert Store(tmp_path / "db").stats()["positions"] == r.positions.height
+    hook.shutdown()
+    assert [(x["event_id"], x["action"]) for x in posted] == [(x["event_id"], x["action"]) for x in _alerts(alerts)]
+
+
+def _webhook_server():
+    """A local HTTP server collecting the JSON bodies POSTed to it."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posted: list[dict] = []
+
+    class H(BaseHTTPRequestHandler):
+        def do_POST(self):
+            posted.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return posted, srv
+
+
+def test_live_demo(tmp_path) -> None:
+    from seawatch.live import start_live_demo
+
+    demo = start_live_demo(tmp_path / "db", scenario="going-dark", hours=1, speed=0)
+    try:
+        assert demo.wait(30)
+        # a second watcher on the same store is refused
+        with pytest.raises(SeawatchError, match="another `seawatch watch`"):
+            Watcher(WatchConfig(sources=["tcp://127.0.0.1:1"], db=tmp_path / "db"))
+    finally:
+        st = demo.stop()
+    assert st["rows"]["positions"] > 1000 and st["sources"][0]["faults"]["garbage"] == 0
+    assert (tmp_path / "db" / "alerts.jsonl").exists()
+    assert demo.score().filter(pl.col("event_type") == "all")["truths"][0] >= 0
+    with pytest.raises(SeawatchError, match="already holds data"):
+        start_live_demo(tmp_path / "db", scenario="going-dark", hours=1, speed=0)
+
+
+# -- command line ---------------------------------------------------------------------------------------
+def test_cli_watch_and_replay(going_dark, tmp_path) -> None:
+    small = tmp_path / "small.nmea"
+    small.write_bytes(b"".join(going_dark["lines"][:500]))
+    runner = CliRunner()
+    r = runner.invoke(watch_command, ["ais.example.org:10110", "--db", str(tmp_path / "x")])
+    assert r.exit_code == 2 and r.output.startswith("Error: bad source") and "\n" == r.output[-1] and r.output.count("\n") == 1
+    r = runner.invoke(watch_command, [f"file://{small}", "--db", str(tmp_path / "db"), "--exit-idle-s", "0.5",
+                                      "--batch-s", "0.1", "--alerts", "-", "--status-every", "0"])
+    assert r.exit_code == 0, r.output
+    assert Store(tmp_path / "db").stats()["positions"] == decode_nmea(small).positions.height
+    r = runner.invoke(replay_command, [str(small), "--listen", "127.0.0.1:0", "--speed", "0", "--once", "--no-wait"])
+    assert r.exit_code == 0, r.output
+    assert "sent 500 of 500 lines" in r.output
+    r = runner.invoke(replay_command, [str(tmp_path / "nope.nmea")])
+    assert r.exit_code == 2 and "Error: no such file" in r.output
+
+
+def test_followed_file_truncated_and_rotated(going_dark, tmp_path) -> None:
+    lines = going_dark["lines"]
+    log = tmp_path / "ais.log"
+    log.write_bytes(b"".join(lines[:300]))
+    w = start_watch([f"file://{log}"], tmp_path / "db", batch_s=0.05, detect=False, status_every_s=0)
+    src = w.watcher.sources[0]
+    try:
+        src.poll_s = 0.02
+        _wait(lambda: src.stats.lines == 300, 10, what="the first lines")
+        log.write_bytes(b"".join(lines[300:400]))  # truncated and rewritten (copytruncate)
+        _wait(lambda: src.stats.lines == 400, 10, what="the lines after the truncation")
+        log.rename(tmp_path / "ais.log.1")  # rotated: a new file at the path
+        log.write_bytes(b"".join(lines[400:700]))
+        _wait(lambda: src.stats.lines == 700, 10, what="the lines of the new file")
+    finally:
+        st = w.stop()
+    assert st["sources"][0]["faults"]["truncated"] == 1
+    assert Store(tmp_path / "db").stats()["positions"] == decode_nmea(b"".join(lines[:700])).positions.height
+
+
+def test_event_lifecycle_open_escalate_close_retract_and_final(tmp_path) -> None:
+    """The diff of detector output against the known events, action by action."""
+    from seawatch import schema
+
+    alerts = tmp_path / "alerts.jsonl"
+    w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", alerts=str(alerts), window_h=6))
+    t0 = DAY + timedelta(hours=10)
+
+    def ev(eid, start_h, sev, end_h=None):
+        return {"event_id": eid, "event_type": "ais_gap", "mmsi": 412000001, "start_time": t0 + timedelta(hours=start_h),
+                "end_time": None if end_h is None else t0 + timedelta(hours=end_h), "lat": 38.0, "lon": 138.5,
+                "severity": sev, "score": 0.5, "status": "open" if end_h is None else "closed", "preset": "coastal",
+                "evidence": "{}"}
+
+    def run(*rows, now_h):
+        w.data_now_us = int((t0 + timedelta(hours=now_h)).timestamp() * 1e6)
+        w._diff(pl.DataFrame(list(rows), schema=schema.polars_schema("events")))
+        return {r["event_id"]: r["status"] for r in w.events.to_dicts()}
+
+    try:
+        assert run(ev("a", 0, "low"), ev("b", 1, "medium"), now_h=2) == {"a": "open", "b": "open"}
+        assert run(ev("a", 0, "high"), ev("b", 1, "medium"), now_h=3) == {"a": "open", "b": "open"}  # a escalates
+        assert run(ev("a", 0, "medium", 3), ev("b", 1, "medium"), now_h=4) == {"a": "closed", "b": "open"}
+        assert run(ev("a", 0, "medium", 3), now_h=5) == {"a": "closed", "b": "retracted"}  # b no longer holds
+        assert run(ev("b", 1, "medium"), now_h=6) == {"a": "retracted", "b": "open"}  # b back, a gone
+        # data older than the window were dropped: events starting in its first 2 h are final
+        w.evicted = True
+        assert run(ev("c", 6.5, "low"), now_h=10) == {"a": "retracted", "b": "open", "c": "open"}
+        assert run(ev("x", 4.1, "high"), now_h=10)["c"] == "retracted" and "x" not in w.events["event_id"]
+    finally:
+        w.close()
+    got = [(a["event_id"], a["action"], a.get("previous_severity")) for a in _alerts(alerts)]
+    assert got == [("a", "open", None), ("b", "open", None), ("a", "escalate", "low"), ("b", "open", None),
+                   ("c", "open", None)]
+    assert w.actions == {"open": 4, "escalate": 1, "update": 0, "close": 1, "retract": 3}
