@@ -42,6 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import code_version, cpu_model, cpus_available  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -61,6 +64,7 @@ TOOLS = ("pyais", "seawatch-decode", "seawatch-ingest")
 # ---------------------------------------------------------------------------------------------
 # workers: each runs in its own process, pinned, and prints one JSON line
 # ---------------------------------------------------------------------------------------------
+
 
 def _pin(cpu: int) -> str:
     try:
@@ -235,38 +239,15 @@ def _count_lines(path: Path) -> int:
 
 
 def _machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     vers = {}
     for mod in ("numpy", "polars", "pyarrow", "duckdb", "pyais"):
         try:
             vers[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001
             vers[mod] = None
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "seawatch"], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
-        rev = rev + ("+dirty" if dirty else "")
-    except OSError:
-        rev = None
-    # uncommitted work is common here: fingerprint the seawatch sources actually measured
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in sorted((REPO / "seawatch").rglob("*.py")):
-        h.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes())
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu, "cpus_available": ncpu, "python": platform.python_version(),
-            "platform": platform.platform(), "seawatch_git": rev,
-            "seawatch_sources_sha256": h.hexdigest()[:12], **vers}
+    return {"cpu": cpu, "cpus_available": cpus_available(), "python": platform.python_version(),
+            "platform": platform.platform(), **code_version(), **vers}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import code_version, cpu_model, cpus_available  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -63,6 +66,7 @@ MAX_GAP_H = 8.0  # the seawatch segmenter's maximum gap; MovingPandas splits at 
 # ---------------------------------------------------------------------------------------------
 # workers: each runs in its own process, pinned, and prints one JSON line
 # ---------------------------------------------------------------------------------------------
+
 
 def _pin(cpu: int) -> str:
     try:
@@ -264,14 +268,7 @@ def _missing(tool: str) -> str | None:
 
 
 def _machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     vers = {}
     for mod in ("numpy", "polars", "pyarrow", "pandas", "geopandas", "shapely", "pyproj",
                 "movingpandas", "geopy"):
@@ -285,26 +282,11 @@ def _machine() -> dict:
         except Exception:  # noqa: BLE001
             vers[mod] = None
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "seawatch"], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
-        rev = rev + ("+dirty" if dirty else "")
-    except OSError:
-        rev = None
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in sorted((REPO / "seawatch").rglob("*.py")):
-        h.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes())
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
         load = os.getloadavg()
     except OSError:
         load = None
-    return {"cpu": cpu, "cpus_available": ncpu, "loadavg": load,
-            "python": platform.python_version(), "platform": platform.platform(),
-            "seawatch_git": rev, "seawatch_sources_sha256": h.hexdigest()[:12], **vers}
+    return {"cpu": cpu, "cpus_available": cpus_available(), "loadavg": load,
+            "python": platform.python_version(), "platform": platform.platform(), **code_version(), **vers}
 
 
 def _best_of(tool: str, path: Path, cpu, extra: dict, repeat: int, log,
