@@ -892,9 +892,12 @@ class Watcher:
                 await asyncio.to_thread(self.warm_up)
             if self.dirty and self.cfg.detect:  # bring the loaded window's events up to date
                 await asyncio.to_thread(self._process, [], False)
+            next_batch = time.monotonic() + self.cfg.batch_s
             while not self._stop.is_set():
+                # batches start every batch_s: the wait is what is left after the last batch's work
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), self.cfg.batch_s)
+                    await asyncio.wait_for(self._stop.wait(), max(0.0, next_batch - time.monotonic()))
+                next_batch = max(next_batch + self.cfg.batch_s, time.monotonic())
                 if self._stop.is_set():
                     break
                 for t, s in tasks.items():  # a source that failed for good (e.g. cannot bind)
