@@ -126,17 +126,16 @@ SPEED = 1800.0
 BATCH_S = 0.25
 
 
-def test_live_matches_batch_and_alerts_promptly(going_dark, tmp_path) -> None:
+def test_live_matches_batch_and_alerts_the_planted_gaps(going_dark, tmp_path) -> None:
     """Replay 4.6 h of the going-dark scenario at 1800x over loopback into `watch`: the planted
-    gaps are alerted within a bounded delay of becoming visible in the data (data and wall
-    time), and the final events equal a batch run on the same file, event id for event id."""
+    gaps are alerted, not before they are visible in the data, and the final events equal a batch
+    run on the same file, event id for event id. (Alert latency is a benchmark: bench/live.py.)"""
     from seawatch.detect import detect
     from seawatch.eval import evaluate
     from seawatch.tracks import build_tracks, ports_with_anchorages
 
     feed, db, alerts = going_dark["feed"], tmp_path / "live", tmp_path / "alerts.jsonl"
-    sent: list[tuple[int, float]] = []
-    rp = ReplayThread(feed, speed=SPEED, on_sent=lambda n, t: sent.append((n, t)))
+    rp = ReplayThread(feed, speed=SPEED)
     w = start_watch([f"tcp://127.0.0.1:{rp.port}"], db, alerts=str(alerts), batch_s=BATCH_S, status_every_s=0,
                     status_path=str(tmp_path / "status.json"))
     try:
@@ -183,10 +182,9 @@ def test_live_matches_batch_and_alerts_promptly(going_dark, tmp_path) -> None:
             first.setdefault(a["event_id"], a)
     assert len(first) == 2 and set(first) <= set(batch["event_id"])
 
-    # delays: when did each planted gap become visible in the data? (batch detection on
-    # prefixes of the data, to the minute), and when was that data sent by the replay?
+    # no alert before the data showed the behaviour: when did each planted gap become visible
+    # (batch detection on prefixes of the data, to the minute)? Latency is measured in bench/live.py.
     r = decode_nmea(feed)
-    times = line_times(feed.read_bytes())
 
     def visible_at(t: datetime) -> set[str]:
         pos = r.positions.filter(pl.col("ts") <= t)
@@ -195,7 +193,6 @@ def test_live_matches_batch_and_alerts_promptly(going_dark, tmp_path) -> None:
         e = detect(tr.points, tr.segments, r.statics.filter(pl.col("ts") <= t), ports=ports, ports_in_tracks=True)
         return set(e["event_id"])
 
-    report = []
     for eid, a in first.items():
         hi = _ts(a["data_time"])
         lo = _ts(a["start_time"]) + timedelta(hours=2)  # the rule's minimum silence
@@ -206,16 +203,7 @@ def test_live_matches_batch_and_alerts_promptly(going_dark, tmp_path) -> None:
                 hi = mid
             else:
                 lo = mid
-        t_vis = hi
-        data_delay = (_ts(a["data_time"]) - t_vis).total_seconds()
-        i_vis = int(np.argmax(times >= t_vis.timestamp()))
-        sent_wall = next(wt for n, wt in sent if n > i_vis)
-        wall_delay = _ts(a["alert_time"]).timestamp() - sent_wall
-        report.append((a["mmsi"], round(data_delay), round(wall_delay, 2)))
-        # bounded: a batch's wait plus its processing (a few hundred ms), with slack for a busy machine
-        assert wall_delay < 4.0, report
-        assert data_delay < SPEED * 4.0, report
-    print("planted gaps (mmsi, data-time delay s, wall-time delay s):", report)
+        assert _ts(a["data_time"]) >= lo, (a["mmsi"], a["data_time"], lo)
 
 
 # -- faults ---------------------------------------------------------------------------------------------
