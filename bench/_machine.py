@@ -41,3 +41,52 @@ def code_version() -> dict:
 
 def cpus_available() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+#: Environment of a process measured "on one core": every thread pool of the stack at 1.
+SINGLE_THREAD_ENV = {
+    "POLARS_MAX_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "RAYON_NUM_THREADS": "1",
+    "ARROW_NUM_THREADS": "1",  # not read by pyarrow itself; harmless
+}
+
+
+def pin(cpu: int | None) -> str:
+    """Pin this process to ``cpu`` (Linux); says what happened."""
+    if cpu is None:
+        return "not pinned"
+    try:
+        os.sched_setaffinity(0, {cpu})
+        return f"cpu {cpu}"
+    except (AttributeError, OSError) as e:  # not Linux
+        return f"not pinned ({e})"
+
+
+def status_mb(key: str) -> float | None:
+    """A memory line of /proc/self/status (``VmRSS``, ``VmHWM``), MB; None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def rusage_maxrss_mb() -> float:
+    import resource
+    import sys
+
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / (1 << 20) if sys.platform == "darwin" else r / 1024  # bytes on macOS, KiB on Linux
+
+
+def peak_mb() -> float:
+    """Peak resident set of this process, MB: VmHWM on Linux (``ru_maxrss`` of a child started
+    by fork+exec also covers the parent's resident set at fork time), ``ru_maxrss`` elsewhere."""
+    v = status_mb("VmHWM")
+    return v if v is not None else rusage_maxrss_mb()

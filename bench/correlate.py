@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+sys.path.insert(0, str(HERE))
+from _machine import rusage_maxrss_mb  # noqa: E402
 
 
 def make_detections(points, n: int, share_ais: float, seed: int = 0):
@@ -96,7 +93,7 @@ def main() -> None:
         "detections_per_s": round(dets.height / t_corr),
         "matched_share_of_ais_derived": round(float(m[:n_ais].mean()), 4) if n_ais else None,
         "matched_share_of_random": round(float(m[n_ais:].mean()), 4) if a.n_det > n_ais else None,
-        "peak_rss_mb": round(_peak_mb()),
+        "peak_rss_mb": round(rusage_maxrss_mb()),
         "target_s": 60,
     }
     if a.json:

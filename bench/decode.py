@@ -43,20 +43,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import code_version, cpu_model, cpus_available  # noqa: E402
+from _machine import (  # noqa: E402
+    SINGLE_THREAD_ENV, code_version, cpu_model, cpus_available, peak_mb, pin, rusage_maxrss_mb,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
-SINGLE_THREAD_ENV = {
-    "POLARS_MAX_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "RAYON_NUM_THREADS": "1",
-    "ARROW_NUM_THREADS": "1",  # not read by pyarrow itself; harmless
-}
 
 TOOLS = ("pyais", "seawatch-decode", "seawatch-ingest")
 
@@ -64,37 +57,6 @@ TOOLS = ("pyais", "seawatch-decode", "seawatch-ingest")
 # ---------------------------------------------------------------------------------------------
 # workers: each runs in its own process, pinned, and prints one JSON line
 # ---------------------------------------------------------------------------------------------
-
-
-def _pin(cpu: int) -> str:
-    try:
-        os.sched_setaffinity(0, {cpu})
-        return f"cpu {cpu}"
-    except (AttributeError, OSError) as e:  # not Linux
-        return f"not pinned ({e})"
-
-
-def _maxrss_mb() -> float:
-    """Peak resident set of this process, MB.
-
-    On Linux this is VmHWM from /proc/self/status: ``ru_maxrss`` of a child started by
-    fork+exec also covers the parent's resident set at fork time (the kernel carries it over
-    exec), which would charge the benchmark driver's memory to the tool. ru_maxrss elsewhere.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return _rusage_maxrss_mb()
-
-
-def _rusage_maxrss_mb() -> float:
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / (1 << 20) if sys.platform == "darwin" else r / 1024  # bytes on macOS, KiB on Linux
 
 
 def _worker_pyais(path: str, args: dict) -> dict:
@@ -177,7 +139,7 @@ WORKERS = {"pyais": _worker_pyais, "seawatch-decode": _worker_seawatch_decode,
 
 def _worker_main(tool: str, path: str, args_json: str) -> None:
     args = json.loads(args_json)
-    pinned = _pin(args["cpu"]) if args.get("cpu") is not None else "not pinned (all cores)"
+    pinned = pin(args["cpu"]) if args.get("cpu") is not None else "not pinned (all cores)"
     try:
         out = WORKERS[tool](path, args)
         out["ok"] = True
@@ -187,8 +149,8 @@ def _worker_main(tool: str, path: str, args_json: str) -> None:
         out = {"ok": False, "error": f"{type(e).__name__}: {e}",
                "traceback": traceback.format_exc(limit=6)}
     out["pinned"] = pinned
-    out["peak_mb"] = _maxrss_mb()
-    out["peak_mb_ru_maxrss"] = _rusage_maxrss_mb()
+    out["peak_mb"] = peak_mb()
+    out["peak_mb_ru_maxrss"] = rusage_maxrss_mb()
     out["threads_env"] = {k: os.environ.get(k) for k in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")}
     print("@@RESULT " + json.dumps(out), flush=True)
 

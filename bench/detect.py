@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from _machine import rusage_maxrss_mb  # noqa: E402
 
 
 def statics_for(positions):
@@ -69,7 +65,7 @@ def _tracks_stage(n: int, seed: int) -> dict:
     tr.points.write_parquet(f"{out}.points.parquet")
     tr.segments.write_parquet(f"{out}.segments.parquet")
     return {"tracks_s": s, "track_points": tr.points.height, "segments": tr.segments.height,
-            "peak_rss_mb": _peak_mb(), "prefix": str(out)}
+            "peak_rss_mb": rusage_maxrss_mb(), "prefix": str(out)}
 
 
 def _detect_stage(prefix: str) -> dict:
@@ -103,7 +99,7 @@ def _detect_stage(prefix: str) -> dict:
     return {
         "read_s": read_s, "detect_s": time.perf_counter() - t, "detectors": per,
         "events_by_type": dict(events.group_by("event_type").len().sort("event_type").iter_rows()),
-        "vessels_with_risk": risk.height, "peak_rss_mb": _peak_mb(),
+        "vessels_with_risk": risk.height, "peak_rss_mb": rusage_maxrss_mb(),
     }
 
 

@@ -60,17 +60,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _machine import SINGLE_THREAD_ENV, peak_mb, pin  # noqa: E402
 REPO = HERE.parent
 
-SINGLE_THREAD_ENV = {
-    "POLARS_MAX_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "RAYON_NUM_THREADS": "1",
-    "ARROW_NUM_THREADS": "1",
-}
 TARGET_MSGS_S = 20_000
 TARGET_P99_S = 1.0
 TARGET_RATE = 5_000
@@ -79,25 +72,6 @@ TARGET_RATE = 5_000
 # ---------------------------------------------------------------------------------------------
 # the worker: a Watcher on one core, every batch timed
 # ---------------------------------------------------------------------------------------------
-
-def _pin(cpu: int | None) -> str:
-    if cpu is None:
-        return "not pinned"
-    try:
-        os.sched_setaffinity(0, {cpu})
-        return f"cpu {cpu}"
-    except (AttributeError, OSError) as e:
-        return f"not pinned ({e})"
-
-
-def _peak_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 class _Timer:
@@ -121,7 +95,7 @@ class _Timer:
 
 def _worker(args: dict) -> dict:
     sys.path.insert(0, str(REPO))
-    pinned = _pin(args.get("cpu"))
+    pinned = pin(args.get("cpu"))
     import seawatch.detect as sdetect
     import seawatch.tracks as stracks
     from seawatch.live import WatchConfig, Watcher
@@ -192,7 +166,7 @@ def _worker(args: dict) -> dict:
     st = asyncio.run(w.run())
     return {"pinned": pinned, "batches": batches, "alerts": alerts, "stage_totals": tm.total,
             "status": {k: st[k] for k in ("rows", "duplicates", "alerts", "actions", "events", "errors")},
-            "peak_mb": _peak_mb(),
+            "peak_mb": peak_mb(),
             "threads_env": {k: os.environ.get(k) for k in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")}}
 
 

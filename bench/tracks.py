@@ -43,20 +43,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import code_version, cpu_model, cpus_available  # noqa: E402
+from _machine import (  # noqa: E402
+    SINGLE_THREAD_ENV, code_version, cpu_model, cpus_available, peak_mb, pin, rusage_maxrss_mb, status_mb,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
-SINGLE_THREAD_ENV = {
-    "POLARS_MAX_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "RAYON_NUM_THREADS": "1",
-    "ARROW_NUM_THREADS": "1",
-}
 
 TOOLS = ("seawatch", "movingpandas")
 TARGET_RATIO = 50.0
@@ -66,37 +59,6 @@ MAX_GAP_H = 8.0  # the seawatch segmenter's maximum gap; MovingPandas splits at 
 # ---------------------------------------------------------------------------------------------
 # workers: each runs in its own process, pinned, and prints one JSON line
 # ---------------------------------------------------------------------------------------------
-
-
-def _pin(cpu: int) -> str:
-    try:
-        os.sched_setaffinity(0, {cpu})
-        return f"cpu {cpu}"
-    except (AttributeError, OSError) as e:  # not Linux
-        return f"not pinned ({e})"
-
-
-def _status_mb(key: str) -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def _rusage_maxrss_mb() -> float:
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / (1 << 20) if sys.platform == "darwin" else r / 1024  # bytes on macOS, KiB on Linux
-
-
-def _peak_mb() -> float:
-    """VmHWM on Linux (ru_maxrss of a fork+exec'd child includes the parent's RSS at fork)."""
-    v = _status_mb("VmHWM")
-    return v if v is not None else _rusage_maxrss_mb()
 
 
 def subsample_vessels(df, n_points: int, seed: int = 0):
@@ -121,7 +83,7 @@ def _worker_seawatch(positions, args: dict) -> dict:
     kw = {} if args.get("places", True) else {"places": False}
     out: dict = {"how": "seawatch.tracks.build_tracks(positions"
                  + (", places=False)" if kw else ")")}
-    out["rss_before_mb"] = _status_mb("VmRSS")
+    out["rss_before_mb"] = status_mb("VmRSS")
     t0 = time.perf_counter()
     res = tracks.build_tracks(positions, **kw)
     out["seconds"] = time.perf_counter() - t0
@@ -164,7 +126,7 @@ def _worker_movingpandas(positions, args: dict) -> dict:
     gap = timedelta(hours=args.get("max_gap_h", MAX_GAP_H))
     has_units = "units" in inspect.signature(mpd.TrajectoryCollection.add_speed).parameters
     out: dict = {"version": mpd.__version__}
-    out["rss_before_mb"] = _status_mb("VmRSS")
+    out["rss_before_mb"] = status_mb("VmRSS")
     t0 = time.perf_counter()
     p = positions.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
                          & pl.col("ts").is_not_null())
@@ -207,7 +169,7 @@ WORKERS = {"seawatch": _worker_seawatch, "movingpandas": _worker_movingpandas}
 
 def _worker_main(tool: str, path: str, args_json: str) -> None:
     args = json.loads(args_json)
-    pinned = _pin(args["cpu"]) if args.get("cpu") is not None else "not pinned (all cores)"
+    pinned = pin(args["cpu"]) if args.get("cpu") is not None else "not pinned (all cores)"
     try:
         import polars as pl
 
@@ -227,8 +189,8 @@ def _worker_main(tool: str, path: str, args_json: str) -> None:
         out = {"ok": False, "error": f"{type(e).__name__}: {e}",
                "traceback": traceback.format_exc(limit=8)}
     out["pinned"] = pinned
-    out["peak_mb"] = _peak_mb()
-    out["peak_mb_ru_maxrss"] = _rusage_maxrss_mb()
+    out["peak_mb"] = peak_mb()
+    out["peak_mb_ru_maxrss"] = rusage_maxrss_mb()
     out["threads_env"] = {k: os.environ.get(k) for k in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")}
     print("@@RESULT " + json.dumps(out), flush=True)
 
