@@ -400,6 +400,19 @@ def detect_cmd(db: str, preset: str, config: str | None, out: str | None) -> Non
         click.echo(f"events written to {res['out']}")
 
 
+def format_risk(risk: Any, reasons_shown: int) -> str:
+    """A fixed-width table of RISK rows: mmsi, flag, risk, name and the first reasons."""
+    lines = [f"{'mmsi':>10}  {'flag':<4}  {'risk':>5}  {'name':<20}  reasons"]
+    for r in risk.iter_rows(named=True):
+        reasons = json.loads(r["reasons"])
+        summary = ", ".join(f"{x['event_type']} {x['severity']} +{x['points']:g}" for x in reasons[:reasons_shown])
+        if len(reasons) > reasons_shown:
+            summary += f", ... ({len(reasons)} in all)"
+        lines.append(f"{r['mmsi']:>10}  {(r['flag_state'] or '?'):<4}  {r['risk']:>5.1f}  "
+                     f"{(r['shipname'] or '')[:20]:<20}  {summary}")
+    return "\n".join(lines)
+
+
 @main.command("vessels")
 @click.option("--db", required=True, metavar="DIR", help=DB_OPTION_HELP)
 @click.option("--top", default=20, show_default=True, type=click.IntRange(1, 100000),
@@ -420,14 +433,7 @@ def vessels_cmd(db: str, top: int, as_json: bool) -> None:
             r["reasons"] = json.loads(r["reasons"])
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'mmsi':>10}  {'flag':<4}  {'risk':>5}  {'name':<20}  reasons")
-    for r in risk.iter_rows(named=True):
-        reasons = json.loads(r["reasons"])
-        summary = ", ".join(f"{x['event_type']} {x['severity']} +{x['points']:g}" for x in reasons[:4])
-        if len(reasons) > 4:
-            summary += f", ... ({len(reasons)} in all)"
-        click.echo(f"{r['mmsi']:>10}  {(r['flag_state'] or '?'):<4}  {r['risk']:>5.1f}  "
-                   f"{(r['shipname'] or '')[:20]:<20}  {summary}")
+    click.echo(format_risk(risk, reasons_shown=4))
 
 
 # -- simulate and eval ----------------------------------------------------------------------------
@@ -531,14 +537,7 @@ def demo_cmd(db: str, scenario: str, seed: int, hours: float | None, top: int, n
     ev = res["events"]
     click.echo(f"{ev.height:,} events; top vessels by risk:")
     if top:
-        click.echo(f"{'mmsi':>10}  {'flag':<4}  {'risk':>5}  {'name':<20}  reasons")
-        for r in res["risk"].head(top).iter_rows(named=True):
-            reasons = json.loads(r["reasons"])
-            summary = ", ".join(f"{x['event_type']} {x['severity']} +{x['points']:g}" for x in reasons[:3])
-            if len(reasons) > 3:
-                summary += f", ... ({len(reasons)} in all)"
-            click.echo(f"{r['mmsi']:>10}  {(r['flag_state'] or '?'):<4}  {r['risk']:>5.1f}  "
-                       f"{(r['shipname'] or '')[:20]:<20}  {summary}")
+        click.echo(format_risk(res["risk"].head(top), reasons_shown=3))
     click.echo("\nscore against the planted truth (seawatch eval):")
     click.echo(format_eval(res["eval"]))
     click.echo(f"\nnext: seawatch vessels --db {db}  |  seawatch export events --db {db} --out events.geojson")

@@ -9,29 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 
 from .store import Store
-
-VESSEL_SUMMARY_SQL = """
-WITH last_static AS (
-    SELECT mmsi, arg_max(shipname, ts) AS shipname, arg_max(ship_type, ts) AS ship_type
-    FROM statics WHERE shipname IS NOT NULL OR ship_type IS NOT NULL GROUP BY mmsi
-)
-SELECT p.mmsi, s.shipname, s.ship_type, count(*) AS positions,
-       strftime(min(p.ts), '%Y-%m-%dT%H:%M:%SZ') AS first_seen,
-       strftime(max(p.ts), '%Y-%m-%dT%H:%M:%SZ') AS last_seen,
-       round(max(p.sog_kn)::DOUBLE, 1) AS max_sog_kn, sum(p.n_rx) - count(*) AS receiver_duplicates
-FROM positions p LEFT JOIN last_static s USING (mmsi)
-GROUP BY p.mmsi, s.shipname, s.ship_type
-ORDER BY positions DESC, p.mmsi
-"""
-
-
-def vessel_summary(db: str | Path) -> pl.DataFrame:
-    """One row per vessel in the store: identity, position count, time span, top speed."""
-    return Store(db).query(VESSEL_SUMMARY_SQL)
-
 
 def run_demo(db: str | Path, *, scenario: str = "all", seed: int = 0, hours: float | None = None,
              preset: str = "coastal") -> dict:

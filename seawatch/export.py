@@ -23,7 +23,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import schema
 from .errors import SeawatchError
 
 GEO_FORMATS = {".geojson": "geojson", ".geoparquet": "geoparquet", ".kml": "kml"}

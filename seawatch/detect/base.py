@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
 import polars as pl
 
 from .. import schema
@@ -151,14 +149,4 @@ def runs(flag: pl.Expr, by: str | list[str], breaks: pl.Expr | None = None) -> p
     return pl.when(flag).then(start.cast(pl.Int64).cum_sum())
 
 
-def severity_at_least(a: str, b: str) -> str:
-    """The higher of two severities."""
-    order = {s: i for i, s in enumerate(schema.SEVERITIES)}
-    return a if order[a] >= order[b] else b
-
-
-def clip01(x: Any) -> Any:
-    return np.clip(x, 0.0, 1.0)
-
-
-__all__ = ["DETECT_COLUMNS", "Inputs", "PRESET_NAMES", "event_ids", "finish", "runs", "severity_at_least", "clip01"]
+__all__ = ["DETECT_COLUMNS", "Inputs", "PRESET_NAMES", "event_ids", "finish", "runs"]

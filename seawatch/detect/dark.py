@@ -53,7 +53,6 @@ Inputs: ``inputs.detections`` (schema DETECTIONS of :mod:`seawatch.detections`),
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +61,7 @@ import polars as pl
 
 from .. import schema
 from ..detections import CORRELATION, DETECTIONS
-from ..tracks import EARTH_RADIUS_NM, bearing_deg, destination, haversine_nm
+from ..tracks import bearing_deg, destination, haversine_nm
 from .base import Inputs, finish
 
 EVENT_TYPES = ("dark_target", "dark_track", "identity_mismatch")
