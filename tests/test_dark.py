@@ -15,7 +15,7 @@ from seawatch.detect import dark
 from seawatch.detect.base import Inputs
 from seawatch.detections import DETECTIONS, conform, read_detections
 from seawatch.testing import static, track, tracks_of
-from seawatch.tracks import destination, haversine_nm
+from seawatch.tracks import destination
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)  # 21:00 JST: night off Niigata
 SEA = dict(lat=38.6, lon=137.6)
