@@ -160,14 +160,15 @@ def run_detect(
     from .base import DETECT_COLUMNS
 
     ports = store.table("ports") if store.derived_info("ports") is not None else None
+    statics = store.table("statics")
     # segment points and noise points read apart: the tracks table is never held twice
     seg = pl.col("seg_id").is_not_null()
     events = detect(store.table("tracks", columns=DETECT_COLUMNS, where=seg), store.table("segments"),
-                    store.table("statics"), preset=preset, config=config, ports=ports,
+                    statics, preset=preset, config=config, ports=ports,
                     ports_in_tracks=ports is not None,  # materialise_tracks used these ports
                     detections=store.table("detections") if store.derived_info("detections") else None,
                     noise=store.table("tracks", columns=DETECT_COLUMNS, where=~seg))
-    risk = risk_scores(events, store.table("statics"))
+    risk = risk_scores(events, statics)
     store.write_derived("events", events, {"preset": preset})
     store.write_derived("risk", risk, {"preset": preset})
     written = None
