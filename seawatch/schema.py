@@ -179,6 +179,21 @@ DETECTIONS = _table(
     Column("confidence", pl.Float32, "0-1 detection confidence; null if the provider gives none"),
 )
 
+# -- correlation: each detection matched (or not) to an AIS segment (seawatch.detect.dark.correlate) --
+CORRELATION = DETECTIONS + _table(
+    Column("matched", pl.Boolean, "an AIS segment was assigned to this detection"),
+    Column("mmsi", pl.Int64, "the matched vessel; null if dark"),
+    Column("seg_id", pl.Utf8, "the matched AIS segment"),
+    Column("match_dist_m", pl.Float32, "distance detection - AIS position at ts (interpolated), metres"),
+    Column("match_dt_s", pl.Float32, "seconds from ts to the nearest real AIS report of the segment"),
+    Column("match_radius_m", pl.Float32, "allowed distance at that time offset, metres"),
+    Column("match_method", pl.Utf8, "'interpolated' (between two reports) or 'extrapolated' (dead reckoning)"),
+    Column("ais_lat", pl.Float64, "the AIS position at ts"),
+    Column("ais_lon", pl.Float64, "the AIS position at ts"),
+    Column("ais_length_m", pl.Float32, "vessel length from AIS statics (to_bow_m + to_stern_m)"),
+    Column("n_candidates", pl.Int32, "AIS segments within the allowed distance before assignment"),
+)
+
 # -- events: what the detectors found, with the evidence -------------------------------------------
 EVENTS = _table(
     Column("event_id", pl.Utf8, "deterministic: sha1 of event_type, mmsi, other_mmsi and start_time (16 hex)"),
@@ -269,6 +284,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "zones": ZONES,
     "ports": PORTS,
     "detections": DETECTIONS,
+    "correlation": CORRELATION,
     "events": EVENTS,
     "risk": RISK,
 }

@@ -78,7 +78,7 @@ DAY_PARTITIONED: frozenset[str] = frozenset({"positions", "statics", "other"})
 #: time column each is partitioned by (None: one file).
 DERIVED: dict[str, str | None] = {
     "tracks": "ts", "segments": None, "zones": None, "ports": None, "events": None, "risk": None,
-    "detections": "ts",
+    "detections": "ts", "correlation": "ts",
 }
 DERIVED_DIR = "_derived"
 #: Tables whose rows are AIS messages (``msg_type`` column).

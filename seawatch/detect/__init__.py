@@ -100,11 +100,14 @@ def detect(
     noise: pl.DataFrame | None = None,
     ports_in_tracks: bool = False,
     detections: pl.DataFrame | None = None,
+    correlation_out: list[pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Run the detectors over tables; returns schema.EVENTS sorted by start_time, event_type.
 
     ``tracks`` and ``segments`` come from :func:`seawatch.tracks.build_tracks`; ``statics`` from
-    the store. ``only`` picks detectors by name (see :data:`DETECTORS`).
+    the store. ``only`` picks detectors by name (see :data:`DETECTORS`). ``correlation_out``: a
+    list to which the dark detector appends its correlation of the ``detections`` with AIS
+    (schema.CORRELATION, one row per detection), computed once for its events and this.
     """
     params = params_for(preset, config)
     names = list(only) if only else list(DETECTORS)
@@ -125,7 +128,21 @@ def detect(
         detections=detections,
     )
     del tracks  # Inputs holds the columns the detectors need; let the rest go
-    frames = [module(n).detect(inputs, params[n]) for n in names]
+    frames = []
+    for n in names:
+        if n == "dark" and correlation_out is not None:
+            # dark.detect, keeping the correlation its events come from
+            dk = module(n)
+            dets = inputs.detections
+            if dets is None or dets.height == 0:
+                correlation_out.append(schema.empty("correlation"))
+                frames.append(schema.empty("events"))
+                continue
+            corr = dk.correlate(dets, inputs.points, inputs.statics, params[n])
+            correlation_out.append(corr)
+            frames.append(dk.events_from(corr, params[n], inputs.preset))
+        else:
+            frames.append(module(n).detect(inputs, params[n]))
     ev = pl.concat([f for f in frames if f.height] or [schema.empty("events")])
     ev = ev.unique("event_id", keep="first", maintain_order=True)
     return ev.sort("start_time", "event_type", "mmsi", "event_id")
@@ -141,7 +158,9 @@ def run_detect(
     """Detect over the store at ``db`` (building tracks first if they are missing or older than
     the positions), store the events and risk tables, and write ``out`` if given (format by
     extension: .jsonl, .csv, .geojson, .parquet, .kml). Same store, same ids: rerunning replaces
-    the tables with identical rows. Returns ``{"events", "risk", "out"}``.
+    the tables with identical rows. With detections in the store, their AIS correlation is
+    stored too (table ``correlation``: which detection matched which vessel, which are dark).
+    Returns ``{"events", "risk", "correlation", "out"}`` (correlation None without detections).
     """
     from ..store import Store
     from ..tracks import materialise_tracks
@@ -163,18 +182,26 @@ def run_detect(
     statics = store.table("statics")
     # segment points and noise points read apart: the tracks table is never held twice
     seg = pl.col("seg_id").is_not_null()
+    det_gen = store.generation("detections")
+    corr: list[pl.DataFrame] = []
     events = detect(store.table("tracks", columns=DETECT_COLUMNS, where=seg), store.table("segments"),
                     statics, preset=preset, config=config, ports=ports,
                     ports_in_tracks=ports is not None,  # materialise_tracks used these ports
-                    detections=store.table("detections") if store.derived_info("detections") else None,
-                    noise=store.table("tracks", columns=DETECT_COLUMNS, where=~seg))
+                    detections=store.table("detections") if det_gen is not None else None,
+                    noise=store.table("tracks", columns=DETECT_COLUMNS, where=~seg),
+                    correlation_out=corr)
     risk = risk_scores(events, statics)
+    correlation = None
+    if det_gen is not None and corr:
+        # which detection matched which vessel, for the map and the API (seawatch.serve)
+        correlation = corr[0]
+        store.write_derived("correlation", correlation, {"preset": preset, "detections_generation": det_gen})
     store.write_derived("events", events, {"preset": preset})
     store.write_derived("risk", risk, {"preset": preset})
     written = None
     if out is not None:
         written = write_events(events, out)
-    return {"events": events, "risk": risk, "out": written}
+    return {"events": events, "risk": risk, "correlation": correlation, "out": written}
 
 
 EVENT_FORMATS = (".jsonl", ".csv", ".parquet", ".geojson", ".geoparquet", ".kml")
