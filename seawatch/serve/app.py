@@ -16,6 +16,10 @@ API (``GET`` only; OpenAPI 3 document at ``/openapi.json``):
 ``/api/events``                           events, filtered by type, severity, status, zone
                                           kind, time, area (bbox), vessel
 ``/api/events/{event_id}``                one event with its evidence
+``/api/detections``                       radar / satellite detections as GeoJSON points,
+                                          matched to an AIS vessel or dark
+``/api/dark_tracks``                      dark_track events as GeoJSON lines through their
+                                          detections
 ``/api/zones``                            zones as a GeoJSON FeatureCollection
 ``/api/land``                             the shipped coastline (land polygons) as GeoJSON
 ``/api/live``                             server-sent events: ``hello``, then ``update`` each
@@ -378,11 +382,13 @@ async def strict_query(request: Request) -> None:
 
 
 DESCRIPTION = """\
-Read-only access to a seawatch store: vessels, tracks, events with evidence, risk, zones.
+Read-only access to a seawatch store: vessels, tracks, events with evidence, risk, zones,
+radar and satellite detections (matched to AIS or dark) and dark tracks.
 
 * **Pagination**: every list takes `limit` and `offset` and answers
   `{"items": [...], "total", "limit", "offset", "next_offset"}` (`next_offset` null on the
-  last page); zones answer a GeoJSON FeatureCollection with the same members.
+  last page); zones, detections and dark tracks answer a GeoJSON FeatureCollection with the
+  same members.
 * **Errors**: always `{"error": {"status", "code", "message", "param"}}`. Unknown or repeated
   query parameters are errors (400), as are values out of range.
 * **Times**: ISO-8601 UTC, `2024-06-01T12:00:00Z`; a time without a zone is UTC.
@@ -604,6 +610,52 @@ def create_app(
         if res is None:
             raise ApiError(404, "not_found", f"no event {event_id!r} in this store", "event_id")
         return _json(request, res)
+
+    @app.get("/api/detections", response_model=None, tags=["detections"],
+             summary="Radar and satellite detections, matched to AIS or dark, as GeoJSON",
+             responses={200: {"model": models.DetectionCollection, "content": {"application/geo+json": {}}}, **ERRORS})
+    def detections(
+        request: Request,
+        bbox: str | None = Query(None, max_length=100, description="W,S,E,N: detections inside"),
+        start: str | None = Query(None, max_length=40, description="detections at or after this time (ISO-8601)"),
+        end: str | None = Query(None, max_length=40, description="detections at or before this time (ISO-8601)"),
+        dark: bool | None = Query(None, description="true: only dark detections (no AIS vessel there); "
+                                  "false: only those matched to AIS"),
+        sensor: list[str] | None = Query(None, description="sensors, e.g. radar, sar, optical"),
+        limit: int = Query(5000, ge=1, le=20000),
+        offset: int = Query(0, ge=0, le=100_000_000),
+    ) -> Response:
+        """Non-AIS detections (`seawatch ingest --detections`), newest first, as GeoJSON Points
+        with `detection_id, ts, source, sensor, pass_id, length_m, heading_deg, confidence`, and
+        their AIS correlation from the last `seawatch detect`: `matched` (with `mmsi`, `shipname`,
+        `match_dist_m`) or `dark`, and the `dark_target` event raised (`event_id`, `severity`).
+        `correlated` is false when detections were ingested since: `matched`/`dark` are null."""
+        t0, t1 = parse_time(start, "start"), parse_time(end, "end")
+        _check_range(t0, t1)
+        body = queries.detections_geojson(store, bbox=parse_bbox(bbox), start=t0, end=t1, dark=dark,
+                                          sensors=parse_list(sensor, "sensor", pattern=r"[0-9A-Za-z_.:-]{1,64}"),
+                                          limit=limit, offset=offset)
+        return _bytes_response(request, body, "application/geo+json")
+
+    @app.get("/api/dark_tracks", response_model=None, tags=["detections"],
+             summary="Dark tracks (dark_track events) as GeoJSON lines",
+             responses={200: {"model": models.DarkTrackCollection, "content": {"application/geo+json": {}}}, **ERRORS})
+    def dark_tracks(
+        request: Request,
+        bbox: str | None = Query(None, max_length=100, description="W,S,E,N: tracks with a detection inside"),
+        start: str | None = Query(None, max_length=40, description="tracks still going on at or after this time"),
+        end: str | None = Query(None, max_length=40, description="tracks begun at or before this time"),
+        limit: int = Query(500, ge=1, le=5000),
+        offset: int = Query(0, ge=0, le=10_000_000),
+    ) -> Response:
+        """The `dark_track` events (unmatched detections of successive passes linked into one
+        vessel's track), newest first, each a GeoJSON LineString through its detections in time
+        order, with the event's `event_id, start_time, end_time, severity, score`, `n_detections`,
+        `mean_speed_kn`, `course_deg`, the `detection_ids` and the evidence."""
+        t0, t1 = parse_time(start, "start"), parse_time(end, "end")
+        _check_range(t0, t1)
+        body = queries.dark_tracks_geojson(store, bbox=parse_bbox(bbox), start=t0, end=t1, limit=limit, offset=offset)
+        return _bytes_response(request, body, "application/geo+json")
 
     @app.get("/api/zones", response_model=None, tags=["zones"], summary="Zones as GeoJSON",
              responses={200: {"model": models.ZoneCollection, "content": {"application/geo+json": {}}}, **ERRORS})

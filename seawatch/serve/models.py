@@ -234,6 +234,70 @@ class ZoneCollection(_Page):
     features: list[ZoneFeature]
 
 
+class DetectionProperties(_Model):
+    detection_id: str
+    ts: str = Field(description="time of the observation, ISO-8601 UTC")
+    source: str | None = Field(description="provider or input file")
+    sensor: str | None = Field(description="radar, sar, optical, ... ('unknown' if not given)")
+    pass_id: str | None = Field(description="the sweep or satellite pass")
+    length_m: float | None
+    heading_deg: float | None
+    confidence: float | None = Field(description="0-1; null if the provider gives none")
+    matched: bool | None = Field(description="an AIS vessel explains the detection; null when the detections "
+                                             "changed since the last `seawatch detect` (see `correlated`)")
+    dark: bool | None = Field(description="not matched: no AIS vessel there (null as for matched)")
+    mmsi: int | None = Field(description="the matched vessel")
+    shipname: str | None = Field(description="the matched vessel's latest declared name")
+    match_dist_m: float | None = Field(description="distance to the matched vessel's AIS position at ts, metres")
+    event_id: str | None = Field(description="the dark_target event of this detection (none for a weak one)")
+    severity: str | None = Field(description="that event's severity")
+
+
+class DetectionFeature(_Model):
+    type: str = "Feature"
+    id: str = Field(description="the detection id")
+    properties: DetectionProperties
+    geometry: dict[str, Any] = Field(description="GeoJSON Point, lon/lat")
+
+
+class DetectionCollection(_Page):
+    type: str = "FeatureCollection"
+    correlated: bool = Field(description="the AIS correlation is up to date with the detections")
+    features: list[DetectionFeature]
+
+
+class DarkTrackProperties(_Model):
+    event_id: str = Field(description="the dark_track event (GET /api/events/{event_id})")
+    start_time: str | None
+    end_time: str | None
+    lat: float | None = Field(description="the event's place (mean of its detections)")
+    lon: float | None
+    zone_name: str | None
+    severity: str | None
+    score: float | None
+    status: str | None
+    n_detections: int | None
+    n_passes: int | None
+    sensors: list[str] | None
+    mean_speed_kn: float | None
+    course_deg: float | None = Field(description="from the first detection to the last")
+    detection_ids: list[str] = Field(description="the detections the line goes through, in time order")
+    evidence: dict[str, Any]
+
+
+class DarkTrackFeature(_Model):
+    type: str = "Feature"
+    id: str = Field(description="the event id")
+    properties: DarkTrackProperties
+    geometry: dict[str, Any] = Field(description="GeoJSON LineString through the detections (a Point if "
+                                                 "fewer than two are in the store)")
+
+
+class DarkTrackCollection(_Page):
+    type: str = "FeatureCollection"
+    features: list[DarkTrackFeature]
+
+
 class DerivedInfo(_Model):
     generation: int | None
     rows: int | None

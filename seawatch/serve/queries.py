@@ -650,6 +650,176 @@ def event(store: Store, event_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+# -- detections (radar, satellite) and dark tracks ----------------------------------------------------------
+def correlation_current(store: Store) -> bool:
+    """True when the stored AIS correlation (table ``correlation``, written by ``seawatch
+    detect``) was computed from the detections the store holds now."""
+    info = store.derived_info("correlation")
+    if info is None:
+        return False
+    return info.get("meta", {}).get("detections_generation") == store.generation("detections")
+
+
+def _collection(features: list[str], total: int, limit: int, offset: int, **extra: Any) -> bytes:
+    """A GeoJSON FeatureCollection (features already JSON) with the pagination members."""
+    nxt = offset + len(features)
+    head = {"type": "FeatureCollection", "total": int(total), "limit": limit, "offset": offset,
+            "next_offset": nxt if nxt < total and features else None, **extra}
+    return (json.dumps(head)[:-1] + ',"features":[' + ",".join(features) + "]}").encode()
+
+
+def _feature(fid: str, props: dict[str, Any], geometry: dict[str, Any]) -> str:
+    return json.dumps({"type": "Feature", "id": fid, "properties": props, "geometry": geometry},
+                      allow_nan=False, separators=(",", ":"))
+
+
+#: the dark_target event of each detection (its evidence names the detection)
+_DARK_TARGET_SQL = """
+SELECT json_extract_string(evidence, '$.detection_id') AS detection_id,
+       arg_min(event_id, event_id) AS event_id, arg_min(severity, event_id) AS severity
+FROM events WHERE event_type = 'dark_target' GROUP BY 1
+"""
+
+
+def detections_geojson(
+    store: Store,
+    *,
+    bbox: Sequence[float] | None = None,
+    start: _dt.datetime | None = None,
+    end: _dt.datetime | None = None,
+    dark: bool | None = None,
+    sensors: Sequence[str] | None = None,
+    limit: int = 5000,
+    offset: int = 0,
+) -> bytes:
+    """Detections as a GeoJSON FeatureCollection of Points, newest first, with their AIS
+    correlation: ``matched`` (an AIS vessel explains it: ``mmsi``, ``shipname``,
+    ``match_dist_m``) or ``dark``, and the ``dark_target`` event it raised (``event_id``,
+    ``severity``; none for a weak detection). ``correlated`` is false when the detections
+    changed since the last ``seawatch detect``: ``matched`` and ``dark`` are then null (and the
+    ``dark`` filter matches nothing)."""
+    correlated = correlation_current(store)
+    params: dict[str, Any] = {}
+    cond = ["ts IS NOT NULL", "lat IS NOT NULL", "lon IS NOT NULL"]
+    if start is not None:
+        params["start"] = start
+        cond.append("ts >= $start")
+    if end is not None:
+        params["end"] = end
+        cond.append("ts <= $end")
+    if sensors:
+        params["sensors"] = list(sensors)
+        cond.append("list_contains($sensors, sensor)")
+    if dark is not None:
+        if correlated:
+            params["dark"] = bool(dark)
+            cond.append("matched = NOT $dark")
+        else:
+            cond.append("FALSE")
+    cond.append(_bbox_sql(bbox, params))
+    where = " AND ".join(cond)
+    if correlated:
+        src, match = "correlation", "matched, mmsi, match_dist_m"
+    else:
+        src, match = "detections", "NULL::BOOLEAN AS matched, NULL::BIGINT AS mmsi, NULL::FLOAT AS match_dist_m"
+    inner = (f"SELECT detection_id, ts, lat, lon, source, sensor, pass_id, length_m, heading_deg, confidence, "
+             f"{match} FROM {src} WHERE {where}")
+    con = _connect(store)
+    try:
+        total = int(_run(con, f"SELECT count(*) AS n FROM ({inner})", params)["n"][0])
+        df = _run(
+            con,
+            f"SELECT d.*, n.shipname, e.event_id, e.severity FROM ({inner}) d "
+            f"LEFT JOIN ({_NAMES_SQL}) n ON n.mmsi = d.mmsi "
+            f"LEFT JOIN ({_DARK_TARGET_SQL}) e ON e.detection_id = d.detection_id "
+            "ORDER BY d.ts DESC, d.detection_id LIMIT $limit OFFSET $offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+    finally:
+        con.close()
+    df = _round(df.with_columns(_iso("ts").alias("ts")),
+                {"lat": 6, "lon": 6, "length_m": 1, "heading_deg": 1, "confidence": 3, "match_dist_m": 1})
+    feats = []
+    for r in _dicts(df):
+        lat, lon = r.pop("lat"), r.pop("lon")
+        r["dark"] = None if r["matched"] is None else not r["matched"]
+        feats.append(_feature(r["detection_id"], r, {"type": "Point", "coordinates": [lon, lat]}))
+    return _collection(feats, total, limit, offset, correlated=correlated)
+
+
+_TRACK_KEYS = ("n_detections", "n_passes", "sensors", "mean_speed_kn", "course_deg")
+
+
+def dark_tracks_geojson(
+    store: Store,
+    *,
+    bbox: Sequence[float] | None = None,
+    start: _dt.datetime | None = None,
+    end: _dt.datetime | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> bytes:
+    """``dark_track`` events as a GeoJSON FeatureCollection of LineStrings through their
+    detections in time order (a Point at the event's place if fewer than two of them are in
+    the store), newest first. ``start``/``end``: tracks overlapping the range; ``bbox``: tracks
+    with a vertex inside."""
+    params: dict[str, Any] = {}
+    cond = ["event_type = 'dark_track'"]
+    if start is not None:
+        params["start"] = start
+        cond.append("(end_time IS NULL OR end_time >= $start)")
+    if end is not None:
+        params["end"] = end
+        cond.append("start_time <= $end")
+    con = _connect(store)
+    try:
+        ev = _run(con, "SELECT event_id, start_time, end_time, lat, lon, zone_name, severity, score, status, evidence "
+                       f"FROM events WHERE {' AND '.join(cond)} ORDER BY start_time DESC, event_id", params)
+        evidence = []
+        for raw in ev["evidence"].to_list():
+            try:
+                e = json.loads(raw) if raw else {}
+            except ValueError:
+                e = {}
+            evidence.append(e if isinstance(e, dict) else {})
+        ids = sorted({str(i) for e in evidence for i in (e.get("detection_ids") or [])})
+        pts = _run(con, "SELECT detection_id, ts, lat, lon FROM detections "
+                        "WHERE detection_id IN (SELECT unnest($ids)) AND ts IS NOT NULL AND lat IS NOT NULL",
+                   {"ids": ids}) if ids else pl.DataFrame()
+    finally:
+        con.close()
+    where = {r["detection_id"]: (r["ts"], round(r["lon"], 6), round(r["lat"], 6)) for r in pts.iter_rows(named=True)}
+    ev = _round(ev.with_columns(_iso("start_time").alias("start_time"), _iso("end_time").alias("end_time")),
+                {"lat": 6, "lon": 6, "score": 3})
+    feats = []
+    for r, e in zip(_dicts(ev.drop("evidence")), evidence):
+        found = sorted((where[i] + (i,) for i in {str(i) for i in (e.get("detection_ids") or [])} if i in where),
+                       key=lambda x: (x[0], x[3]))
+        coords = [[x[1], x[2]] for x in found]
+        if len(coords) >= 2:
+            geom: dict[str, Any] = {"type": "LineString", "coordinates": coords}
+        elif r["lat"] is not None and r["lon"] is not None:
+            geom = {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
+        else:
+            continue
+        if bbox is not None and not any(_in_bbox(bbox, x, y) for x, y in _geom_points(geom)):
+            continue
+        props = {**r, **{k: e.get(k) for k in _TRACK_KEYS},
+                 "detection_ids": [x[3] for x in found], "evidence": e}
+        feats.append(_feature(r["event_id"], props, geom))
+    total = len(feats)
+    return _collection(feats[offset: offset + limit], total, limit, offset)
+
+
+def _geom_points(geom: dict[str, Any]) -> list[list[float]]:
+    return geom["coordinates"] if geom["type"] == "LineString" else [geom["coordinates"]]
+
+
+def _in_bbox(bbox: Sequence[float], lon: float, lat: float) -> bool:
+    w, s, e, n = bbox
+    return s <= lat <= n and ((w <= lon <= e) if w <= e else (lon >= w or lon <= e))
+
+
 # -- zones and land -------------------------------------------------------------------------------------
 _lock = threading.Lock()
 
