@@ -3,7 +3,9 @@
 Loads the map of a sample store served on 127.0.0.1, waits for its ready signal, checks that
 vessels, zones and events are drawn, clicks a vessel and an event, replays history with the time
 slider, sees a live update arrive, saves a screenshot, and fails if any request leaves 127.0.0.1
-or the page logs an error (a Content-Security-Policy violation included).
+or the page logs an error (a Content-Security-Policy violation included). The sample has radar
+detections: matched and dark ones are drawn with distinct symbols, the dark track as a line, and
+each has its legend toggle and popup.
 
 Run as a script to make the README's screenshot:
 
@@ -150,7 +152,7 @@ def sample(tmp_path_factory):
     from seawatch.serve.sample import build_sample_store
 
     db = tmp_path_factory.mktemp("map") / "db"
-    return build_sample_store(db, vessels=20, hours=1.0, seed=3)
+    return build_sample_store(db, vessels=20, hours=1.0, seed=3, detections=True)
 
 
 def test_map_in_chromium(sample, tmp_path):
@@ -240,6 +242,95 @@ def test_map_in_chromium(sample, tmp_path):
             b.close()
     assert b.outside == [], f"requests left 127.0.0.1: {b.outside}"
     assert any("/vendor/maplibre-gl.js" in u for u in b.requests)
+    assert b.errors == [], b.errors
+
+
+def _click_at(page, pt) -> None:
+    box = page.evaluate("() => { const r = document.getElementById('map').getBoundingClientRect(); "
+                        "return {x: r.left, y: r.top, w: r.width, h: r.height}; }")
+    assert pt is not None and 0 < pt["x"] < box["w"] and 0 < pt["y"] < box["h"], (pt, box)
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+
+
+def _rendered_props(page, layer: str) -> list[dict]:
+    return page.evaluate(f"() => window.seawatch.map.queryRenderedFeatures({{layers: ['{layer}']}})"
+                         ".map((f) => f.properties)")
+
+
+def test_map_detections_in_chromium(sample, tmp_path):
+    import polars as pl
+
+    from seawatch.serve.app import create_app
+
+    db = tmp_path / "db"
+    shutil.copytree(sample["db"], db)
+    plots = sample["detections"]
+    dark_ids = sorted(i for i in plots["detection_id"] if not i.startswith("ais-"))
+    matched_ids = sorted(i for i in plots["detection_id"] if i.startswith("ais-"))
+    assert len(dark_ids) == 5 and len(matched_ids) >= 2
+    with Server(create_app(db, poll_s=0.3)) as srv:
+        b = Browser()
+        try:
+            page = b.page
+            page.goto(srv.url)
+            page.wait_for_selector("body[data-ready]", state="attached", timeout=90_000)
+            assert page.evaluate("() => document.body.dataset.ready") == "1", page.inner_text("#message")
+            counts = page.evaluate("() => window.seawatch.counts()")
+            assert counts["detections"] == plots.height and counts["darkTracks"] == 1, counts
+            assert f"{plots.height} detections" in page.inner_text("#summary")
+
+            # distinct symbols: dark ones are red diamonds (a symbol layer with its own icon),
+            # matched ones small hollow circles; every plot is drawn by exactly one of them
+            style = page.evaluate("""() => { const m = window.seawatch.map; return {
+                dark: m.getLayer('detections-dark').type, icon: m.getLayoutProperty('detections-dark', 'icon-image'),
+                has: m.hasImage('detection-dark'), matched: m.getLayer('detections-matched').type,
+                fill: m.getPaintProperty('detections-matched', 'circle-color'),
+                track: m.getLayer('dark-tracks').type, dash: m.getPaintProperty('dark-tracks', 'line-dasharray') }; }""")
+            assert style == {"dark": "symbol", "icon": "detection-dark", "has": True, "matched": "circle",
+                             "fill": "rgba(0,0,0,0)", "track": "line", "dash": [2, 1.5]}, style
+            dark = _rendered_props(page, "detections-dark")
+            matched = _rendered_props(page, "detections-matched")
+            assert sorted({p["detection_id"] for p in dark}) == dark_ids
+            assert sorted({p["detection_id"] for p in matched}) == matched_ids
+            assert all(p["dark"] is True for p in dark) and all(p["matched"] is True for p in matched)
+            tracks = _rendered_props(page, "dark-tracks")
+            assert tracks and {p["event_id"] for p in tracks} == set(
+                sample["events"].filter(pl.col("event_type") == "dark_track")["event_id"])
+
+            # legend: counts, and toggles that hide and show the layer
+            assert page.locator("#detections-section").is_visible()
+            legend = page.inner_text("#det-legend")
+            assert "Dark" in legend and "Matched to AIS" in legend and "Dark tracks" in legend
+            assert page.inner_text("#det-legend li[data-det='dark'] .n") == "5"
+            page.click("#det-legend li[data-det='dark']")
+            _wait(page, "() => window.seawatch.rendered(['detections-dark']) === 0")
+            assert _rendered(page, ["detections-matched"]) == len(matched_ids)
+            page.click("#det-legend li[data-det='dark']")
+            _wait(page, "() => window.seawatch.rendered(['detections-dark']) === 5")
+
+            # popups (text only): a dark plot, then a matched one (vessels hidden: a vessel on top wins)
+            _click_at(page, page.evaluate("() => window.seawatch.detectionPixel('lone')"))
+            page.wait_for_selector("#det-popup[data-detection-id='lone']", timeout=10_000)
+            text = page.inner_text("#det-popup")
+            assert "Dark target" in text and "radar" in text and "70 %" in text and "show event" in text
+            page.evaluate("() => ['vessels-arrows', 'vessels-stopped'].forEach((l) => "
+                          "window.seawatch.map.setLayoutProperty(l, 'visibility', 'none'))")
+            mid = matched_ids[0]
+            _click_at(page, page.evaluate(f"() => window.seawatch.detectionPixel('{mid}')"))
+            page.wait_for_selector(f"#det-popup[data-detection-id='{mid}']", timeout=10_000)
+            text = page.inner_text("#det-popup")
+            assert "Matched to AIS" in text and mid.removeprefix("ais-") in text and "150 m" in text
+            page.click("#det-popup button")  # open vessel
+            page.wait_for_selector(f"body[data-panel='{mid.removeprefix('ais-')}']", state="attached", timeout=20_000)
+            # the dark plot's popup leads to its dark_target event in the list
+            dt = sample["events"].filter(pl.col("event_type") == "dark_target", pl.col("evidence").str.contains('"lone"'))
+            _click_at(page, page.evaluate("() => window.seawatch.detectionPixel('lone')"))
+            page.click("#det-popup[data-detection-id='lone'] button")
+            page.wait_for_selector(f"#event-list li.selected[data-event-id='{dt['event_id'][0]}']", timeout=10_000)
+            page.screenshot(path=str(tmp_path / "map-detections.png"))
+        finally:
+            b.close()
+    assert b.outside == [], f"requests left 127.0.0.1: {b.outside}"
     assert b.errors == [], b.errors
 
 

@@ -8,6 +8,9 @@ Simulated traffic is ingested, tracks and detectors run; then a few events are p
 vessels of the store (honest traffic alone gives the map no alerts): an AIS gap, an encounter
 between two vessels, an identity mismatch (no position), an open zone entry; the risk table is
 recomputed from all events, and a user area (``custom`` zone) is added to the store's zones.
+With ``detections=True``, radar plots are ingested before detection (:func:`radar_plots`): some
+on real vessels (matched to AIS), a silent boat seen on four sweeps (dark targets and a dark
+track) and a lone dark plot.
 """
 
 from __future__ import annotations
@@ -87,9 +90,64 @@ def user_area(store: Store) -> pl.DataFrame:
     }]))
 
 
+def radar_plots(store: Store, n_matched: int = 4) -> pl.DataFrame:
+    """Radar plots (DETECTIONS columns) for the traffic in ``store``, deterministic: four sweeps
+    10 min apart ending 5 min before the last position; on the last sweep a plot 150 m from each
+    of ``n_matched`` moving vessels; on every sweep a silent boat at 8 kn on 045 where no vessel
+    comes within 8 km, at sea at least 1 nm from the shore (``boat0``..``boat3``); and one lone
+    plot 6 nm from the boat's first (``lone``)."""
+    import datetime as dt
+
+    import numpy as np
+
+    from ..tracks import destination, haversine_nm
+    from ..zones import lookup
+
+    pos = store.table("positions").drop_nulls(["ts", "lat", "lon"])
+    if pos.height == 0:
+        return pl.DataFrame()
+    t_last = pos["ts"].max() - dt.timedelta(minutes=5)
+    sweeps = [t_last - dt.timedelta(minutes=10 * k) for k in (3, 2, 1, 0)]
+    rows: list[dict[str, Any]] = []
+    at_last = (
+        pos.filter((pl.col("ts") - t_last).abs() <= dt.timedelta(seconds=30), pl.col("sog_kn") >= 3)
+        .sort("mmsi", "ts").unique("mmsi", keep="first", maintain_order=True).head(n_matched)
+    )
+    for r in at_last.iter_rows(named=True):
+        la, lo = destination(r["lat"], r["lon"], 90, 150 / 1852)
+        rows.append({"detection_id": f"ais-{r['mmsi']}", "ts": r["ts"], "lat": float(la), "lon": float(lo),
+                     "confidence": 0.9})  # no length: a radar plot's would not match every vessel's
+    # the silent boat: the first spot around the traffic's middle that no vessel comes near
+    near = pos.filter(pl.col("ts").is_between(sweeps[0] - dt.timedelta(minutes=20), t_last + dt.timedelta(minutes=20)))
+    lat0, lon0 = float(pos["lat"].median()), float(pos["lon"].median())
+    plat, plon = near["lat"].to_numpy(), near["lon"].to_numpy()
+    for ring in range(1, 12):
+        for bearing in range(0, 360, 30):
+            la, lo = destination(lat0, lon0, bearing, 3.0 * ring)
+            track = [destination(float(la), float(lo), 45, 8 * k * 10 / 60) for k in range(4)]
+            lone = destination(float(la), float(lo), 315, 6.0)
+            spots = [*track, lone]
+            if not all(np.min(haversine_nm(plat, plon, float(a), float(b))) > 8 / 1.852 for a, b in spots):
+                continue
+            place = lookup(np.array([float(a) for a, _ in spots]), np.array([float(b) for _, b in spots]))
+            if not place["on_land"].any() and (place["dist_to_shore_nm"] >= 1).all():
+                break
+        else:
+            continue
+        break
+    for k, (t, (a, b)) in enumerate(zip(sweeps, track)):
+        rows.append({"detection_id": f"boat{k}", "ts": t, "lat": float(a), "lon": float(b), "heading_deg": 45.0,
+                     "length_m": 18.0, "confidence": 0.8})
+    rows.append({"detection_id": "lone", "ts": sweeps[1], "lat": float(lone[0]), "lon": float(lone[1]),
+                 "length_m": 25.0, "confidence": 0.7})
+    return pl.DataFrame(rows, schema_overrides={"ts": schema.UTC_TS}).with_columns(
+        source=pl.lit("sample-radar"), sensor=pl.lit("radar"))
+
+
 def build_sample_store(db: str | Path, *, vessels: int = 20, hours: float = 1.0, seed: int = 0,
-                       scenario: str | None = None, plant: bool = True) -> dict[str, Any]:
-    """Simulate, ingest, detect, plant; returns ``{"db", "feed", "planted", "events"}``."""
+                       scenario: str | None = None, plant: bool = True, detections: bool = False) -> dict[str, Any]:
+    """Simulate, ingest, detect, plant; returns ``{"db", "feed", "planted", "events"}`` (and
+    ``"detections"``, the plots ingested, with ``detections=True``)."""
     from ..detect import run_detect
     from ..detect.risk import risk_scores
     from ..ingest import ingest
@@ -107,6 +165,15 @@ def build_sample_store(db: str | Path, *, vessels: int = 20, hours: float = 1.0,
         feed = feed_dir / "feed.nmea"
         generate_feed(feed, vessels=vessels, hours=hours, seed=seed)
     ingest([feed], db)
+    plots = None
+    if detections:
+        from ..detections import ingest_detections
+
+        plots = radar_plots(Store(db))
+        if plots.height:
+            f = feed_dir / "radar.csv"
+            plots.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")).write_csv(f)
+            ingest_detections([f], db)
     run_detect(db)
     store = Store(db)
     planted = planted_events(store) if plant else schema.empty("events")
@@ -115,7 +182,10 @@ def build_sample_store(db: str | Path, *, vessels: int = 20, hours: float = 1.0,
         store.write_derived("events", events, {"preset": "coastal", "planted": planted.height})
         store.write_derived("risk", risk_scores(events, store.table("statics")), {"preset": "coastal"})
         store.write_derived("zones", user_area(store), {"source": "seawatch.serve.sample"})
-    return {"db": str(db), "feed": str(feed), "planted": planted, "events": store.table("events")}
+    out = {"db": str(db), "feed": str(feed), "planted": planted, "events": store.table("events")}
+    if plots is not None:
+        out["detections"] = plots
+    return out
 
 
-__all__ = ["build_sample_store", "planted_events", "user_area"]
+__all__ = ["build_sample_store", "planted_events", "radar_plots", "user_area"]

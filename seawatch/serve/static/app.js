@@ -4,8 +4,8 @@
  * zones (/api/zones), vessels, tracks and events (/api/...), live updates (/api/live, SSE).
  * Text from AIS is untrusted: it only ever reaches the page as text nodes, never as HTML.
  *
- * Test hooks: document.body.dataset.ready = "1" once land, zones, vessels and events are
- * drawn; window.seawatch exposes the map and the state.
+ * Test hooks: document.body.dataset.ready = "1" once land, zones, vessels, events and
+ * detections are drawn; window.seawatch exposes the map and the state.
  */
 (function () {
   'use strict';
@@ -32,8 +32,18 @@
     zone_entry: 'Zone entry', zone_exit: 'Zone exit', port_visit: 'Port visit', ais_gap: 'AIS gap',
     loitering: 'Loitering', encounter: 'Encounter', speed_anomaly: 'Speed anomaly', position_jump: 'Position jump',
     identity_invalid: 'Invalid identity', identity_mismatch: 'Identity mismatch', identity_change: 'Identity change',
-    night_coastal_approach: 'Night coastal approach',
+    night_coastal_approach: 'Night coastal approach', dark_target: 'Dark target', dark_track: 'Dark track',
   };
+  // radar / satellite detections: dark ones (no AIS vessel there) conspicuous, matched ones quiet
+  const DARK_COLOR = '#d62828';
+  const MATCHED_COLOR = '#56606b';
+  const UNCORRELATED_COLOR = '#a3acb6';
+  const DET_KINDS = [  // legend key, label, map layers
+    ['dark', 'Dark (no AIS there)', ['detections-dark']],
+    ['matched', 'Matched to AIS', ['detections-matched']],
+    ['tracks', 'Dark tracks', ['dark-tracks', 'dark-tracks-selected']],
+  ];
+  const DET_MAX = 20000;
   const STALE_MAX_S = 6 * 3600;   // replay: vessels not heard for this long are hidden
   const EVENT_PAGE = 200;
 
@@ -48,7 +58,8 @@
     stats: null, vessels: [], byMmsi: new Map(), events: [], eventsTotal: 0, eventOffset: 0,
     selected: null, detail: null, selectedEvent: null, time: null, t0: null, t1: null,
     hiddenGroups: new Set(), hiddenZones: new Set(), playing: false, trackHours: 6,
-    loaded: { land: false, zones: false, vessels: false, events: false }, zonesCount: 0, live: false,
+    loaded: { land: false, zones: false, vessels: false, events: false, detections: false }, zonesCount: 0, live: false,
+    detections: [], detectionsTotal: 0, correlated: true, darkTracks: [], hiddenDet: new Set(),
   };
 
   // -- DOM helpers (text only) ----------------------------------------------------------------
@@ -125,6 +136,16 @@
     }
     return body;
   }
+  async function allFeatures(path, q, max) {  // GeoJSON pages: {features, total, next_offset}
+    let features = []; let offset = 0; let total = 0; let extra = {};
+    for (;;) {
+      const p = await api(path, Object.assign({}, q, { offset }));
+      features = features.concat(p.features); total = p.total; extra = p;
+      if (p.next_offset == null || features.length >= max) break;
+      offset = p.next_offset;
+    }
+    return { features, total, correlated: extra.correlated };
+  }
   async function allPages(path, q, max) {
     let items = []; let offset = 0; let total = 0;
     for (;;) {
@@ -170,6 +191,19 @@
     g.fillStyle = color; g.fill();
     g.lineWidth = 2; g.strokeStyle = 'rgba(0,0,0,0.75)'; g.stroke();
     return g.getImageData(0, 0, w, h);
+  }
+
+  function diamondImage(color) {
+    // a dark detection: a filled diamond with a white rim, drawn at 2x
+    const n = 26, c = document.createElement('canvas');
+    c.width = n; c.height = n;
+    const g = c.getContext('2d');
+    g.beginPath();
+    g.moveTo(n / 2, 2); g.lineTo(n - 2, n / 2); g.lineTo(n / 2, n - 2); g.lineTo(2, n / 2); g.closePath();
+    g.fillStyle = color; g.fill();
+    g.lineWidth = 3; g.strokeStyle = '#ffffff'; g.stroke();
+    g.lineWidth = 1; g.strokeStyle = 'rgba(0,0,0,0.55)'; g.stroke();
+    return g.getImageData(0, 0, n, n);
   }
 
   const ageOpacity = ['interpolate', ['linear'], ['coalesce', ['get', 'age_s'], 0], 600, 1, 3600, 0.45, 21600, 0.22];
@@ -218,6 +252,24 @@
       paint: { 'circle-radius': ['match', ['get', 'severity'], 'high', 7, 'medium', 6, 5], 'circle-color': sevColor,
         'circle-opacity': 0.25, 'circle-stroke-color': sevColor, 'circle-stroke-width': 1.5, 'circle-stroke-opacity': 0.9 } });
 
+    // detections: dark tracks (dashed red lines through their detections), matched detections
+    // (small hollow grey circles), dark detections (red diamonds)
+    map.addSource('dark-tracks', { type: 'geojson', data: EMPTY });
+    map.addLayer({ id: 'dark-tracks-selected', type: 'line', source: 'dark-tracks', filter: ['==', ['get', 'event_id'], ''],
+      paint: { 'line-color': '#10263f', 'line-width': 6, 'line-opacity': 0.35 }, layout: { 'line-join': 'round', 'line-cap': 'round' } });
+    map.addLayer({ id: 'dark-tracks', type: 'line', source: 'dark-tracks', filter: ['==', ['geometry-type'], 'LineString'],
+      paint: { 'line-color': DARK_COLOR, 'line-width': 2.2, 'line-dasharray': [2, 1.5], 'line-opacity': 0.9 },
+      layout: { 'line-join': 'round' } });
+    map.addSource('detections', { type: 'geojson', data: EMPTY });
+    map.addLayer({ id: 'detections-matched', type: 'circle', source: 'detections', filter: ['!=', ['get', 'dark'], true],
+      paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, 3, 10, 5], 'circle-color': 'rgba(0,0,0,0)',
+        'circle-stroke-color': ['case', ['==', ['get', 'matched'], true], MATCHED_COLOR, UNCORRELATED_COLOR],
+        'circle-stroke-width': 1.5 } });
+    map.addImage('detection-dark', diamondImage(DARK_COLOR), { pixelRatio: 2 });
+    map.addLayer({ id: 'detections-dark', type: 'symbol', source: 'detections', filter: ['==', ['get', 'dark'], true],
+      layout: { 'icon-image': 'detection-dark', 'icon-allow-overlap': true, 'icon-ignore-placement': true,
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 5, 0.8, 10, 1.15] } });
+
     for (const [k, , c] of TYPE_GROUPS) map.addImage('arrow-' + k, arrowImage(c), { pixelRatio: 2 });
     map.addSource('vessels', { type: 'geojson', data: EMPTY });
     map.addLayer({ id: 'vessels-risk', type: 'circle', source: 'vessels', filter: ['>=', ['get', 'risk'], 25],
@@ -236,6 +288,7 @@
   }
 
   const VESSEL_LAYERS = ['vessels-arrows', 'vessels-stopped'];
+  const DETECTION_LAYERS = ['detections-dark', 'detections-matched'];
 
   // -- data -> map ------------------------------------------------------------------------------------
   function vesselFeatures() {
@@ -287,6 +340,26 @@
     S.loaded.events = true;
   }
 
+  // detections: all of them (newest first, at most DET_MAX); in replay those of the STALE_MAX_S
+  // before the slider's time, and the dark tracks begun by then
+  function detectionQuery(limit) {
+    const q = { limit };
+    if (S.time != null) Object.assign(q, { end: refTime(), start: new Date(S.time - STALE_MAX_S * 1000).toISOString().replace('.000Z', 'Z') });
+    return q;
+  }
+  async function loadDetections() {
+    const [d, t] = await Promise.all([
+      allFeatures('/api/detections', detectionQuery(5000), DET_MAX),
+      allFeatures('/api/dark_tracks', detectionQuery(5000), DET_MAX),
+    ]);
+    S.detections = d.features; S.detectionsTotal = d.total; S.correlated = d.correlated !== false;
+    S.darkTracks = t.features;
+    map.getSource('detections').setData({ type: 'FeatureCollection', features: S.detections });
+    map.getSource('dark-tracks').setData({ type: 'FeatureCollection', features: S.darkTracks });
+    renderDetectionLegend();
+    S.loaded.detections = true;
+  }
+
   async function loadZones() {
     const fc = { type: 'FeatureCollection', features: [] };
     let offset = 0;
@@ -328,6 +401,8 @@
       `${st.vessels.toLocaleString()} vessels`, `${st.positions.toLocaleString()} positions`,
       `${(st.events || 0).toLocaleString()} events`,
     ];
+    const det = st.derived && st.derived.detections;
+    if (det && det.rows) parts.push(`${det.rows.toLocaleString()} detections`);
     if (st.time_start) parts.push(`${fmtTime(st.time_start, true)} – ${fmtTime(st.time_end, true)} UTC`);
     clear($('summary')).append(parts.join(' · '));
   }
@@ -362,6 +437,35 @@
     }
   }
 
+  function renderDetectionLegend() {
+    const sec = $('detections-section');
+    const n = { dark: 0, matched: 0, unknown: 0, tracks: S.darkTracks.length };
+    for (const f of S.detections) {
+      const p = f.properties;
+      if (p.dark === true) n.dark++; else if (p.matched === true) n.matched++; else n.unknown++;
+    }
+    sec.hidden = !S.detections.length && !S.darkTracks.length && !S.detectionsTotal;
+    clear($('det-count')).append(S.detectionsTotal > S.detections.length
+      ? `(${S.detections.length} of ${S.detectionsTotal})` : `(${S.detectionsTotal})`);
+    const ul = clear($('det-legend'));
+    const swatch = {
+      dark: () => el('span', { class: 'swatch diamond', color: DARK_COLOR }),
+      matched: () => { const e = el('span', { class: 'swatch ring' }); e.style.borderColor = MATCHED_COLOR; return e; },
+      tracks: () => { const e = el('span', { class: 'swatch dash' }); e.style.borderTopColor = DARK_COLOR; return e; },
+    };
+    for (const [k, label, layers] of DET_KINDS) {
+      ul.append(el('li', { class: S.hiddenDet.has(k) ? 'off' : '', title: 'show / hide', dataset: { det: k }, on: { click: () => {
+        S.hiddenDet.has(k) ? S.hiddenDet.delete(k) : S.hiddenDet.add(k);
+        for (const id of layers) map.setLayoutProperty(id, 'visibility', S.hiddenDet.has(k) ? 'none' : 'visible');
+        renderDetectionLegend();
+      } } }, swatch[k](), label, el('span', { class: 'n' }, n[k])));
+    }
+    if (!S.correlated) {
+      ul.append(el('li', { class: 'note' }, 'new detections not yet matched to AIS: run seawatch detect',
+        el('span', { class: 'n' }, n.unknown)));
+    }
+  }
+
   function evidenceText(ev) {
     const e = ev.evidence || {};
     const keys = Object.keys(e).filter((k) => !['seg_id', 'next_seg_id'].includes(k)).slice(0, 6);
@@ -370,6 +474,7 @@
 
   function eventItem(ev, compact) {
     const who = [ev.shipname || (ev.mmsi != null ? `MMSI ${ev.mmsi}` : '')];
+    if (ev.mmsi == null && /^dark_/.test(ev.event_type)) who[0] = 'unidentified: no AIS';
     if (ev.other_mmsi != null) who.push(' ↔ ', ev.other_shipname || `MMSI ${ev.other_mmsi}`);
     const li = el('li', { class: `sev-${ev.severity}` + (S.selectedEvent === ev.event_id ? ' selected' : ''),
       dataset: { eventId: ev.event_id },
@@ -392,6 +497,7 @@
 
   function highlightEvent(id) {
     map.setFilter('events-selected', ['==', ['get', 'event_id'], id || '']);
+    map.setFilter('dark-tracks-selected', ['==', ['get', 'event_id'], id || '']);
   }
 
   // -- selection ---------------------------------------------------------------------------------------
@@ -615,7 +721,7 @@
     if (refreshing) { again = true; return; }
     refreshing = true;
     try {
-      await Promise.all([loadVessels(), loadEvents(false)]);
+      await Promise.all([loadVessels(), loadEvents(false), loadDetections()]);
       if (S.selected != null) await loadTrack();
     } catch (e) {
       showMessage(String(e.message || e));
@@ -716,6 +822,7 @@
       map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; hover.remove(); });
     }
     map.on('click', 'events', (e) => {
+      if (map.queryRenderedFeatures(e.point, { layers: DETECTION_LAYERS }).length) return;  // its popup says more
       const f = e.features && e.features[0]; if (!f) return;
       const ev = S.events.find((x) => x.event_id === f.properties.event_id);
       if (!ev) return;
@@ -723,6 +830,30 @@
       const li = document.querySelector(`.event-list li[data-event-id="${CSS.escape(ev.event_id)}"]`);
       if (li) li.scrollIntoView({ block: 'nearest' });
     });
+    const detPopup = new maplibregl.Popup({ closeButton: true, closeOnClick: false, offset: 10, maxWidth: '300px' });
+    map.on('click', (e) => {  // a click on the map away from detections closes their popup
+      if (!map.queryRenderedFeatures(e.point, { layers: DETECTION_LAYERS.concat(['dark-tracks']) }).length) detPopup.remove();
+    });
+    for (const layer of DETECTION_LAYERS) {
+      map.on('click', layer, (e) => {
+        if (map.queryRenderedFeatures(e.point, { layers: VESSEL_LAYERS }).length) return;  // the vessel wins
+        const f = e.features && e.features[0]; if (!f) return;
+        const d = S.detections.find((x) => x.properties.detection_id === f.properties.detection_id);
+        if (d) detPopup.setLngLat(d.geometry.coordinates).setDOMContent(detectionPopup(d.properties, detPopup)).addTo(map);
+      });
+      map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+      map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+    }
+    map.on('click', 'dark-tracks', (e) => {
+      if (map.queryRenderedFeatures(e.point, { layers: VESSEL_LAYERS.concat(DETECTION_LAYERS) }).length) return;
+      const f = e.features && e.features[0]; if (!f) return;
+      const t = S.darkTracks.find((x) => x.properties.event_id === f.properties.event_id);
+      if (!t) return;
+      highlightEvent(t.properties.event_id);
+      detPopup.setLngLat(e.lngLat).setDOMContent(darkTrackPopup(t.properties)).addTo(map);
+    });
+    map.on('mouseenter', 'dark-tracks', () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', 'dark-tracks', () => { map.getCanvas().style.cursor = ''; });
     map.on('mouseenter', 'events', () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', 'events', () => { map.getCanvas().style.cursor = ''; });
 
@@ -740,6 +871,56 @@
     wireSearch();
   }
 
+  // -- detection popups (text only) ------------------------------------------------------------------
+  async function showEvent(id) {
+    let ev = S.events.find((x) => x.event_id === id);
+    if (!ev) { try { ev = await api(`/api/events/${encodeURIComponent(id)}`); } catch (e) { showMessage(String(e.message || e)); return; } }
+    selectEvent(ev);
+    const li = document.querySelector(`.event-list li[data-event-id="${CSS.escape(id)}"]`);
+    if (li) li.scrollIntoView({ block: 'nearest' });
+  }
+
+  function detectionPopup(p, popup) {
+    const title = p.dark === true ? 'Dark target' : p.matched === true ? 'Matched to AIS' : 'Detection (not yet matched)';
+    const sw = p.dark === true ? el('span', { class: 'swatch diamond', color: DARK_COLOR }) : el('span', { class: 'swatch ring' });
+    if (p.dark !== true) sw.style.borderColor = p.matched === true ? MATCHED_COLOR : UNCORRELATED_COLOR;
+    const rows = [
+      row('Time', `${fmtTime(p.ts, true)} UTC`),
+      row('Sensor', [p.sensor, p.source].filter(Boolean).join(' · ') || '—'),
+      row('Confidence', p.confidence == null ? '—' : `${Math.round(p.confidence * 100)} %`),
+      row('Length', num(p.length_m, 0, ' m')),
+      p.heading_deg != null ? row('Heading', num(p.heading_deg, 0, '°')) : null,
+    ];
+    if (p.matched === true) {
+      rows.push(row('Vessel', p.shipname || `MMSI ${p.mmsi}`, p.shipname ? ` · ${p.mmsi}` : ''));
+      rows.push(row('AIS at', `${num(p.match_dist_m, 0, ' m')} from the detection`));
+    }
+    if (p.severity) rows.push(row('Severity', el('span', { class: `chip ${p.severity}` }, p.severity)));
+    rows.push(row('Id', p.detection_id));
+    const node = el('div', { class: 'det-popup', id: 'det-popup', dataset: { detectionId: p.detection_id } },
+      el('div', { class: 'title' }, sw, title), el('table', null, ...rows));
+    if (p.matched === true && p.mmsi != null) {
+      node.append(el('button', { on: { click: () => { popup.remove(); selectVessel(p.mmsi, { fly: false }); } } }, 'open vessel'));
+    }
+    if (p.event_id) node.append(' ', el('button', { on: { click: () => { popup.remove(); showEvent(p.event_id); } } }, 'show event'));
+    return node;
+  }
+
+  function darkTrackPopup(p) {
+    const dur = p.start_time && p.end_time ? Math.round((Date.parse(p.end_time) - Date.parse(p.start_time)) / 60000) : null;
+    const node = el('div', { class: 'det-popup', id: 'det-popup', dataset: { eventId: p.event_id } },
+      el('div', { class: 'title' }, (() => { const e = el('span', { class: 'swatch dash' }); e.style.borderTopColor = DARK_COLOR; return e; })(),
+        'Dark track'),
+      el('table', null,
+        row('Time', `${fmtTime(p.start_time, true)} – ${fmtTime(p.end_time)} UTC`, dur != null ? ` (${dur} min)` : ''),
+        row('Detections', `${p.n_detections != null ? p.n_detections : p.detection_ids.length}` + (p.n_passes != null ? ` on ${p.n_passes} passes` : '')),
+        row('Speed / course', `${num(p.mean_speed_kn, 1, ' kn')} / ${num(p.course_deg, 0, '°')}`),
+        row('Zone', p.zone_name || '—'),
+        p.severity ? row('Severity', el('span', { class: `chip ${p.severity}` }, p.severity)) : null));
+    node.append(el('button', { on: { click: () => showEvent(p.event_id) } }, 'show event'));
+    return node;
+  }
+
   function fitToVessels() {
     const pts = S.vessels.filter((v) => v.age_s == null || v.age_s < STALE_MAX_S);
     if (!pts.length) return;
@@ -753,7 +934,12 @@
   // -- start -----------------------------------------------------------------------------------------------
   window.seawatch = {
     map, state: S,
-    counts: () => ({ vessels: S.vessels.length, events: S.events.length, zones: S.zonesCount }),
+    counts: () => ({ vessels: S.vessels.length, events: S.events.length, zones: S.zonesCount,
+      detections: S.detections.length, darkTracks: S.darkTracks.length }),
+    detectionPixel: (id) => {
+      const f = S.detections.find((x) => x.properties.detection_id === id); if (!f) return null;
+      const p = map.project(f.geometry.coordinates); return { x: p.x, y: p.y };
+    },
     rendered: (layers) => map.queryRenderedFeatures({ layers }).length,
     vesselPixel: (mmsi) => { const v = S.byMmsi.get(mmsi); if (!v) return null; const p = map.project([v.lon, v.lat]); return { x: p.x, y: p.y }; },
     select: (mmsi) => selectVessel(mmsi, { fly: true }),
@@ -766,7 +952,7 @@
       await loadStats();
       await Promise.all([
         api('/api/land').then((fc) => { map.getSource('land').setData(fc); S.loaded.land = true; }),
-        loadZones(), loadVessels(), loadEvents(false),
+        loadZones(), loadVessels(), loadEvents(false), loadDetections(),
       ]);
       fitToVessels();
     } catch (e) {
