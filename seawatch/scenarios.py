@@ -39,7 +39,9 @@ from .simulate import (
     UNDER_WAY,
     Identity,
     Plant,
+    Radar,
     Route,
+    SatellitePass,
     Scenario,
     Station,
     Vessel,
@@ -239,6 +241,17 @@ AMAMI_STATIONS = (
     Station("tokunoshima", 27.74, 129.02, 45.0),
     Station("takarajima", 29.145, 129.21, 40.0),
 )
+
+#: Shore radars (coastal surveillance, harbour-masked; seaward sectors checked against the OSM coast).
+#: Sweeps are logged every 3 min, staggered so that two radars never log the same instant.
+NIIGATA_RADARS = (
+    Radar("niigata", 37.95, 139.05, antenna_m=60.0, sector=(240.0, 60.0), phase_s=0.0),
+    Radar("kashiwazaki", 37.375, 138.545, antenna_m=80.0, sector=(240.0, 30.0), phase_s=45.0),
+    Radar("naoetsu", 37.19, 138.245, antenna_m=60.0, sector=(260.0, 45.0), phase_s=90.0, clutter_nm=(1.2, 4.0)),
+    Radar("ryotsu", 38.08, 138.44, antenna_m=100.0, sector=(15.0, 95.0), phase_s=135.0),
+)
+#: Naze's radar shares the AIS station's hill (~150 m): it sees the sea north of Amami-Oshima.
+AMAMI_RADARS = (Radar("naze", 28.40, 129.50, antenna_m=150.0, sector=(320.0, 20.0), max_range_nm=36.0),)
 
 #: Shipping lanes (from one end to the other; ships keep to starboard of the centre line).
 LANES = {
@@ -947,11 +960,29 @@ def plant_identities(rng, reg, vs, plants, swap_pair: bool = True):
              "drifting with the squid fleet 20 nm west of Sado"))
 
 
+def plant_silent_boat(rng, reg, vs, plants):
+    """An AIS-silent wooden boat (the North Korean pattern: 14 m, no transponder, a weak radar
+    echo) crosses from the west-north-west after dark at 6 kn, idles and drifts at 0.3-1.2 kn
+    3 nm off the coast between Naoetsu and Kashiwazaki from about 23:00 to 01:15 JST, then goes
+    back out the way it came. Only the shore radars and a night SAR pass can see it: its truth
+    (``dark_target``, ``dark_track``) is read off the detections (seawatch.simulate._dark_truth)."""
+    ident = Identity(0, "WOODEN BOAT (NO AIS)", "", 30, 0, 14, 4, 1.2, "")
+    start, hover = (37.62, 137.70), (37.30, 138.32)
+    r = Route(*start, t=0.8 * H).to(*hover, 6.0)
+    _hover(r, rng, hover, 8.25 * H, kn=(0.3, 1.2), radius_nm=0.6)
+    r.to(*start, 6.5)
+    r.steer(290.0, 6.5, 4 * H)
+    vs.append(Vessel(ident, r, kind="wooden boat", honest=False, ais=False, rcs=0.7,
+                     label="PLANT AIS-silent wooden boat"))
+
+
 # foreign offshore jiggers keep clear of planted boats on their grounds
 _NIIGATA_PLANT_SPOTS = ((38.40, 137.96), (38.20, 137.95), (38.62, 138.85), (38.92, 139.22))
 
 
-def _niigata(plant_fns, density):
+def _niigata(plant_fns, density, late=()):
+    """A Sea of Japan build: ``plant_fns`` before the honest traffic, ``late`` plants after it
+    (they draw from the generator last, so adding them leaves every other vessel as it was)."""
     def build(rng: np.random.Generator, duration: float):
         reg = Registry(rng)
         vs: list[Vessel] = []
@@ -959,6 +990,8 @@ def _niigata(plant_fns, density):
         for f in plant_fns:
             f(rng, reg, vs, plants)
         vs += niigata_background(rng, reg, duration, density, avoid=_NIIGATA_PLANT_SPOTS)
+        for f in late:
+            f(rng, reg, vs, plants)
         return vs, plants
 
     return build
@@ -1117,8 +1150,22 @@ _NIIGATA_STORY = ("Sea of Japan off Niigata, 1 June 2024, 17:00-05:00 JST (08:00
 SCENARIO_DEFS: dict[str, Scenario] = {}
 
 
-def _add(name, description, build, start, hours, stations, story, region):
-    SCENARIO_DEFS[name] = Scenario(name, description, start, hours, stations, build, story, region)
+def _add(name, description, build, start, hours, stations, story, region, radars=(), passes=()):
+    SCENARIO_DEFS[name] = Scenario(name, description, start, hours, stations, build, story, region,
+                                   radars=radars, passes=passes)
+
+
+#: Satellite passes over the Niigata sea: a Sentinel-1-style C-band SAR on its evening ascending
+#: pass (08:44Z, 17:44 JST, 250 km swath) and an ALOS-2-style L-band SAR at midnight JST,
+#: descending (15:00Z, 70 km stripmap swath along the coast).
+NIIGATA_PASSES = (
+    SatellitePass("sentinel-1a", "sar", 0.733 * H, ((36.95, 139.10), (38.95, 138.45)), 67.0, scene_s=35.0),
+    SatellitePass("alos-2", "sar", 7.0 * H, ((38.10, 138.95), (37.05, 138.05)), 19.0, scene_s=20.0),
+)
+#: ERS-2 (C-band SAR, 100 km swath) on its 10:30 local descending pass, 22 December 2001.
+AMAMI_PASSES = (
+    SatellitePass("ers-2", "sar", 3.5 * H, ((29.40, 129.60), (28.00, 129.15)), 27.0, scene_s=25.0, aoi_nm=30.0),
+)
 
 
 _add("amami-2001",
@@ -1127,10 +1174,12 @@ _add("amami-2001",
      "East China Sea north-west of Amami-Oshima, 22 December 2001, 07:00-17:00 JST (21 Dec 22:00Z - 22 Dec "
      "08:00Z). In the real incident the boat was found ~240 km north-west of Amami and sank in China's EEZ "
      "after a 9-hour chase; here it is moved within reach of the Amami receivers (AIS was not yet carried "
-     "then: the scenario asks what the same behaviour looks like in an AIS feed).", "amami")
+     "then: the scenario asks what the same behaviour looks like in an AIS feed).", "amami",
+     radars=AMAMI_RADARS, passes=AMAMI_PASSES)
 _add("niigata-night",
-     "night approach: a DPRK-flagged boat hovers 7 nm off the Niigata coast after dark, AIS off for 3 h of it",
-     _niigata([plant_night_approach], 0.6), NIIGATA_START, 12.0, NIIGATA_STATIONS, _NIIGATA_STORY, "niigata")
+     "night approach: a DPRK-flagged boat hovers off the coast, AIS off for 3 h; an AIS-silent boat on radar",
+     _niigata([plant_night_approach], 0.6, late=[plant_silent_boat]), NIIGATA_START, 12.0, NIIGATA_STATIONS,
+     _NIIGATA_STORY, "niigata", radars=NIIGATA_RADARS, passes=NIIGATA_PASSES)
 _add("sts-transfer",
      "a tanker and a small craft side by side for 4 h at sea north of Sado (ship-to-ship transfer)",
      _niigata([plant_sts], 0.6), NIIGATA_START, 12.0, NIIGATA_STATIONS, _NIIGATA_STORY, "niigata")
@@ -1145,8 +1194,9 @@ _add("identity-swap",
      _niigata([plant_identities], 0.6), NIIGATA_START, 12.0, NIIGATA_STATIONS, _NIIGATA_STORY, "niigata")
 _add("all",
      "every planted behaviour of the Sea of Japan scenarios (and a Noto-style 32 kn dash) in one busy sea",
-     _niigata([plant_night_approach, plant_dash, plant_sts, plant_going_dark, plant_clone, plant_identities], 1.0),
-     NIIGATA_START, 12.0, NIIGATA_STATIONS, _NIIGATA_STORY, "niigata")
+     _niigata([plant_night_approach, plant_dash, plant_sts, plant_going_dark, plant_clone, plant_identities], 1.0,
+              late=[plant_silent_boat]),
+     NIIGATA_START, 12.0, NIIGATA_STATIONS, _NIIGATA_STORY, "niigata", radars=NIIGATA_RADARS, passes=NIIGATA_PASSES)
 
 #: scenario name -> one-line description
 SCENARIOS: dict[str, str] = {k: v.description for k, v in SCENARIO_DEFS.items()}
@@ -1178,9 +1228,13 @@ def demo_fleet(rng: np.random.Generator, n: int, duration: float) -> list[Vessel
 
 
 __all__ = [
+    "AMAMI_PASSES",
+    "AMAMI_RADARS",
     "AMAMI_STATIONS",
     "KINDS",
     "LANES",
+    "NIIGATA_PASSES",
+    "NIIGATA_RADARS",
     "NIIGATA_STATIONS",
     "PORTS",
     "SCENARIOS",

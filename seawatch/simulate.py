@@ -285,6 +285,9 @@ class Vessel:
     ``off``: intervals (s from start) with the transmitter switched off. ``renames``:
     ``(t, Identity)``: from ``t`` its static messages say this (same MMSI). ``kind`` names the
     honest category in the README's statistics; ``honest=False`` marks planted vessels.
+    ``ais=False``: the vessel carries no AIS at all (it is seen only by radar and satellites);
+    ``rcs``: its radar cross-section relative to a steel hull of its length (a wooden boat
+    ~0.7), which scales the sensors' probability of detection.
     """
 
     ident: Identity
@@ -297,6 +300,8 @@ class Vessel:
     msg_type: int = 1
     label: str = ""
     in_port: list[tuple[float, float]] = field(default_factory=list)  # (t0, t1) spans at a berth
+    ais: bool = True
+    rcs: float = 1.0
 
 
 @dataclass(eq=False)
@@ -321,6 +326,54 @@ class Plant:
 
 
 @dataclass(frozen=True)
+class Radar:
+    """A shore surveillance radar and its logged plots (see :func:`_detections`).
+
+    ``name`` is the detections' ``source`` (``<name>-radar``); ``antenna_m`` the antenna height
+    above the sea, which with the target's height sets the radio horizon; ``sector`` the seaward
+    azimuths it reports, clockwise ``(from, to)`` in degrees (land and harbour are blanked; equal
+    values: all round); ``max_range_nm`` its instrumented range; ``sweep_s`` how often a sweep is
+    logged and ``phase_s`` the first one; ``range_sigma_m`` / ``azimuth_sigma_deg`` the plot
+    noise (one sigma); ``clutter_per_sweep`` the mean number of sea-clutter plots per sweep, at
+    ``clutter_nm`` (from, to) from the antenna."""
+
+    name: str
+    lat: float
+    lon: float
+    antenna_m: float = 60.0
+    sector: tuple[float, float] = (0.0, 0.0)
+    max_range_nm: float = 32.0
+    sweep_s: float = 180.0
+    phase_s: float = 0.0
+    range_sigma_m: float = 25.0
+    azimuth_sigma_deg: float = 0.25
+    clutter_per_sweep: float = 0.3
+    clutter_nm: tuple[float, float] = (0.8, 4.0)
+
+
+@dataclass(frozen=True)
+class SatellitePass:
+    """One satellite snapshot (SAR or optical) over a swath (see :func:`_detections`).
+
+    ``name`` is the detections' ``source`` (e.g. ``sentinel-1a``), ``sensor`` ``sar`` or
+    ``optical``; the scene is acquired from ``t_s`` (seconds from the run's start) for
+    ``scene_s`` along the ground track ``track`` (two (lat, lon) points, the swath's centre
+    line, in flight direction), ``half_width_nm`` either side. Only the sea within ``aoi_nm`` of a
+    shore AIS station is ordered (the area of interest). ``sigma_m``: position error per axis
+    (one sigma); ``length_sigma``: relative error of the length estimate (log-normal)."""
+
+    name: str
+    sensor: str
+    t_s: float
+    track: tuple[tuple[float, float], tuple[float, float]]
+    half_width_nm: float
+    scene_s: float = 35.0
+    sigma_m: float = 200.0
+    length_sigma: float = 0.12
+    aoi_nm: float = 24.0
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -330,6 +383,8 @@ class Scenario:
     build: Callable[[np.random.Generator, float], tuple[list[Vessel], list[Plant]]]
     story: str = ""
     region: str = ""
+    radars: tuple[Radar, ...] = ()
+    passes: tuple[SatellitePass, ...] = ()
 
 
 def report_interval(klass: str | np.ndarray, sog_kn: np.ndarray, status: np.ndarray) -> np.ndarray:
@@ -401,6 +456,8 @@ def _transmit(vessels: list[Vessel], duration: float, seed: int) -> dict[str, np
         return ident_ix[idt]
 
     for vi, v in enumerate(vessels):
+        if not v.ais:
+            continue  # no transponder: only radar and satellites see it
         rng = np.random.default_rng([seed, 1, vi])
         legs = _legs(v.route)
         t_end = min(duration, legs["t"][-1])
@@ -604,6 +661,291 @@ def _encode(msgs: dict[str, Any], rx: dict[str, np.ndarray], stations: tuple[Sta
 
 
 # ------------------------------------------------------------------------------------------------
+# radar plots and satellite detections
+
+#: The radio horizon: d [nm] = 2.23 x (sqrt(antenna height m) + sqrt(target height m)) (standard
+#: refraction, 4/3 earth radius).
+HORIZON_NM_PER_SQRT_M = 2.23
+#: The radar antenna turns once in 2.4 s: a plot's time is its sweep's start plus azimuth/360 of that.
+RADAR_ROTATION_S = 2.4
+#: No radar plot closer than this to the antenna (the main-bang blanking), nautical miles.
+RADAR_MIN_RANGE_NM = 0.3
+#: Harbours are masked by the radars (land and harbour blanking) and by satellite ship detection
+#: (a land mask with a buffer): nothing is detected within 1 nm of a berth.
+HARBOUR_MASK_NM = 1.0
+#: A detection's truth calls the vessel's AIS *heard* when one of its position reports was received
+#: (by any shore station) within 10 min of the detection.
+HEARD_WINDOW_S = 600.0
+
+
+def target_height_m(length_m: Any) -> np.ndarray:
+    """Height of a vessel's highest reflecting structure above the sea: 15% of its length, 1.5-35 m."""
+    return np.clip(0.15 * np.asarray(length_m, float), 1.5, 35.0)
+
+
+def radar_range_nm(radar: Radar, length_m: Any) -> np.ndarray:
+    """How far ``radar`` sees a vessel of ``length_m``: the radio horizon of antenna and target,
+    at most the instrumented range (from a 60 m antenna: a 14 m boat 20.5 nm, a 150 m ship 27.9 nm)."""
+    h = HORIZON_NM_PER_SQRT_M * (math.sqrt(radar.antenna_m) + np.sqrt(target_height_m(length_m)))
+    return np.minimum(h, radar.max_range_nm)
+
+
+def radar_pd(length_m: Any, rcs: Any, range_frac: Any) -> np.ndarray:
+    """Probability that a logged sweep shows a plot of a vessel: 0.57 for a 7 m boat rising to 0.95
+    from 50 m, times its relative radar cross-section, and halved at the horizon (range_frac 1)."""
+    pd = 0.55 + 0.40 * np.clip((np.asarray(length_m, float) - 5.0) / 45.0, 0.0, 1.0)
+    return np.clip(pd * np.asarray(rcs, float) * (1.0 - 0.5 * np.asarray(range_frac, float) ** 4), 0.0, 0.98)
+
+
+def satellite_pd(length_m: Any, rcs: Any) -> np.ndarray:
+    """Probability that a satellite scene shows a vessel (SAR at 5-20 m resolution): 5% at 7 m
+    and less, 50% at 16 m, 97% from 25 m; times its relative radar cross-section."""
+    return np.clip((np.asarray(length_m, float) - 6.0) / 20.0, 0.05, 0.97) * np.asarray(rcs, float)
+
+
+def _in_sector(az: np.ndarray, sector: tuple[float, float]) -> np.ndarray:
+    a, b = sector
+    width = (b - a) % 360.0
+    if width == 0:
+        return np.ones(np.shape(az), bool)
+    return ((np.asarray(az) - a) % 360.0) <= width
+
+
+def _positions(vessels: list[Vessel], t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """True (planned) position of every vessel at times ``t``, as AIS reports them before GPS noise:
+    ``lat, lon, exists, course`` of shape (vessels, times); course is NaN below 0.5 kn."""
+    nv, nt = len(vessels), len(t)
+    lat, lon = np.zeros((nv, nt)), np.zeros((nv, nt))
+    exists = np.zeros((nv, nt), bool)
+    course = np.full((nv, nt), np.nan)
+    for i, v in enumerate(vessels):  # one interpolation per vessel, over all the times
+        legs = _legs(v.route)
+        lat[i] = np.interp(t, legs["t"], legs["lat"])
+        lon[i] = np.interp(t, legs["t"], legs["lon"])
+        exists[i] = (t >= legs["t"][0]) & (t <= legs["t"][-1])
+        k = np.clip(np.searchsorted(legs["t"], t, side="right") - 1, 0, len(legs["speed"]) - 1)
+        course[i] = np.where(legs["speed"][k] >= 0.5, legs["bearing"][k], np.nan)
+    return lat, lon, exists, course
+
+
+def _positions_of(vessels: list[Vessel], vi: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True position and course of vessel ``vi[k]`` at time ``t[k]`` (one pass per vessel)."""
+    lat, lon, course = np.zeros(len(t)), np.zeros(len(t)), np.full(len(t), np.nan)
+    for i in np.unique(vi):
+        m = vi == i
+        la, lo, _, c = _positions([vessels[int(i)]], t[m])
+        lat[m], lon[m], course[m] = la[0], lo[0], c[0]
+    return lat, lon, course
+
+
+def _detections(sc: Scenario, vessels: list[Vessel], duration: float, seed: int,
+                heard_pos: list[np.ndarray], epoch0: int) -> tuple[Any, Any, dict] | None:
+    """Radar plots and satellite detections of the true vessel positions (AIS or not), and their
+    truth; ``None`` when the scenario has no sensors. Returns (DETECTIONS frame, truth frame, counts).
+
+    Radar: every logged sweep, each vessel that exists, lies within the sector, beyond
+    :data:`RADAR_MIN_RANGE_NM`, within :func:`radar_range_nm` for its length and outside the
+    harbour mask gives a plot with probability :func:`radar_pd` (else a missed detection); the
+    plot's range and azimuth carry Gaussian noise; no length or heading. Sea clutter: a Poisson
+    number of plots per sweep near the antenna, weak (confidence 0.10-0.45). Satellite pass: every
+    vessel inside the swath (and the area of interest, and outside harbours) at its acquisition
+    time is detected with probability :func:`satellite_pd`, with a position error, a length
+    estimate (log-normal error, within 0.7-1.4 of the true length) and a heading (course, 8 deg
+    noise, 15% reversed by 180 deg; random when stopped). All numpy, one pass per sensor."""
+    if not sc.radars and not sc.passes:
+        return None
+    import polars as pl
+
+    from .detections import conform
+    from .scenarios import PORTS
+
+    rng = np.random.default_rng([seed, 4])
+    nv = len(vessels)
+    length = np.array([v.ident.length_m for v in vessels], float)
+    rcs = np.array([v.rcs for v in vessels], float)
+    berths = np.array([p.berth for p in PORTS.values()])
+    s_lat = np.array([s.lat for s in sc.stations])
+    s_lon = np.array([s.lon for s in sc.stations])
+
+    def harbour(la: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        d = haversine_nm(la[..., None], lo[..., None], berths[:, 0], berths[:, 1])
+        return d.min(-1) < HARBOUR_MASK_NM
+
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "source", "sensor", "t", "pass_t", "vi", "lat", "lon", "true_lat", "true_lon", "length_m", "heading_deg",
+        "confidence")}
+    counts: dict[str, dict[str, int]] = {}
+
+    def add(n: int, **kw: Any) -> None:
+        for k, v in kw.items():
+            cols[k].append(np.full(n, v) if np.ndim(v) == 0 else np.asarray(v))
+
+    for r in sc.radars:
+        sweeps = np.arange(r.phase_s, duration, r.sweep_s)
+        la, lo, ex, _ = _positions(vessels, sweeps)
+        d = haversine_nm(r.lat, r.lon, la, lo)
+        az = bearing_deg(r.lat, r.lon, la, lo)
+        rmax = radar_range_nm(r, length)[:, None]
+        seen = ex & (d >= RADAR_MIN_RANGE_NM) & (d <= rmax) & _in_sector(az, r.sector) & ~harbour(la, lo)
+        pd = radar_pd(length[:, None], rcs[:, None], d / rmax)
+        hit = seen & (rng.random(d.shape) < pd)
+        vi, k = np.nonzero(hit)
+        n = len(vi)
+        t = sweeps[k] + az[vi, k] / 360.0 * RADAR_ROTATION_S
+        tla, tlo, _ = _positions_of(vessels, vi, t)
+        rng_nm = haversine_nm(r.lat, r.lon, tla, tlo) + rng.normal(0.0, r.range_sigma_m, n) / M_PER_NM
+        azn = bearing_deg(r.lat, r.lon, tla, tlo) + rng.normal(0.0, r.azimuth_sigma_deg, n)
+        ola, olo = destination(r.lat, r.lon, azn, np.maximum(rng_nm, 0.0))
+        conf = np.clip(0.45 + 0.5 * pd[vi, k] + rng.normal(0.0, 0.03, n), 0.5, 0.99)
+        source = f"{r.name}-radar"
+        add(n, source=source, sensor="radar", t=t, pass_t=sweeps[k], vi=vi, lat=ola, lon=olo, true_lat=tla,
+            true_lon=tlo, length_m=np.nan, heading_deg=np.nan, confidence=conf)
+        # sea clutter: weak plots near the antenna, in the middle of its sector
+        nc = rng.poisson(r.clutter_per_sweep, len(sweeps))
+        ck = np.repeat(np.arange(len(sweeps)), nc)
+        m = len(ck)
+        a0, width = r.sector[0], (r.sector[1] - r.sector[0]) % 360.0 or 360.0
+        caz = (a0 + 20.0 + rng.uniform(0.0, max(width - 40.0, 0.0), m)) % 360.0
+        cla, clo = destination(r.lat, r.lon, caz, rng.uniform(r.clutter_nm[0], r.clutter_nm[1], m))
+        keep = ~harbour(cla, clo)  # harbour blanking covers clutter too
+        ck, caz, cla, clo = ck[keep], caz[keep], cla[keep], clo[keep]
+        cconf = rng.uniform(0.10, 0.45, m)[keep]
+        m = len(ck)
+        add(m, source=source, sensor="radar", t=sweeps[ck] + caz / 360.0 * RADAR_ROTATION_S, pass_t=sweeps[ck],
+            vi=np.full(m, -1), lat=cla, lon=clo, true_lat=cla, true_lon=clo, length_m=np.nan, heading_deg=np.nan,
+            confidence=cconf)
+        counts[source] = {"sweeps": len(sweeps), "plots": n, "missed": int((seen & ~hit).sum()), "clutter": m}
+
+    for sp in sc.passes:
+        if not 0.0 <= sp.t_s < duration:
+            continue
+        (a_lat, a_lon), (b_lat, b_lon) = sp.track
+        track_nm = float(haversine_nm(a_lat, a_lon, b_lat, b_lon))
+        tb = float(bearing_deg(a_lat, a_lon, b_lat, b_lon))
+        la, lo, ex, _ = _positions(vessels, np.array([sp.t_s + sp.scene_s / 2.0]))
+        la, lo, ex = la[:, 0], lo[:, 0], ex[:, 0]
+        dist = haversine_nm(a_lat, a_lon, la, lo)
+        off = np.radians(bearing_deg(a_lat, a_lon, la, lo) - tb)
+        along, cross = dist * np.cos(off), dist * np.sin(off)
+        aoi = haversine_nm(la[:, None], lo[:, None], s_lat[None, :], s_lon[None, :]).min(1) <= sp.aoi_nm
+        inside = ex & (along >= 0) & (along <= track_nm) & (np.abs(cross) <= sp.half_width_nm) & aoi & ~harbour(la, lo)
+        pd = satellite_pd(length, rcs)
+        hit = inside & (rng.random(nv) < pd)
+        vi = np.flatnonzero(hit)
+        n = len(vi)
+        t = sp.t_s + np.clip(along[vi] / max(track_nm, 1e-9), 0.0, 1.0) * sp.scene_s
+        tla, tlo, course = _positions_of(vessels, vi, t)
+        ola = tla + rng.normal(0.0, sp.sigma_m, n) / (M_PER_NM * NM_PER_DEG_LAT)
+        olo = tlo + rng.normal(0.0, sp.sigma_m, n) / (M_PER_NM * NM_PER_DEG_LAT * np.cos(np.radians(tla)))
+        L = length[vi]
+        est = np.round(np.clip(L * np.exp(rng.normal(0.0, sp.length_sigma, n)), 0.7 * L, 1.4 * L))
+        flip = np.where(rng.random(n) < 0.15, 180.0, 0.0)
+        hd = np.where(np.isfinite(course), course + rng.normal(0.0, 8.0, n) + flip, rng.uniform(0.0, 360.0, n)) % 360.0
+        conf = np.clip(0.45 + 0.5 * pd[vi] + rng.normal(0.0, 0.03, n), 0.5, 0.99)
+        add(n, source=sp.name, sensor=sp.sensor, t=t, pass_t=np.full(n, sp.t_s), vi=vi, lat=ola, lon=olo,
+            true_lat=tla, true_lon=tlo, length_m=est, heading_deg=np.round(hd, 1), confidence=conf)
+        counts[sp.name] = {"passes": 1, "plots": n, "missed": int((inside & ~hit).sum()), "clutter": 0}
+
+    a = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()}
+    us = np.round((epoch0 + a["t"]) * 1000.0).astype(np.int64) * 1000
+    pass_us = np.round((epoch0 + a["pass_t"]) * 1000.0).astype(np.int64) * 1000
+    utc = pl.Datetime("us", "UTC")
+    raw = pl.DataFrame({
+        "ts": pl.Series(us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "pass_ts": pl.Series(pass_us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "t": a["t"], "source": a["source"].astype(str), "sensor": a["sensor"].astype(str),
+        "vi": a["vi"].astype(np.int64), "lat": np.round(a["lat"], 6), "lon": np.round(a["lon"], 6),
+        "true_lat": np.round(a["true_lat"], 6), "true_lon": np.round(a["true_lon"], 6),
+        "length_m": a["length_m"], "heading_deg": a["heading_deg"], "confidence": np.round(a["confidence"], 3),
+    }).with_columns(pl.col("ts", "pass_ts").cast(utc)).fill_nan(None)
+    raw = raw.sort("t", "source", "lat", "lon").with_columns(
+        detection_id=pl.col("source") + "-" + (pl.int_range(pl.len()).over("source") + 1).cast(pl.Utf8).str.zfill(6),
+        pass_id=pl.col("source") + "|" + pl.col("pass_ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    det = conform(raw.select("detection_id", "ts", "lat", "lon", "source", "sensor", "pass_id", "length_m",
+                             "heading_deg", "confidence"))
+    # truth: which vessel, its MMSI, whether its AIS was on, off or absent, and heard
+    vi = raw["vi"].to_numpy()
+    t = raw["t"].to_numpy()
+    state = np.full(len(vi), -1, np.int64)  # 0 on, 1 off, 2 none; -1 clutter
+    heard = np.zeros(len(vi), bool)
+    for i in np.unique(vi[vi >= 0]):  # one pass per vessel
+        m = np.flatnonzero(vi == i)
+        v = vessels[int(i)]
+        if not v.ais:
+            state[m] = 2
+            continue
+        state[m] = np.where(_on_mask(t[m], v.off), 0, 1)
+        hp = heard_pos[int(i)]
+        if len(hp):
+            j = np.searchsorted(hp, t[m])
+            prev = np.abs(t[m] - hp[np.clip(j - 1, 0, len(hp) - 1)])
+            nxt = np.abs(hp[np.clip(j, 0, len(hp) - 1)] - t[m])
+            heard[m] = np.minimum(prev, nxt) <= HEARD_WINDOW_S
+    fleet = pl.DataFrame({  # one row per vessel
+        "vessel": np.arange(nv, dtype=np.int64),
+        "mmsi": pl.Series([v.ident.mmsi if v.ais else None for v in vessels], dtype=pl.Int64),
+        "name": pl.Series([v.ident.name for v in vessels], dtype=pl.Utf8),
+        "label": pl.Series([v.label or v.kind for v in vessels], dtype=pl.Utf8),
+        "planted": pl.Series([not v.honest for v in vessels], dtype=pl.Boolean),
+        "length_m": pl.Series([v.ident.length_m for v in vessels], dtype=pl.Int64),
+    }, schema_overrides={"vessel": pl.Int64})
+    clutter = vi < 0
+    truth = pl.DataFrame({
+        "detection_id": raw["detection_id"],
+        "source": raw["source"],
+        "vessel": pl.Series(vi, dtype=pl.Int64).set(pl.Series(clutter), None),
+        "state": pl.Series(state, dtype=pl.Int64),
+        "heard": pl.Series(heard, dtype=pl.Boolean).set(pl.Series(clutter), None),
+        "true_lat": raw["true_lat"], "true_lon": raw["true_lon"],
+    }).join(fleet, on="vessel", how="left", maintain_order="left").select(
+        "detection_id", "source", "vessel", "mmsi", "name",
+        pl.col("label").fill_null("clutter"), pl.col("planted").fill_null(False),
+        ais=pl.col("state").replace_strict({0: "on", 1: "off", 2: "none"}, default=None, return_dtype=pl.Utf8),
+        heard=pl.col("heard"), true_lat=pl.col("true_lat"), true_lon=pl.col("true_lon"), length_m=pl.col("length_m"),
+    )
+    return det, truth, counts
+
+
+def _dark_truth(vessels: list[Vessel], det: Any, truth: Any, epoch0: int) -> list[dict]:
+    """Truth records of the planted vessels the sensors saw while dark: per vessel and AIS-off
+    interval (one for a vessel without AIS), a ``dark_target`` from its first to its last
+    detection while dark, and a ``dark_track`` when it was seen on 3 or more sweeps / passes.
+    ``vessel`` ties the record to ``detections_truth.csv``; ``mmsi`` is null without AIS."""
+    import polars as pl
+
+    j = truth.join(det.select("detection_id", "ts", "pass_id", "sensor"), on="detection_id")
+    dk = j.filter(pl.col("planted") & pl.col("ais").is_in(["off", "none"]))
+    if dk.height == 0:
+        return []
+    t = dk["ts"].dt.epoch("us").to_numpy() / 1e6 - epoch0
+    vi = dk["vessel"].to_numpy()
+    interval = np.zeros(len(vi), np.int64)
+    for i in np.unique(vi):  # one pass per dark vessel
+        m = vi == i
+        for k, (a, b) in enumerate(vessels[int(i)].off):
+            interval[m & (t >= a) & (t < b)] = k
+    g = dk.with_columns(interval=pl.Series(interval)).group_by("vessel", "interval").agg(
+        start=pl.col("ts").min(), end=pl.col("ts").max(), n=pl.len(), passes=pl.col("pass_id").n_unique(),
+        sensors=pl.col("source").unique().sort(),
+    ).sort("start", "vessel")
+    out = []
+    for r in g.iter_rows(named=True):  # a few records
+        v = vessels[int(r["vessel"])]
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+        seen = f"seen {r['n']} times on {r['passes']} radar sweeps and satellite passes ({', '.join(r['sensors'])})"
+        if v.ais:
+            what = f"{v.ident.name} (MMSI {v.ident.mmsi}) with its AIS switched off, {seen}"
+        else:
+            what = f"{v.label.removeprefix('PLANT ') or v.kind}, carrying no AIS at all, {seen}"
+        for typ in ("dark_target", "dark_track") if r["passes"] >= 3 else ("dark_target",):
+            out.append({"event_type": typ, "mmsi": int(v.ident.mmsi) if v.ais else None, "other_mmsi": None,
+                        "start_time": iso(r["start"]), "end_time": iso(r["end"]), "note": what,
+                        "vessel": int(r["vessel"])})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # the public functions
 
 
@@ -715,6 +1057,9 @@ class Simulation:
     truth: list[dict]
     cut: list[dict]
     heard: dict[str, list[np.ndarray]]
+    detections: Any = None  # DETECTIONS frame (radar plots, satellite detections); None without sensors
+    detections_truth: Any = None  # per detection: vessel, mmsi, AIS state, heard (see _detections)
+    sensor_counts: dict = field(default_factory=dict)
 
     @property
     def epoch0(self) -> int:
@@ -740,17 +1085,30 @@ def run(name: str, *, seed: int = 0, hours: float | None = None) -> tuple[Simula
     heard = _heard_times(msgs, rx, len(vessels))
     epoch0 = int(sc.start.timestamp())
     truth, cut = _resolve(plants, vessels, heard, msgs["idents"], duration, epoch0)
-    sim = Simulation(sc, seed, duration, vessels, plants, msgs, rx, truth, cut, heard)
+    sensed = _detections(sc, vessels, duration, seed, heard["pos"], epoch0)
+    det = det_truth = None
+    counts: dict = {}
+    if sensed is not None:
+        det, det_truth, counts = sensed
+        truth = sorted(truth + _dark_truth(vessels, det, det_truth, epoch0),
+                       key=lambda r: (r["start_time"] or "", r["event_type"], r["mmsi"] or 0))
+    sim = Simulation(sc, seed, duration, vessels, plants, msgs, rx, truth, cut, heard, det, det_truth, counts)
     return sim, records
 
 
 def simulate(scenario: str, out: str | Path, *, seed: int = 0, hours: float | None = None) -> dict:
-    """Write ``feed.nmea``, ``truth.jsonl`` and ``README.md`` of ``scenario`` into ``out``.
+    """Write ``feed.nmea``, ``truth.jsonl`` and ``README.md`` of ``scenario`` into ``out``, and
+    for scenarios with sensors ``detections.csv`` (radar plots and satellite detections, schema
+    DETECTIONS: ``seawatch ingest --detections``) and ``detections_truth.csv`` (per detection:
+    ``detection_id, source, vessel, mmsi, name, label, planted, ais, heard, true_lat, true_lon,
+    length_m``; ``ais`` is ``on``, ``off`` or ``none``, null for clutter).
 
     Returns a summary: ``scenario, seed, hours, start, end, feed, truth, readme, lines,
     messages`` (distinct messages heard), ``receptions``, ``duplicates``, ``vessels`` (MMSIs
     heard), ``transmitters``, ``by_type`` (messages heard per AIS type), ``planted`` (the truth
-    records) and ``cut`` (plants left out of the truth because the run ends before they do).
+    records), ``cut`` (plants left out of the truth because the run ends before they do),
+    ``detections`` (count; 0 without sensors), ``sensors`` (per source: plots, missed, clutter)
+    and, with sensors, the paths ``detections_file`` and ``detections_truth``.
     """
     sim, records = run(scenario, seed=seed, hours=hours)
     out = Path(out)
@@ -764,10 +1122,24 @@ def simulate(scenario: str, out: str | Path, *, seed: int = 0, hours: float | No
     truth = out / "truth.jsonl"
     truth.write_text("".join(json.dumps(r) + "\n" for r in sim.truth), encoding="utf-8")
     summary = summary_of(sim, text.count("\n"))
+    if sim.detections is not None:
+        summary.update(write_detections(sim, out))
     readme = out / "README.md"
     summary.update(feed=str(feed), truth=str(truth), readme=str(readme), out=str(out), feed_bytes=len(text))
     readme.write_text(readme_text(sim, summary), encoding="utf-8")
     return summary
+
+
+def write_detections(sim: Simulation, out: Path) -> dict:
+    """Write ``detections.csv`` and ``detections_truth.csv`` of ``sim`` into ``out`` (times ISO-8601
+    UTC with milliseconds); returns their paths."""
+    import polars as pl
+
+    det = sim.detections.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    path, tpath = out / "detections.csv", out / "detections_truth.csv"
+    det.write_csv(path)
+    sim.detections_truth.write_csv(tpath)
+    return {"detections_file": str(path), "detections_truth": str(tpath)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -804,6 +1176,8 @@ def summary_of(sim: Simulation, lines: int) -> dict:
         "by_type": by_type,
         "planted": list(sim.truth),
         "cut": list(sim.cut),
+        "detections": 0 if sim.detections is None else sim.detections.height,
+        "sensors": dict(sim.sensor_counts),
     }
 
 
@@ -903,6 +1277,65 @@ def _night_text(sim: Simulation) -> str:
             f"next sunrise {hm(rise1)} (the sun's upper limb, standard refraction).")
 
 
+def _sensors_text(sim: Simulation) -> list[str]:
+    """The README's section on radar and satellite detections (empty without sensors)."""
+    sc = sim.scenario
+    if sim.detections is None:
+        return []
+    tr = sim.detections_truth
+    n = tr.height
+    by = tr.group_by("ais").len()
+    by_ais = dict(zip(by["ais"].to_list(), by["len"].to_list()))
+    out = [
+        "## Sensors: radar plots and satellite detections (detections.csv, detections_truth.csv)",
+        "",
+        f"{n:,} detections of the true vessel positions, with or without AIS "
+        f"({by_ais.get('on', 0):,} of vessels transmitting, {by_ais.get('off', 0):,} with AIS switched off, "
+        f"{by_ais.get('none', 0):,} of vessels without AIS, {by_ais.get(None, 0):,} sea clutter). "
+        f"Ingest with `seawatch ingest --detections detections.csv`; `detections_truth.csv` says per "
+        f"detection which vessel it shows (`vessel`, `mmsi`), whether its AIS was `on`, `off` or `none`, "
+        f"and whether a shore station heard it within {HEARD_WINDOW_S / 60:.0f} min (`heard`).",
+        "",
+        "| radar (source) | lat | lon | antenna m | seaward sector deg | range nm: 10 m / 50 m / 150 m | sweep logged | plots | missed | clutter |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sc.radars:
+        c = sim.sensor_counts.get(f"{r.name}-radar", {})
+        rr = radar_range_nm(r, np.array([10.0, 50.0, 150.0]))
+        out.append(f"| {r.name}-radar | {r.lat:.3f} | {r.lon:.3f} | {r.antenna_m:.0f} | {r.sector[0]:.0f}-{r.sector[1]:.0f} | "
+                   f"{rr[0]:.1f} / {rr[1]:.1f} / {rr[2]:.1f} | every {r.sweep_s:.0f} s | {c.get('plots', 0):,} | "
+                   f"{c.get('missed', 0):,} | {c.get('clutter', 0):,} |")
+    start = sc.start
+    if sc.passes:
+        out += ["", "| satellite pass (source) | sensor | time | swath | detected | missed |", "|---|---|---|---|---|---|"]
+        for sp in sc.passes:
+            c = sim.sensor_counts.get(sp.name, {})
+            when = (start + timedelta(seconds=sp.t_s)).strftime("%Y-%m-%d %H:%MZ")
+            (a, b), (c2, d) = sp.track
+            out.append(f"| {sp.name} | {sp.sensor} | {when} | {2 * sp.half_width_nm:.0f} nm wide, {a:.2f} N {b:.2f} E to "
+                       f"{c2:.2f} N {d:.2f} E | {c.get('plots', 0):,} | {c.get('missed', 0):,} |")
+    out += [
+        "",
+        f"Radar: a vessel is seen to the radio horizon ({HORIZON_NM_PER_SQRT_M} x (sqrt(antenna m) + sqrt(target m)) nm, "
+        "target height 15% of its length, 1.5-35 m), within the seaward sector and outside harbours (1 nm from a "
+        "berth), on each logged sweep with a probability of 0.57 (7 m) to 0.95 (50 m and more), scaled by its "
+        "radar cross-section (a wooden boat 0.7) and halved at the horizon; plots carry range (25 m) and azimuth "
+        "(0.25 deg) noise, no length or heading. Sea clutter: weak plots (confidence 0.10-0.45) within a few nm "
+        "of the antenna. Satellite: each vessel in the swath (and within "
+        "the area of interest near the coast) is detected with a probability rising with length (50% at 16 m), "
+        "with a 200 m position error per axis, a length estimate (12% log-normal error, within 0.7-1.4 of the "
+        "true length) and a heading (8 deg noise, 15% reversed). Not modelled: radar shadows behind headlands, "
+        "merged plots of vessels closer than the radar's resolution, the SAR azimuth shift of moving ships.",
+        "",
+    ]
+    dark = [r for r in sim.truth if r["event_type"] in ("dark_target", "dark_track")]
+    if dark:
+        out += ["Dark truth: a planted vessel seen while it transmitted no AIS is an expected `dark_target` (its first to "
+                "last detection while dark) and, seen on 3 or more sweeps or passes, a `dark_track`; `vessel` in "
+                "truth.jsonl is the `vessel` of detections_truth.csv.", ""]
+    return out
+
+
 def readme_text(sim: Simulation, summary: dict) -> str:
     sc = sim.scenario
     start = sc.start
@@ -919,7 +1352,9 @@ def readme_text(sim: Simulation, summary: dict) -> str:
         f"- {_night_text(sim)}",
         (f"- Files: `feed.nmea` ({summary['lines']:,} lines, {summary['messages']:,} AIS messages heard of "
          f"{summary['messages_sent']:,} sent, {summary['duplicates']:,} receiver duplicates), `truth.jsonl` "
-         f"({len(sim.truth)} planted behaviours), this README."),
+         f"({len(sim.truth)} planted behaviours), "
+         + (f"`detections.csv` ({summary['detections']:,} radar and satellite detections) and "
+            "`detections_truth.csv`, " if sim.detections is not None else "") + "this README."),
         f"- Vessels heard: {summary['vessels']} MMSIs ({summary['transmitters']} transmitters); messages by type: "
         + ", ".join(f"{k}: {v:,}" for k, v in summary["by_type"].items()) + ".",
         f"- Reproduce: `seawatch simulate {sc.name} --out DIR --seed {sim.seed}"
@@ -931,7 +1366,7 @@ def readme_text(sim: Simulation, summary: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in sim.truth:
-        lines.append(f"| {r['event_type']} | {r['mmsi']} | {r['other_mmsi'] or ''} | {r['start_time']} | "
+        lines.append(f"| {r['event_type']} | {r['mmsi'] or '(no AIS)'} | {r['other_mmsi'] or ''} | {r['start_time']} | "
                      f"{r['end_time'] or '(open)'} | {r['note']} |")
     if sim.cut:
         lines += ["", "Not in the truth because this run ends before they are complete (use the default --hours):", ""]
@@ -956,6 +1391,9 @@ def readme_text(sim: Simulation, summary: dict) -> str:
         f"the nearest stamps it (tag block `c:`), and a second station in range logs it again in {DUPLICATE_SHARE:.0%} of",
         "cases, 0-2 s later. Vessels beyond every station's range are not heard at all (no data, not a gap).",
         "",
+    ]
+    lines += _sensors_text(sim)
+    lines += [
         "## Honest traffic: speed over ground per kind (reports heard, under way, SOG >= 0.5 kn)",
         "",
         "| kind | ITU type | class | vessels | flags | reports | under way | SOG p10 | p50 | p90 | max |",

@@ -36,13 +36,13 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NAMES = ["amami-2001", "niigata-night", "sts-transfer", "going-dark", "mmsi-clone", "identity-swap", "all"]
 PLANTED = {
     "amami-2001": {"speed_anomaly"},
-    "niigata-night": {"night_coastal_approach", "ais_gap"},
+    "niigata-night": {"night_coastal_approach", "ais_gap", "dark_target", "dark_track"},
     "sts-transfer": {"encounter"},
     "going-dark": {"ais_gap"},
     "mmsi-clone": {"position_jump"},
     "identity-swap": {"identity_change", "identity_mismatch"},
     "all": {"speed_anomaly", "night_coastal_approach", "ais_gap", "encounter", "position_jump", "identity_change",
-            "identity_mismatch"},
+            "identity_mismatch", "dark_target", "dark_track"},
 }
 LAND_FILE = SHARED_DATA / "japan-zones-osm" / "east_asia_countries_land.geojson"
 BERTHS = np.array([p.berth for p in PORTS.values()])
@@ -135,7 +135,8 @@ def test_scenarios_table_and_unknown_name():
 def test_simulate_writes_feed_truth_readme(tmp_path):
     res = simulate("niigata-night", tmp_path / "out", seed=3, hours=2.0)
     out = tmp_path / "out"
-    assert {p.name for p in out.iterdir()} == {"feed.nmea", "truth.jsonl", "README.md"}
+    assert {p.name for p in out.iterdir()} == {"feed.nmea", "truth.jsonl", "README.md", "detections.csv",
+                                               "detections_truth.csv"}
     assert res["feed"] == str(out / "feed.nmea") and res["lines"] == len((out / "feed.nmea").read_text().splitlines())
     assert res["messages"] > 1000 and res["vessels"] > 20 and res["duplicates"] > 0
     assert res["receptions"] == res["messages"] + res["duplicates"]
@@ -224,7 +225,9 @@ def test_truth_records_are_well_formed_and_complete(name):
     assert {t["event_type"] for t in sim.truth} == PLANTED[name]
     assert not sim.cut
     for t in sim.truth:
-        assert set(t) == {"event_type", "mmsi", "other_mmsi", "start_time", "end_time", "note"}
+        keys = {"event_type", "mmsi", "other_mmsi", "start_time", "end_time", "note"}
+        # dark records name the simulated vessel of detections_truth.csv (a boat without AIS has no MMSI)
+        assert set(t) == (keys | {"vessel"} if t["event_type"] in ("dark_target", "dark_track") else keys)
         assert t["event_type"] in EVENT_TYPES and len(t["note"]) > 20
         assert t["start_time"].endswith("Z") and (t["end_time"] is None or t["end_time"].endswith("Z"))
         if t["end_time"] is not None:
