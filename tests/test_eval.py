@@ -105,3 +105,70 @@ def test_files_and_format(tmp_path):
     bad.write_text('{"mmsi": 1}\n')
     with pytest.raises(SeawatchError, match="lacks columns"):
         evaluate(bad, e)
+
+
+# -- dark vessels: matched through the detections truth ----------------------------------------------
+DTRUTH = frame(  # detection -> simulated vessel, its AIS state, heard by a shore station
+    {"detection_id": "r-1", "vessel": 7, "ais": "none", "heard": False},
+    {"detection_id": "r-2", "vessel": 7, "ais": "none", "heard": False},
+    {"detection_id": "r-3", "vessel": 7, "ais": "none", "heard": False},
+    {"detection_id": "r-4", "vessel": 5, "ais": "on", "heard": True},
+    {"detection_id": "r-5", "vessel": 5, "ais": "on", "heard": True},
+    {"detection_id": "r-6", "vessel": None, "ais": None, "heard": None},  # clutter
+    {"detection_id": "r-7", "vessel": 8, "ais": "off", "heard": False},
+)
+DARK_TRUTH = frame(
+    rec("dark_target", None, "2024-06-01T12:00:00Z", "2024-06-01T14:00:00Z", vessel=7),
+    rec("dark_track", None, "2024-06-01T12:00:00Z", "2024-06-01T14:00:00Z", vessel=7),
+    rec("dark_target", 445000001, "2024-06-01T13:00:00Z", "2024-06-01T13:30:00Z", vessel=8),
+)
+
+
+def dark_event(t, at, ids):
+    ev = {"detection_id": ids} if t == "dark_target" else {"detection_ids": ids}
+    return rec(t, None, at, at, evidence=json.dumps(ev))
+
+
+def test_dark_events_match_the_vessel_of_their_detections():
+    ev = frame(
+        dark_event("dark_target", "2024-06-01T12:10:00Z", "r-1"),
+        dark_event("dark_target", "2024-06-01T13:50:00Z", "r-2"),
+        dark_event("dark_target", "2024-06-01T13:10:00Z", "r-7"),  # the AIS-off vessel, in its span
+        dark_event("dark_target", "2024-06-01T13:00:00Z", "r-4"),  # a vessel transmitting: a false dark
+        dark_event("dark_target", "2024-06-01T13:00:00Z", "r-6"),  # clutter
+        dark_event("dark_target", "2024-06-01T16:00:00Z", "r-3"),  # the right vessel, 2 h after the span
+        dark_event("dark_track", "2024-06-01T12:30:00Z", ["r-1", "r-2", "r-6"]),  # 2 of 3 detections: vessel 7
+        dark_event("dark_track", "2024-06-01T12:30:00Z", ["r-3", "r-4", "r-5", "r-6"]),  # no majority
+    )
+    r = evaluate(DARK_TRUTH, ev, detections=DTRUTH)
+    t = row(r, "dark_target")
+    assert (t["truths"], t["events"], t["tp"], t["fp"], t["fn"]) == (2, 6, 2, 3, 0)
+    k = row(r, "dark_track")
+    assert (k["truths"], k["events"], k["tp"], k["fp"], k["fn"]) == (1, 2, 1, 1, 0)
+    a = row(r, "all")
+    # one vessel without AIS, reported dark; 2 detections of vessels transmitting, one called dark
+    assert (a["silent_vessels"], a["silent_found"], a["ais_detections"], a["false_dark"]) == (1, 1, 2, 1)
+    assert "dark: 1 of 1 vessels without AIS reported dark; 1 of 2 detections of vessels transmitting AIS called " \
+           "dark (50.00%)" in format_eval(r)
+    # the other rows are untouched, and carry no dark figures
+    assert row(r, "dark_target")["false_dark"] is None
+
+
+def test_a_silent_vessel_never_reported_is_a_miss_and_dark_truth_needs_the_detections_truth(tmp_path):
+    r = evaluate(DARK_TRUTH, frame(rec("ais_gap", 1, "2024-06-01T01:00:00Z")), detections=DTRUTH)
+    assert row(r, "dark_target")["fn"] == 2 and row(r, "all")["silent_found"] == 0
+    with pytest.raises(SeawatchError, match="detections truth"):
+        evaluate(DARK_TRUTH, frame(rec("ais_gap", 1, "2024-06-01T01:00:00Z")))
+    # beside truth.jsonl it is found by itself, and events read from JSONL keep their evidence
+    (tmp_path / "truth.jsonl").write_text("".join(json.dumps(x) + "\n" for x in DARK_TRUTH.to_dicts()))
+    DTRUTH.write_csv(tmp_path / "detections_truth.csv")
+    e = tmp_path / "events.jsonl"
+    e.write_text(json.dumps({**rec("dark_target", None, "2024-06-01T12:10:00Z", "2024-06-01T12:10:00Z"),
+                             "evidence": {"detection_id": "r-1"}}) + "\n")
+    r = evaluate(tmp_path / "truth.jsonl", e)
+    assert row(r, "dark_target")["tp"] == 1 and row(r, "all")["silent_found"] == 1
+
+
+def test_without_a_detections_truth_there_are_no_dark_figures():
+    r = evaluate(TRUTH, frame(rec("ais_gap", 1, "2024-06-01T01:00:00Z", "2024-06-01T04:00:00Z")))
+    assert row(r, "all")["ais_detections"] is None and "dark:" not in format_eval(r)
