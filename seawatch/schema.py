@@ -48,6 +48,7 @@ POSITIONS = _table(
     Column("altitude_m", pl.Float32, "SAR aircraft altitude, metres (type 9 only)"),
     Column("station", pl.Utf8, "receiving station or source id, when the input names one"),
     Column("n_rx", pl.Int16, "how many receptions of this same message were merged into this row"),
+    Column("source", pl.Utf8, "the feed or file the row came from: a live source (tcp://host:port, udp://..., file://...) or the ingested file's name"),
 )
 
 # -- statics: voyage and identity data (types 5, 19, 21, 24A, 24B) ---------------------------------
@@ -73,6 +74,7 @@ STATICS = _table(
     Column("mothership_mmsi", pl.Int64, "type 24B auxiliary craft: MMSI of the mother ship"),
     Column("station", pl.Utf8, "receiving station, when known"),
     Column("n_rx", pl.Int16, "receptions merged into this row"),
+    Column("source", pl.Utf8, "the feed or file the row came from: a live source (tcp://host:port, udp://..., file://...) or the ingested file's name"),
 )
 
 # -- other: messages of types seawatch does not decode, kept raw -----------------------------------
@@ -84,6 +86,7 @@ OTHER = _table(
     Column("fill_bits", pl.Int8, "fill bits of the last fragment"),
     Column("station", pl.Utf8, "receiving station, when known"),
     Column("n_rx", pl.Int16, "receptions merged into this row"),
+    Column("source", pl.Utf8, "the feed or file the row came from: a live source (tcp://host:port, udp://..., file://...) or the ingested file's name"),
 )
 
 # -- rejects: the quarantine. Every input line that did not become data is here, with why ---------

@@ -132,6 +132,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _duck_type(dtype: Any) -> str:
+    """The DuckDB type of a schema column's polars dtype (for the null columns of older parts)."""
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ"
+    names = {pl.Utf8: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Int16: "SMALLINT", pl.Int8: "TINYINT",
+             pl.Float64: "DOUBLE", pl.Float32: "FLOAT", pl.Boolean: "BOOLEAN"}
+    return next(v for k, v in names.items() if dtype == k)
+
+
 def _scan(table: str, files: list[str]) -> pl.LazyFrame:
     """Lazy scan of parts in the table's schema (columns missing from old parts become null)."""
     return pl.scan_parquet(
@@ -476,10 +485,13 @@ class Store:
             files = self.parts(name, committed)
             if files:
                 lst = "[" + ", ".join(_sql_str(f) for f in files) + "]"
-                con.execute(
+                src = f"read_parquet({lst}, union_by_name = true, hive_partitioning = false)"
+                have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+                con.execute(  # columns added to the schema later are null in older parts
                     f"CREATE VIEW {name} AS SELECT "
-                    + ", ".join(f'"{c.name}"' for c in schema.columns(name))
-                    + f" FROM read_parquet({lst}, union_by_name = true, hive_partitioning = false)"
+                    + ", ".join(f'"{c.name}"' if c.name in have else f'NULL::{_duck_type(c.dtype)} AS "{c.name}"'
+                                for c in schema.columns(name))
+                    + f" FROM {src}"
                 )
             else:
                 con.register(f"__empty_{name}", schema.empty(name).to_arrow())

@@ -25,7 +25,12 @@ def test_all_scenario_end_to_end_finds_every_planted_behaviour_and_nothing_else(
         assert r["recall"] == 1.0 and r["fp"] == 0, r
     planted = {t["event_type"] for t in truth}
     assert {"ais_gap", "encounter", "night_coastal_approach", "position_jump", "speed_anomaly",
-            "identity_change", "identity_mismatch"} <= planted
+            "identity_change", "identity_mismatch", "dark_target", "dark_track"} <= planted
+    # dark vessels, from the radar and satellite detections the demo ingests: the boat without AIS
+    # is reported dark, and at most 1% of the detections of vessels transmitting AIS are called dark
+    assert res["ingest_detections"]["detections"][0] > 5000
+    assert every["silent_vessels"] == every["silent_found"] == 1
+    assert every["ais_detections"] > 5000 and every["false_dark"] <= 0.01 * every["ais_detections"]
     # the night hoverer of the Noto pattern is the riskiest vessel, and says why
     top = res["risk"].row(0, named=True)
     hover = next(t for t in truth if t["event_type"] == "night_coastal_approach")
@@ -53,7 +58,16 @@ from seawatch.simulate import SCENARIOS  # noqa: E402
 
 @pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "all"])
 def test_every_scenario_recall_1_and_no_false_positive(tmp_path, scenario):
-    ev = run_demo(tmp_path / "db", scenario=scenario, seed=1)["eval"]
+    res = run_demo(tmp_path / "db", scenario=scenario, seed=1)
+    ev = res["eval"]
     assert ev.filter(pl.col("event_type") == "all")["truths"][0] >= 1
     for r in ev.iter_rows(named=True):
         assert r["recall"] == 1.0 and r["fp"] == 0, r
+    # scenarios with radars and satellite passes: every vessel without AIS is reported dark, and at
+    # most 1% of the detections of vessels transmitting AIS are called dark
+    every = ev.filter(pl.col("event_type") == "all").row(0, named=True)
+    if res["detections"] is None:
+        assert every["ais_detections"] is None
+        return
+    assert every["silent_found"] == every["silent_vessels"] == (1 if scenario == "niigata-night" else 0)
+    assert every["ais_detections"] > 100 and every["false_dark"] <= 0.01 * every["ais_detections"]

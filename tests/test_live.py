@@ -315,6 +315,10 @@ def test_tcp_listen_and_udp_merge_overlapping_receivers(going_dark, tmp_path) ->
     assert st["duplicates"] >= expected.positions.height  # the second copy of each was dropped
     by_src = {m["live"]["source"] for m in store.manifests()}
     assert by_src == {"tcp-listen://127.0.0.1:0", "udp://127.0.0.1:0"}
+    # each row keeps the source that heard it first and the station its tag block names
+    rows = store.query("SELECT source, station, count(*) AS n FROM positions GROUP BY ALL")
+    assert set(rows["source"]) <= by_src and rows["n"].sum() == expected.positions.height
+    assert set(rows["station"].drop_nulls()) == set(expected.positions["station"].drop_nulls())
     assert all(m["path"].startswith("live:") for m in store.manifests())
     assert st["sources"][0]["connects"] == 1 and st["sources"][0]["faults"]["disconnect"] == 1
 

@@ -339,7 +339,10 @@ def test_gz_and_zip_inputs_give_the_same_rows_as_plain(tmp_path):
         summary = ingest([p], db, progress=False)
         assert summary["format"].to_list() == ["noaa_csv"]
         rows = table_rows(db)
-        rows["rejects"] = rows["rejects"].drop("source")  # names the input file
+        # every row keeps its input's name: the file, or "archive.zip!member"
+        want = f"{p}!p.csv" if p.suffix == ".zip" else str(p)
+        assert rows["positions"]["source"].unique().to_list() == [want]
+        rows = {k: v.drop("source", strict=False) for k, v in rows.items()}  # names the input file
         if ref is None:
             ref = rows
         else:

@@ -264,9 +264,9 @@ def _ingest_one(
             counts["lines_decoded"] += int(result.lines_decoded)
             counts["lines_rejected"] += int(result.lines_rejected)
             counts["duplicates"] += int(result.duplicates)
-            tables = result.tables()
+            tables = result.tagged(m.source)
             if any(df.height for df in tables.values()):
-                written = store.write_chunk(fp, chunk, result)
+                written = store.write_chunk(fp, chunk, tables)
                 chunk += 1
                 for k, n in written.items():
                     counts[k] += n

@@ -39,6 +39,17 @@ class IngestResult:
             "rejects": self.rejects,
         }
 
+    def tagged(self, source: str) -> dict[str, pl.DataFrame]:
+        """:meth:`tables` with the ``source`` column of positions, statics and other set to
+        ``source`` where the input did not name one (the store keeps each row's source)."""
+        out = self.tables()
+        for name in ("positions", "statics", "other"):
+            df = out[name]
+            if df.height:
+                tag = pl.lit(source, dtype=pl.Utf8)
+                out[name] = df.with_columns(source=pl.coalesce(pl.col("source"), tag) if "source" in df.columns else tag)
+        return out
+
     @staticmethod
     def concat(results: list["IngestResult"]) -> "IngestResult":
         if not results:
