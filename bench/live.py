@@ -10,7 +10,7 @@ pinned to another CPU when there is one:
 * **throughput** -- the 1,000,000-sentence file of bench/nmea_gen.py (cached under
   bench/_cache/, 3,000 vessels, 2.8 h of data time; ``--file`` for another) replayed as fast as
   possible (``speed=0``; TCP backpressure when the watcher's 64 MiB buffer is full) into a
-  :class:`seawatch.live.Watcher` with its defaults (``batch_s`` 1 s, 24 h window, detection
+  :class:`seawatch.live.Watcher` with its defaults (``batch_s`` 0.25 s, 24 h window, detection
   every batch over the whole window, the store committed every batch). Every micro-batch is
   timed in the worker (decode, de-duplication, store, detection); the **sustained** rate is
   the slope of the cumulative counts between 10% and 90% of the lines processed (no start-up,
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--hours", type=float, default=None, help="latency: scenario hours (default: its own)")
     ap.add_argument("--rate", type=float, default=TARGET_RATE, help="latency: messages/s to replay at (default 5000)")
-    ap.add_argument("--batch-s", type=float, default=1.0, help="the watcher's --batch-s (default 1.0, its default)")
+    ap.add_argument("--batch-s", type=float, default=None, help="the watcher's --batch-s (default: its default, seawatch.live.BATCH_S)")
     ap.add_argument("--cpu", type=int, default=None, help="CPU for the watcher (default: first allowed)")
     ap.add_argument("--all-cores", action="store_true", help="for comparison: no pinning, no thread limits")
     ap.add_argument("--timeout-s", type=float, default=900.0)
@@ -372,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     log = (lambda s: print(s, file=sys.stderr, flush=True))
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(REPO))
+    if a.batch_s is None:
+        from seawatch.live import BATCH_S
+
+        a.batch_s = BATCH_S
     import decode  # bench/decode.py: machine description
 
     machine = decode._machine()  # before the driver re-pins itself

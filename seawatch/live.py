@@ -20,7 +20,13 @@ Architecture (one asyncio loop, one worker thread)::
            then the events are diffed against the known ones by event_id (deterministic:
            type, vessels, start): new -> open, higher severity -> escalate, open -> closed ->
            close, other changes -> update, a known event that the data no longer support (a
-           gap that late data shrank below its threshold) -> retract
+           gap that late data shrank below its threshold) -> retract. The state carried from
+           batch to batch is the window itself, its rows with their place columns (zone,
+           shore, night, port: seawatch.tracks.add_places, computed once per row when it
+           arrives, the port columns again when the inferred anchorages change), the known
+           events and the de-duplication index. (A detection pass over a recent tail only was
+           tried and dropped: port visits and encounters merge across hours-long silences, so
+           a tail's events differ from the window's and raise alerts that are then retracted.)
         -> the ``events`` (with status open / closed / retracted) and ``risk`` tables are
            replaced (seawatch.store.Store.write_derived) when anything changed; alerts (the
            event record plus ``alert_time``, ``data_time`` and ``action``) go to --alerts
@@ -71,15 +77,18 @@ from .sources import FileFollow, Replay, Source, parse_source
 from .store import Store
 
 #: defaults of ``seawatch watch``
-BATCH_S = 1.0
+BATCH_S = 0.25
 WINDOW_H = 24.0
 STATUS_EVERY_S = 10.0
 #: input bytes buffered before the sources are paused (TCP backpressure) or drop (UDP)
 MAX_BUFFER_BYTES = 64 << 20
 #: receive times further ahead of the wall clock than this do not move "now"
 FUTURE_SLACK_S = 600.0
-#: the inferred anchorages (ports table) are recomputed after this much data time
+#: the inferred anchorages (ports table) are recomputed after this much data time, and not more
+#: often than every PORTS_MIN_WALL_S of wall time (a replay at 1000x would otherwise redo them
+#: every few seconds: a day's anchorages do not move in a minute)
 PORTS_EVERY_S = 3600.0
+PORTS_MIN_WALL_S = 60.0
 #: events starting in the first GUARD_H hours of the window are final (see the module docstring)
 GUARD_H = 8.0
 MANIFEST_FORMAT = "nmea-live"
@@ -105,9 +114,9 @@ def _now_iso() -> str:
 # -------------------------------------------------------------------------------------------------
 # content de-duplication across streams and restarts
 
-#: columns that identify a message's content (everything but receive time, station and n_rx)
+#: columns that identify a message's content (everything but receive time, station, source, n_rx)
 _DEDUP_KEYS = {
-    t: [c.name for c in schema.columns(t) if c.name not in ("ts", "station", "n_rx")]
+    t: [c.name for c in schema.columns(t) if c.name not in ("ts", "station", "source", "n_rx")]
     for t in ("positions", "statics", "other")
 }
 
@@ -359,6 +368,7 @@ class Watcher:
         self.events = schema.empty("events")
         self.ports: pl.DataFrame | None = None
         self.ports_at_us: int | None = None
+        self.ports_at_wall = 0.0
         self.zones: Any = None
         self.dirty = False  # new rows since the last detection
         self.resume: dict[str, dict[str, Any]] = {}
@@ -417,6 +427,11 @@ class Watcher:
             if isinstance(s, FileFollow) and r and "resume_offset" in r:
                 s.start_offset = int(r["resume_offset"])
                 s.start_inode = r.get("inode")
+        # imported zones (the window's place columns use them)
+        if st.derived_info("zones") is not None:
+            from .zones import Zones
+
+            self.zones = Zones.default().with_imported(st.table("zones"))
         # the window and the seen index
         mx = st.query("SELECT epoch_us(max(ts)) AS t FROM positions WHERE ts IS NOT NULL")
         t = mx["t"][0] if mx.height else None
@@ -432,7 +447,8 @@ class Watcher:
                 df = st.table(table, where=pl.col("ts") >= lo_dt)
                 self.seen.add(table, df)
                 if table in self.win and df.height:
-                    self.win[table].append(df.filter(pl.col("ts") >= self._dt(lo)))
+                    df = df.filter(pl.col("ts") >= self._dt(lo)).drop("source")
+                    self.win[table].append(self._placed(df) if table == "positions" else df)
             older = st.query(f"SELECT count(*) AS n FROM positions WHERE epoch_us(ts) < {lo}")
             self.evicted = bool(older["n"][0])
             self.dirty = True
@@ -441,10 +457,6 @@ class Watcher:
             info = st.derived_info("events") or {}
             if ev.height and (info.get("meta", {}).get("preset", self.cfg.preset) == self.cfg.preset):
                 self.events = ev
-        if st.derived_info("zones") is not None:
-            from .zones import Zones
-
-            self.zones = Zones.default().with_imported(st.table("zones"))
 
     @staticmethod
     def _dt(us: int) -> datetime:
@@ -587,6 +599,9 @@ class Watcher:
         # the store: one committed file per stream and batch
         for k, (s, data, off0, res, live) in enumerate(fed):
             tb = tables[k]
+            for t in ("positions", "statics", "other"):  # each row keeps the source that heard it
+                if tb[t].height:
+                    tb[t] = tb[t].with_columns(source=pl.lit(s.source.name, dtype=pl.Utf8))
             n_rows = sum(df.height for df in tb.values())
             src_stats = s.source.stats
             src_stats.lines += res.lines_read
@@ -632,7 +647,8 @@ class Watcher:
                     if t == "positions":
                         self._bump_now(df)
                     if self.cfg.detect:
-                        self.win[t].append(df)
+                        df = df.drop("source")  # the window does not need it
+                        self.win[t].append(self._placed(df) if t == "positions" else df)
                         self.dirty = True
         if self.data_now_us is not None and not self.cfg.detect:
             self.seen.prune(self._window_lo())
@@ -652,6 +668,13 @@ class Watcher:
             if self.data_now_us is None or us > self.data_now_us:
                 self.data_now_us = us
 
+    def _placed(self, df: pl.DataFrame) -> pl.DataFrame:
+        """New window positions with their place columns (zone, shore, night, port), computed once
+        per row here rather than over the whole window in every batch."""
+        from .tracks import add_places
+
+        return add_places(df, self.ports, self.zones)
+
     def _window(self, table: str) -> pl.DataFrame:
         frames = self.win[table]
         df = pl.concat(frames, how="vertical_relaxed") if frames else schema.empty(table)
@@ -669,17 +692,21 @@ class Watcher:
 
     def _detect(self, final: bool = False) -> None:
         from .detect import detect
-        from .tracks import build_tracks, ports_with_anchorages
+        from .tracks import PORT_COLUMNS, add_places, build_tracks, ports_with_anchorages
 
         self.dirty = False
         pos = self._window("positions")
         statics = self._window("statics")
         if pos.height == 0 or self.data_now_us is None:
             return
-        if self.ports is None or final or self.ports_at_us is None or \
-                self.data_now_us - self.ports_at_us >= PORTS_EVERY_S * _US:
+        if self.ports is None or final or self.ports_at_us is None or (
+                self.data_now_us - self.ports_at_us >= PORTS_EVERY_S * _US
+                and time.monotonic() - self.ports_at_wall >= PORTS_MIN_WALL_S):
             self.ports = ports_with_anchorages(pos)
             self.ports_at_us = self.data_now_us
+            self.ports_at_wall = time.monotonic()
+            pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
+            self.win["positions"] = [pos]
         tr = build_tracks(pos, ports=self.ports, zones=self.zones)
         ev = detect(tr.points, tr.segments, statics, preset=self.cfg.preset, config=self.cfg.config,
                     ports=self.ports, ports_in_tracks=True)

@@ -486,8 +486,11 @@ class Store:
             if files:
                 lst = "[" + ", ".join(_sql_str(f) for f in files) + "]"
                 src = f"read_parquet({lst}, union_by_name = true, hive_partitioning = false)"
-                have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-                con.execute(  # columns added to the schema later are null in older parts
+                # ingested tables: a column added to the schema later is null in older parts;
+                # a derived table lacking one is an error (rebuild it: `seawatch detect`)
+                have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()} \
+                    if name not in DERIVED else {c.name for c in schema.columns(name)}
+                con.execute(
                     f"CREATE VIEW {name} AS SELECT "
                     + ", ".join(f'"{c.name}"' if c.name in have else f'NULL::{_duck_type(c.dtype)} AS "{c.name}"'
                                 for c in schema.columns(name))

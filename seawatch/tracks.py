@@ -31,6 +31,7 @@ Defaults and their sources are in :class:`SegmentParams`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -360,28 +361,40 @@ def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndar
     }
 
 
-def _places(df: pl.DataFrame, port_table: pl.DataFrame | None = None, zone_set: Any = None) -> pl.DataFrame:
-    """is_night, dist_to_shore_nm, on_land, zone_*, port_* for every point (vectorised)."""
-    from . import astro, zones
+#: the TRACKS columns :func:`add_places` computes from a point's time and position alone
+PLACE_COLUMNS = ("is_night", "dist_to_shore_nm", "on_land", "zone_name", "zone_kind", "zone_state",
+                 "zone_claimants", "custom_zones", "port_name", "port_dist_km")
+#: the ones that depend on the ports table (recompute them when the ports change)
+PORT_COLUMNS = ("port_name", "port_dist_km")
+
+
+def add_places(df: pl.DataFrame, ports: pl.DataFrame | None = None, zones: Any = None,
+               only: Sequence[str] | None = None) -> pl.DataFrame:
+    """``df`` (with ``ts, lat, lon``) plus the :data:`PLACE_COLUMNS`: is_night, dist_to_shore_nm,
+    on_land, zone_*, port_* for every row (vectorised). ``only``: just these of them (e.g.
+    :data:`PORT_COLUMNS`). ``ports``: the PORTS table (default: the built-in registry);
+    ``zones``: a :class:`seawatch.zones.Zones` (default: the built-in zones)."""
+    from . import astro
+    from . import zones as zones_mod
     from .zones.ports import nearest_port
 
+    want = set(PLACE_COLUMNS if only is None else only)
+    if df.height == 0:
+        dtypes = schema.polars_schema("tracks")
+        return df.with_columns([pl.lit(None, dtypes[c]).alias(c) for c in PLACE_COLUMNS if c in want])
     lat = df["lat"].to_numpy()
     lon = df["lon"].to_numpy()
-    night = astro.is_night(lat, lon, df["ts"])
-    z = (zone_set or zones.Zones.default()).lookup(lat, lon, claimants=True, custom=True)
-    pt = nearest_port(lat, lon, ports=port_table)
-    return df.with_columns(
-        is_night=pl.Series(np.asarray(night, dtype=bool)),
-        dist_to_shore_nm=z["dist_to_shore_nm"],
-        on_land=z["on_land"],
-        zone_name=z["zone_name"],
-        zone_kind=z["zone_kind"],
-        zone_state=z["zone_state"],
-        zone_claimants=z["zone_claimants"],
-        custom_zones=z["custom_zones"],
-        port_name=pt["port_name"],
-        port_dist_km=pt["port_dist_km"],
-    )
+    cols: dict[str, Any] = {}
+    if "is_night" in want:
+        cols["is_night"] = pl.Series(np.asarray(astro.is_night(lat, lon, df["ts"]), dtype=bool))
+    zcols = want & {"dist_to_shore_nm", "on_land", "zone_name", "zone_kind", "zone_state", "zone_claimants", "custom_zones"}
+    if zcols:
+        z = (zones or zones_mod.Zones.default()).lookup(lat, lon, claimants=True, custom=True)
+        cols.update({c: z[c] for c in sorted(zcols)})
+    if want & set(PORT_COLUMNS):
+        pt = nearest_port(lat, lon, ports=ports)
+        cols.update({c: pt[c] for c in PORT_COLUMNS if c in want})
+    return df.with_columns(**cols)
 
 
 # -- the public function ------------------------------------------------------------------------------
@@ -398,7 +411,9 @@ def build_tracks(
     Rows without a time or a position (0N 0E counts as none: a GPS without a fix), and rows that are not from vessels (base stations,
     aids to navigation, SAR aircraft), are not tracked; receiver duplicates (same MMSI, time and
     position) are merged, their ``n_rx`` summed. ``places=False`` skips the night, shore, zone
-    and port columns (they are then null). ``ports``: the PORTS table for the port columns
+    and port columns (they are then null); when ``positions`` already has all of
+    :data:`PLACE_COLUMNS` (from :func:`add_places`: the live watcher computes them once per row)
+    they are kept, not computed again. ``ports``: the PORTS table for the port columns
     (default: the built-in registry; :func:`materialise_tracks` adds inferred anchorages).
     ``zones``: a :class:`seawatch.zones.Zones` (default: the built-in zones; the store's imported
     zones are added by :func:`materialise_tracks`).
@@ -417,9 +432,11 @@ def build_tracks(
             f"positions lack columns {missing}: pass a frame with schema.POSITIONS columns"
             " (e.g. Store(db).table('positions'))"
         )
-    pos = schema.conform(
-        "positions", positions.select([c for c in positions.columns if c in schema.polars_schema("positions")])
-    )
+    given = places and all(c in positions.columns for c in PLACE_COLUMNS)
+    keep = [*schema.polars_schema("positions"), *(PLACE_COLUMNS if given else ())]
+    pos = positions.select([c for c in positions.columns if c in keep])
+    pos = schema.conform("positions", pos.select([c for c in pos.columns if c not in PLACE_COLUMNS])).with_columns(
+        pos.select(PLACE_COLUMNS)) if given else schema.conform("positions", pos)
     n_in = pos.height
     usable = pos.filter(
         pl.col("ts").is_not_null()
@@ -471,7 +488,7 @@ def build_tracks(
         df = df[np.argsort(order_key, kind="stable")]
     else:
         df = df.sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
-    df = _places(df, ports, zones) if places and df.height else df
+    df = add_places(df, ports, zones) if places and not given and df.height else df
     points = schema.conform("tracks", df)
     segments = segments_of(points)
     stats = {

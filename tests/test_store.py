@@ -560,3 +560,18 @@ def test_readers_see_whole_files_while_another_process_ingests(tmp_path):
             break
     assert proc.returncode == 0
     assert st.stats()["files"] == 3
+
+
+def test_parts_written_before_a_column_existed_read_as_null(tmp_path):
+    """A store ingested by an older seawatch (positions parts without ``source``) still reads:
+    the new column is null in those parts, in SQL and in Store.table."""
+    src = tmp_path / "p.csv"
+    src.write_bytes(noaa_csv(50))
+    db = tmp_path / "db"
+    ingest([src], db, progress=False)
+    for part in (db / "positions").rglob("*.parquet"):
+        pl.read_parquet(part).drop("source").write_parquet(part)
+    st = Store(db)
+    q = st.query("SELECT count(*) AS n, count(source) AS with_source FROM positions")
+    assert q.row(0) == (50, 0)
+    assert st.table("positions")["source"].null_count() == 50
