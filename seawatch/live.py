@@ -216,15 +216,6 @@ def _lock_store(store: Store) -> IO[bytes] | None:
     return fh
 
 
-def _pending_first_line(dec: NmeaDecoder) -> int | None:
-    """The decoder's first line still waiting for the rest of a multi-sentence message."""
-    carry = getattr(dec, "_carry", None)  # NmeaDecoder has no public accessor (yet)
-    if carry is None or not hasattr(carry, "height") or carry.height == 0 or "line_no" not in carry.columns:
-        return None
-    v = carry["line_no"].min()
-    return None if v is None else int(v)
-
-
 class _PySource(Source):
     """Bytes handed in by Python (:meth:`Watcher.feed`)."""
 
@@ -559,7 +550,7 @@ class Watcher:
                     rj = rj.filter(pl.col("line_no") > s.skip_rejects_upto)
                 res.rejects = rj
                 res.lines_read -= before - rj.height
-            pend = _pending_first_line(s.decoder)
+            pend = s.decoder.pending_first_line
             end_off = off0 + len(data)
             if pend is None:
                 resume_off, resume_line = end_off, s.line_base + s.lines_fed

@@ -163,6 +163,17 @@ def test_orphan_first_fragment_carried_across_chunks_becomes_a_reject_at_finish(
     assert r2.rejects.select("line_no", "reason", "raw").rows() == [(1, "orphan_fragment", part1)]
 
 
+def test_pending_first_line_names_the_waiting_fragment_until_its_partner_comes():
+    part1, part2 = nmea_lines({"type": 5, "mmsi": 244000001, "shipname": "WAITING"}, seq_id=3)
+    pos = nmea_lines({"type": 1, "mmsi": 244000002, "lat": 52.0, "lon": 4.0})[0]
+    dec = NmeaDecoder("s")
+    assert dec.pending_first_line is None
+    dec.feed(f"{pos}\n{part1}\n".encode())
+    assert dec.pending_first_line == 2  # a follower resuming a file restarts at line 2
+    r = dec.feed(f"{part2}\n".encode())
+    assert dec.pending_first_line is None and r.statics["shipname"].to_list() == ["WAITING"]
+
+
 @pytest.mark.parametrize("name", BROKEN)
 def test_real_broken_samples_never_crash_and_account_for_every_line(name):
     path = SAMPLES / name

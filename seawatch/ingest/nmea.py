@@ -729,6 +729,16 @@ class NmeaDecoder:
         self._tail = buf[cut:]
         return self._process(buf[:cut], final=False)
 
+    @property
+    def pending_first_line(self) -> int | None:
+        """The line number (1-based, counting every line fed) of the first sentence of a
+        multi-sentence message still waiting for its other parts; None when nothing waits. A
+        reader that resumes a file after a restart starts there, so the message is not lost."""
+        if self._carry.height == 0:
+            return None
+        v = self._carry["line_no"].min()
+        return None if v is None else int(v)
+
     def finish(self) -> IngestResult:
         buf, self._tail = self._tail, b""
         if buf and not buf.endswith(b"\n"):
