@@ -20,6 +20,11 @@ Two seas:
   Japanese inshore fishing boats, a pair of Chinese trawlers, a yacht, and the Coast Guard
   patrol boats of the chase (30+ kn: a hard negative for the speed rule).
 
+Sensors (``niigata-night``, ``all``, ``amami-2001``): shore radars at Niigata, Kashiwazaki,
+Naoetsu and Ryotsu (:data:`NIIGATA_RADARS`), Naze (:data:`AMAMI_RADARS`), and SAR passes
+(:data:`NIIGATA_PASSES`, :data:`AMAMI_PASSES`); ``niigata-night`` and ``all`` add an AIS-silent
+wooden boat (:func:`plant_silent_boat`) that only they see.
+
 Every waypoint of honest traffic was chosen in open water (tests/test_simulate.py checks every
 honest position against the OpenStreetMap land polygons); the simulator itself reads no data.
 """

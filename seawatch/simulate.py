@@ -1,6 +1,6 @@
 """Synthetic AIS traffic with planted behaviours, written as real NMEA 0183 with ground truth.
 
-``simulate(scenario, out, seed=, hours=)`` writes three files into ``out``:
+``simulate(scenario, out, seed=, hours=)`` writes into ``out``:
 
 - ``feed.nmea``: IEC 61162-1 tag-blocked ``!AIVDM`` sentences (``\\s:station,c:epoch*hh\\``) as
   shore receivers log them: types 1/3 (class A position), 18 (class B position), 5 (class A
@@ -10,7 +10,13 @@
   "start_time", "end_time", "note"}``, times ISO-8601 UTC with ``Z``, event types exactly those
   of the detectors (:data:`seawatch.schema.EVENT_TYPES`);
 - ``README.md``: what was planted, the receivers, and the honest traffic's statistics (speed
-  distribution per ship type, reporting intervals per class and state, message counts).
+  distribution per ship type, reporting intervals per class and state, message counts);
+- for scenarios with sensors (:class:`Radar`, :class:`SatellitePass`), ``detections.csv``: shore
+  radar plots and satellite detections of the true positions of every vessel, AIS or not
+  (schema DETECTIONS, :mod:`seawatch.detections`), and ``detections_truth.csv``: which vessel each
+  detection shows, its AIS state (``on``, ``off``, ``none``) and whether a shore station heard it.
+  Planted vessels seen while dark add ``dark_target`` / ``dark_track`` records (with ``vessel``,
+  the simulated vessel of detections_truth.csv) to ``truth.jsonl``.
 
 The scenarios (real Japanese geography, see :mod:`seawatch.scenarios`) are listed in
 :data:`SCENARIOS`.
@@ -1470,9 +1476,13 @@ __all__ = [
     "SCENARIOS",  # noqa: F822 (module __getattr__: defined in seawatch.scenarios)
     "STATIC_S",
     "VHF_RANGE_NM",
+    "HARBOUR_MASK_NM",
+    "HEARD_WINDOW_S",
     "Identity",
     "Plant",
+    "Radar",
     "Route",
+    "SatellitePass",
     "Scenario",
     "Simulation",
     "Station",
@@ -1480,10 +1490,14 @@ __all__ = [
     "armour",
     "checksum",
     "generate_feed",
+    "radar_pd",
+    "radar_range_nm",
     "report_interval",
+    "satellite_pd",
     "run",
     "scenario",
     "sentences",
     "simulate",
     "tag_block",
+    "write_detections",
 ]
