@@ -91,6 +91,8 @@ PORTS_EVERY_S = 3600.0
 PORTS_MIN_WALL_S = 60.0
 #: events starting in the first GUARD_H hours of the window are final (see the module docstring)
 GUARD_H = 8.0
+#: every this many seconds, each stream's batch files committed since are compacted into one
+COMPACT_EVERY_S = 300.0
 MANIFEST_FORMAT = "nmea-live"
 #: DIR/_live/ holds the watcher's lock
 LIVE_DIR = "_live"
@@ -304,6 +306,7 @@ class WatchConfig:
     batch_s: float = BATCH_S
     stall_s: float = 60.0
     window_h: float = WINDOW_H
+    compact_every_s: float = COMPACT_EVERY_S
     status_path: str | os.PathLike[str] | None = None
     status_every_s: float = STATUS_EVERY_S
     status_stream: IO[str] | None = None  # where the periodic status line goes (None: stderr)
@@ -363,6 +366,10 @@ class Watcher:
         self.zones: Any = None
         self.dirty = False  # new rows since the last detection
         self.resume: dict[str, dict[str, Any]] = {}
+        #: per stream, the batch files committed and not yet compacted (oldest first)
+        self.small: dict[str, list[str]] = {}
+        self.compacted_at = time.monotonic()
+        self.compactions = 0
         #: set when run() winds down: sources stop reconnecting
         self.stopping = False
         self._py_sources: dict[str, Source] = {}
@@ -410,6 +417,8 @@ class Watcher:
             live = m.get("live")
             if not isinstance(live, dict) or "stream" not in live:
                 continue
+            if "replaces" not in m and m.get("fingerprint"):
+                self.small.setdefault(live["stream"], []).append(m["fingerprint"])
             prev = self.resume.get(live["stream"])
             if prev is None or (m.get("ingested_at", ""), live.get("seq", 0)) >= (prev["_at"], prev.get("seq", 0)):
                 self.resume[live["stream"]] = {**live, "_at": m.get("ingested_at", "")}
@@ -629,6 +638,7 @@ class Watcher:
                     "chunks": 1 if n_rows else 0, "live": live,
                 })
             self.files_committed += 1
+            self.small.setdefault(s.name, []).append(fp)
             for t, n in written.items():
                 self.rows[t] = self.rows.get(t, 0) + n
             # the detection window
@@ -647,8 +657,28 @@ class Watcher:
             td = time.perf_counter()
             self._detect(final=final)
             self.last_detect_s = time.perf_counter() - td
+        if self.cfg.compact_every_s and (final or time.monotonic() - self.compacted_at >= self.cfg.compact_every_s):
+            self._compact(final)
         self.cycles += 1
         self.last_cycle_s = time.perf_counter() - t0
+
+    def _compact(self, final: bool = False) -> None:
+        """Compact each stream's batch files committed since the last compaction into one
+        (seawatch.store.Store.compact): a day of 0.25 s batches would otherwise be 350,000
+        files per stream for every reader to list. The newest stays apart until the final
+        flush (nothing depends on it, but it keeps each compaction to whole past batches)."""
+        self.compacted_at = time.monotonic()
+        for stream, fps in self.small.items():
+            take = fps if final else fps[:-1]
+            if len(take) < 2:
+                continue
+            try:
+                self.store.compact(take, {"path": f"live:{stream}", "format": MANIFEST_FORMAT})
+            except Exception as e:  # noqa: BLE001 - the watch goes on with the files as they are
+                self.errors.append(f"compaction of {stream}: {e!r}")
+                continue
+            self.small[stream] = fps[len(take):]
+            self.compactions += 1
 
     def _bump_now(self, df: pl.DataFrame) -> None:
         """Move data time "now" to the latest receive time in ``df`` (not far ahead of the clock)."""
@@ -861,7 +891,7 @@ class Watcher:
             "data_time": _iso(data_now),
             "lag_s": None if data_now is None else round(now - data_now.timestamp(), 1),
             "cycles": self.cycles, "last_cycle_s": round(self.last_cycle_s, 3),
-            "last_detect_s": round(self.last_detect_s, 3), "files": self.files_committed,
+            "last_detect_s": round(self.last_detect_s, 3), "files": self.files_committed, "compactions": self.compactions,
             "rows": dict(self.rows), "duplicates": self.duplicates, "buffered_bytes": self._buffered,
             "events": by_status, "actions": dict(self.actions), "alerts": self.alerts_sent,
             "webhook": self.webhook.as_dict() if self.webhook else None,

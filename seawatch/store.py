@@ -44,6 +44,14 @@ it); older ones are deleted.
 The manifest holds ``path``, ``fingerprint``, ``format``, the line accounting (``lines_read``,
 ``lines_decoded``, ``lines_rejected``, ``duplicates``), the row counts written per table and
 ``ingested_at`` (ISO-8601 UTC).
+
+Compaction (:meth:`Store.compact`; the live watcher commits a small file per stream and batch,
+and compacts them every few minutes): the rows of several committed files are rewritten as one
+file ``C``, then ``DIR/_files/C.replaces`` (the fingerprints it replaces) is written, then C's
+manifest (the commit), then the replaced manifests are deleted. A reader that sees C's manifest
+also sees C.replaces and ignores the replaced files, so it reads every row once, before or after.
+The replaced parts are deleted by a later compaction, at least ``keep_s`` after the commit (a
+reader may still be reading them); :meth:`Store.has_file` stays true for a replaced file.
 """
 
 from __future__ import annotations
@@ -176,6 +184,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str], create: bool = False):
         self.path = Path(path)
+        self._replaces_cache: dict[str, frozenset[str]] = {}  # committed compactions never change
         marker = self.path / STORE_MARKER
         if not marker.is_file():
             if not create:
@@ -206,8 +215,24 @@ class Store:
         return self.path / FILES_DIR / f"{fingerprint}.json"
 
     def has_file(self, fingerprint: str) -> bool:
-        """True if the file with this fingerprint was ingested completely (manifest committed)."""
-        return self._manifest_path(_check_fp(fingerprint)).is_file()
+        """True if the file with this fingerprint was ingested completely (manifest committed,
+        or its rows compacted into another file)."""
+        return self._manifest_path(_check_fp(fingerprint)).is_file() or fingerprint in self._replaced()
+
+    def _replaced(self) -> set[str]:
+        """Fingerprints whose rows a committed compaction holds (see the module docstring)."""
+        out: set[str] = set()
+        for p in (self.path / FILES_DIR).glob("*.replaces"):
+            fps = self._replaces_cache.get(p.name)
+            if fps is None:
+                if not p.with_suffix(".json").is_file():  # the compaction was not committed
+                    continue
+                try:
+                    fps = self._replaces_cache[p.name] = frozenset(json.loads(p.read_text()))
+                except (FileNotFoundError, ValueError):  # pragma: no cover - removed concurrently
+                    continue
+            out.update(fps)
+        return out
 
     def manifest(self, fingerprint: str) -> dict[str, Any] | None:
         """The manifest of an ingested file, or None."""
@@ -217,9 +242,13 @@ class Store:
             return None
 
     def manifests(self) -> list[dict[str, Any]]:
-        """The manifests of all ingested files, oldest first."""
+        """The manifests of all ingested files, oldest first (a compacted file's in place of the
+        files it replaces)."""
         out = []
+        replaced = self._replaced()
         for p in sorted((self.path / FILES_DIR).glob("*.json")):
+            if p.stem in replaced:
+                continue
             try:
                 out.append(json.loads(p.read_text()))
             except FileNotFoundError:  # pragma: no cover - removed concurrently
@@ -368,7 +397,84 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------
     def _committed_fp16(self) -> set[str]:
-        return {p.stem[:16] for p in (self.path / FILES_DIR).glob("*.json")}
+        names = {p.stem for p in (self.path / FILES_DIR).glob("*.json")}
+        return {n[:16] for n in names - self._replaced()}
+
+    def compact(self, fingerprints: Sequence[str], meta: Mapping[str, Any] | None = None,
+                *, keep_s: float = 60.0) -> dict[str, Any] | None:
+        """Rewrite the rows of these committed files as one file (see the module docstring);
+        returns its manifest, or None when there are fewer than two. The manifest sums the
+        counts of the files it replaces, takes ``ingested_at`` (and ``live``) from the newest,
+        lists them in ``replaces`` and adds ``meta``. Also deletes the parts of files replaced
+        more than ``keep_s`` seconds ago."""
+        import hashlib
+
+        self._purge_replaced(keep_s)
+        fps = sorted({_check_fp(f) for f in fingerprints})
+        if len(fps) < 2:
+            return None
+        mans = [self.manifest(f) for f in fps]
+        missing = [f[:16] for f, m in zip(fps, mans) if m is None]
+        if missing:
+            raise SeawatchError(f"cannot compact files that are not committed: {', '.join(missing)}")
+        new = hashlib.sha256(("compact\0" + "\0".join(fps)).encode()).hexdigest()
+        with self.lock(new):
+            if self.has_file(new):
+                return self.manifest(new)
+            self.begin_file(new)
+            committed = {f[:16] for f in fps}
+            tables = {}
+            for name in (*MESSAGE_TABLES, "rejects"):
+                files = self.parts(name, committed)
+                tables[name] = _scan(name, files).collect() if files else schema.empty(name)
+            self.write_chunk(new, 0, tables)
+            newest = max(mans, key=lambda m: (m.get("ingested_at", ""), (m.get("live") or {}).get("seq", 0)))
+            counts = ("lines_read", "lines_decoded", "lines_rejected", "duplicates")
+            man: dict[str, Any] = {
+                "path": newest.get("path"), "format": newest.get("format"),
+                **{k: sum(int(m.get(k, 0) or 0) for m in mans) for k in counts},
+                "rows": {t: sum(int((m.get("rows") or {}).get(t, 0)) for m in mans) for t in (*MESSAGE_TABLES, "rejects")},
+                "chunks": 1, "ingested_at": newest.get("ingested_at"), "replaces": fps, **dict(meta or {}),
+            }
+            if "live" in newest:
+                man["live"] = newest["live"]
+            _atomic_write_bytes(self.path / FILES_DIR / f"{new}.replaces", json.dumps(fps).encode())
+            manifest = self.commit_file(new, man)
+            for f in fps:
+                with contextlib.suppress(FileNotFoundError):
+                    self._manifest_path(f).unlink()
+            _fsync_dir(self.path / FILES_DIR)
+        return manifest
+
+    def _purge_replaced(self, keep_s: float) -> int:
+        """Delete the parts of files a compaction replaced more than ``keep_s`` seconds ago
+        (the ``.replaces`` record stays, marked ``.purged``: has_file() of a replaced file stays
+        true). Returns how many parts were deleted."""
+        import time
+
+        done, fp16s = [], set()
+        for rp in (self.path / FILES_DIR).glob("*.replaces"):
+            if rp.with_suffix(".purged").exists() or not rp.with_suffix(".json").is_file() \
+                    or time.time() - rp.stat().st_mtime < keep_s:
+                continue
+            try:
+                fp16s.update(f[:16] for f in json.loads(rp.read_text()))
+            except (FileNotFoundError, ValueError):  # pragma: no cover
+                continue
+            done.append(rp)
+        n = 0
+        if fp16s:
+            for name in (*MESSAGE_TABLES, "rejects"):
+                tdir = self.path / name
+                pattern = "day=*/*.parquet" if name in DAY_PARTITIONED else "*.parquet"
+                for part in tdir.glob(pattern) if tdir.is_dir() else ():
+                    if part.name[:16] in fp16s:
+                        with contextlib.suppress(FileNotFoundError):
+                            part.unlink()
+                            n += 1
+        for rp in done:
+            rp.with_suffix(".purged").touch()
+        return n
 
     def parts(self, table: str, committed: set[str] | None = None) -> list[str]:
         """Paths of the committed Parquet parts of a table (a snapshot; no ``*.tmp`` files).

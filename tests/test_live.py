@@ -573,3 +573,43 @@ def test_event_lifecycle_open_escalate_close_retract_and_final(tmp_path) -> None
     assert got == [("a", "open", None), ("b", "open", None), ("a", "escalate", "low"), ("b", "open", None),
                    ("c", "open", None)]
     assert w.actions == {"open": 4, "escalate": 1, "update": 0, "close": 1, "retract": 3}
+
+
+def test_compaction_keeps_every_row_once_and_a_restart_resumes_after_it(going_dark, tmp_path) -> None:
+    """Batch files are compacted while the watch runs and readers read; a restarted watch on
+    the compacted store resumes the followed file where it stopped: every row once."""
+    lines = going_dark["lines"][:3000]
+    log, db = tmp_path / "ais.log", tmp_path / "db"
+    log.write_bytes(b"".join(lines[:1000]))
+    w = start_watch([f"file://{log}"], db, batch_s=0.05, detect=False, status_every_s=0, compact_every_s=0.2)
+    src = w.watcher.sources[0]
+    try:
+        src.poll_s = 0.02
+        for k in (1000, 1500, 2000):
+            if k > 1000:
+                with open(log, "ab") as f:
+                    f.write(b"".join(lines[k - 500:k]))
+            _wait(lambda k=k: src.stats.lines == k, 10, what=f"{k} lines")
+            # a reader meanwhile sees whole batches, each row once
+            n = Store(db).stats()["positions"]
+            assert n <= decode_nmea(b"".join(lines[:k])).positions.height
+        _wait(lambda: w.watcher.compactions >= 1, 10, what="a compaction")
+    finally:
+        st = w.stop()
+    store = Store(db)
+    assert st["compactions"] >= 1 and len(store.manifests()) < st["files"]
+    assert store.stats()["positions"] == decode_nmea(b"".join(lines[:2000])).positions.height
+    with open(log, "ab") as f:
+        f.write(b"".join(lines[2000:]))
+    w2 = start_watch([f"file://{log}"], db, batch_s=0.05, detect=False, status_every_s=0, compact_every_s=0.2)
+    try:
+        w2.watcher.sources[0].poll_s = 0.02
+        _wait(lambda: w2.watcher.sources[0].stats.lines == 1000, 10, what="the appended lines")
+    finally:
+        w2.stop()
+    whole = decode_nmea(b"".join(lines))
+    store = Store(db)
+    assert store.stats()["positions"] == whole.positions.height
+    assert store.stats()["lines_read"] == len(lines)
+    got = store.table("positions").drop("source").sort(pl.all())
+    assert got.equals(whole.positions.drop("source").sort(pl.all()))

@@ -575,3 +575,34 @@ def test_parts_written_before_a_column_existed_read_as_null(tmp_path):
     q = st.query("SELECT count(*) AS n, count(source) AS with_source FROM positions")
     assert q.row(0) == (50, 0)
     assert st.table("positions")["source"].null_count() == 50
+
+
+def test_compaction_rewrites_files_as_one_and_readers_see_each_row_once(tmp_path):
+    srcs = []
+    for i in range(3):
+        f = tmp_path / f"p{i}.csv"
+        f.write_bytes(noaa_csv(40 + i))
+        srcs.append(f)
+    db = tmp_path / "db"
+    ingest(srcs, db, progress=False)
+    st = Store(db)
+    before, rows = st.stats(), table_rows(db)
+    fps = [m["fingerprint"] for m in st.manifests()]
+    snapshot = st._committed_fp16()  # a reader that listed the files before the compaction
+    man = st.compact(fps)
+    assert sorted(man["replaces"]) == sorted(fps) and man["lines_read"] == before["lines_read"]
+    after = Store(db).stats()
+    assert after["files"] == 1 and {k: v for k, v in after.items() if k != "files"} == \
+        {k: v for k, v in before.items() if k != "files"}
+    for name, df in table_rows(db).items():
+        assert_frame_equal(df, rows[name])
+    assert all(st.has_file(f) for f in fps)  # ingesting one of them again adds nothing
+    assert ingest([srcs[0]], db, progress=False)["status"].to_list() == ["already_ingested"]
+    # the old reader still reads the replaced parts until they are purged (keep_s later)
+    con = st.connect(snapshot)
+    assert con.execute("SELECT count(*) FROM positions").fetchone()[0] == before["positions"]
+    con.close()
+    assert st._purge_replaced(0) > 0 and Store(db).stats()["positions"] == before["positions"]
+    assert st.compact(fps[:1]) is None
+    with pytest.raises(SeawatchError, match="not committed"):
+        st.compact(["ab" * 32, "cd" * 32])
