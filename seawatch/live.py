@@ -364,6 +364,9 @@ class Watcher:
         self.ports_at_us: int | None = None
         self.ports_at_wall = 0.0
         self.zones: Any = None
+        #: the store's sensor detections (radar, satellite) and the generation they were read at
+        self.detections: pl.DataFrame | None = None
+        self.detections_gen: int | None = None
         self.dirty = False  # new rows since the last detection
         self.resume: dict[str, dict[str, Any]] = {}
         #: per stream, the batch files committed and not yet compacted (oldest first)
@@ -729,9 +732,27 @@ class Watcher:
             pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
             self.win["positions"] = [pos]
         tr = build_tracks(pos, ports=self.ports, zones=self.zones)
+        dets = self._detections()
+        corr: list[pl.DataFrame] = []
         ev = detect(tr.points, tr.segments, statics, preset=self.cfg.preset, config=self.cfg.config,
-                    ports=self.ports, ports_in_tracks=True)
+                    ports=self.ports, ports_in_tracks=True, detections=dets, correlation_out=corr)
         self._diff(ev)
+        if dets is not None and corr and corr[0].height:
+            self.store.write_derived("correlation", corr[0], {"live": True, "session": self.session})
+
+    def _detections(self) -> pl.DataFrame | None:
+        """The sensor detections in the window up to data time "now" (`seawatch ingest
+        --detections` while the watch runs adds them): the dark detector correlates them with
+        the AIS window. Later ones wait: the AIS that would explain them has not arrived yet."""
+        gen = self.store.generation("detections")
+        if gen is None:
+            return None
+        if gen != self.detections_gen:
+            self.detections, self.detections_gen = self.store.table("detections"), gen
+        assert self.detections is not None and self.data_now_us is not None
+        lo, hi = self._dt(self._window_lo()), self._dt(self.data_now_us)
+        d = self.detections.filter(pl.col("ts").is_between(lo, hi))
+        return d if d.height else None
 
     # -- events: diff, store, alert --------------------------------------------------------------
     def _guard_lo(self) -> datetime | None:
@@ -1185,6 +1206,8 @@ def start_live_demo(db: str | os.PathLike[str], *, scenario: str = "all", seed: 
     be dropped as duplicates and show nothing happening."""
     from .simulate import simulate
 
+    from .detections import ingest_detections
+
     db = Path(db)
     if (db / "_files").is_dir() and any((db / "_files").glob("*.json")):
         raise SeawatchError(f"{db} already holds data: give the live demo a new --db (or delete {db})")
@@ -1192,11 +1215,12 @@ def start_live_demo(db: str | os.PathLike[str], *, scenario: str = "all", seed: 
     feed, truth = out / "feed.nmea", out / "truth.jsonl"
     if not (feed.exists() and truth.exists()):
         simulate(scenario, out, seed=seed, hours=hours)
+    if (out / "detections.csv").exists():  # radar and satellite: the watch correlates them as AIS arrives
+        ingest_detections([out / "detections.csv"], db)
     alerts = str(alerts if alerts is not None else db / "alerts.jsonl")
     rp = ReplayThread(feed, speed=speed, once=False)
     try:
-        w = start_watch([f"tcp://127.0.0.1:{rp.port}"], db, preset=preset, alerts=alerts, batch_s=1.0,
-                        status_every_s=0)
+        w = start_watch([f"tcp://127.0.0.1:{rp.port}"], db, preset=preset, alerts=alerts, status_every_s=0)
     except BaseException:
         rp.stop()
         raise

@@ -613,3 +613,38 @@ def test_compaction_keeps_every_row_once_and_a_restart_resumes_after_it(going_da
     assert store.stats()["lines_read"] == len(lines)
     got = store.table("positions").drop("source").sort(pl.all())
     assert got.equals(whole.positions.drop("source").sort(pl.all()))
+
+
+def test_live_watch_correlates_sensor_detections_as_ais_arrives(tmp_path) -> None:
+    """Radar plots in the store: the watch matches the one beside the AIS track, reports the
+    one far from any track as a dark target, and leaves the ones ahead of the AIS data alone."""
+    from seawatch.detections import ingest_detections
+    from seawatch.testing import nmea_line, track
+    from seawatch.tracks import destination
+
+    t0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)  # 21:00 JST
+    v = track(431000001, start=t0, lat=38.6, lon=137.6, sog_kn=10, cog_deg=90, hours=1, every_s=60)
+    lines = "\n".join(nmea_line({"type": 1, "mmsi": r["mmsi"], "lat": r["lat"], "lon": r["lon"], "speed": r["sog_kn"],
+                                 "course": r["cog_deg"]}, tagblock_time=r["ts"].timestamp())
+                      for r in v.iter_rows(named=True)) + "\n"
+    near = destination(38.6, 137.6, 90, 10 * 30 / 60)  # where the vessel is at +30 min
+    far = destination(38.6, 137.6, 0, 20.0)  # 20 nm north of its track: nobody there
+    rows = [("near", 1800, *near), ("far", 1800, *far), ("later", 3 * 3600, *far)]
+    pl.DataFrame({
+        "detection_id": [r[0] for r in rows], "ts": [t0 + timedelta(seconds=r[1]) for r in rows],
+        "lat": [float(r[2]) for r in rows], "lon": [float(r[3]) for r in rows],
+        "source": "test radar", "sensor": "radar", "confidence": 0.9,
+    }).write_csv(tmp_path / "dets.csv")
+    db = tmp_path / "db"
+    ingest_detections([tmp_path / "dets.csv"], db)
+    w = Watcher(WatchConfig(sources=[], db=db))
+    try:
+        w.feed(lines.encode())
+        w.step(final=True)
+    finally:
+        w.close()
+    dark = w.events.filter(pl.col("event_type") == "dark_target")
+    assert dark.height == 1 and '"far"' in dark["evidence"][0]
+    corr = Store(db).table("correlation").sort("detection_id")
+    assert corr["detection_id"].to_list() == ["far", "near"]  # "later" waits for its AIS
+    assert corr["matched"].to_list() == [False, True] and corr["mmsi"][1] == 431000001
