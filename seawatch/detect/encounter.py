@@ -56,7 +56,8 @@ from ..tracks import haversine_nm
 from .base import Inputs, finish
 from .port_visit import port_distance
 
-__all__ = ["EVENT_TYPES", "PRESETS", "Params", "close_steps", "detect", "resample"]
+__all__ = ["EVENT_TYPES", "PRESETS", "Params", "close_steps", "detect", "events_from_steps", "grid_points",
+           "pair_rows", "resample"]
 
 EVENT_TYPES = ("encounter",)
 
@@ -249,42 +250,67 @@ def close_steps(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
 def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     """Encounters (schema.EVENTS rows), one per pair of vessels and merged meeting.
     ``params`` defaults to the preset named by ``inputs.preset``."""
-    from .. import astro
-
     p = params if params is not None else PRESETS[inputs.preset]
-    grid = resample(inputs.points, p.step_s, p.max_interp_gap_h)
+    grid = grid_points(inputs, p)
     if grid.height < 2 or grid["mmsi"].n_unique() < 2:
         return schema.empty("events")
+    # 3-4. close steps: one row per pair and grid time (the closest pair of segments)
+    return events_from_steps(pair_rows(grid, close_steps(grid, p.max_distance_m)), p, inputs.preset)
 
+
+def grid_points(inputs: Inputs, p: Params) -> pl.DataFrame:
+    """Steps 1-2, per vessel: the segments resampled (:func:`resample`) with ``port_km``, the
+    grid points within ``min_port_km`` of a port or anchorage dropped."""
+    grid = resample(inputs.points, p.step_s, p.max_interp_gap_h)
+    if grid.height == 0:
+        return grid.with_columns(port_km=pl.lit(None, pl.Float64))
     # 2. away from ports: drop grid points within min_port_km of a port or anchorage
     near = port_distance(inputs, grid["lat"], grid["lon"], max(50.0, p.min_port_km))
     grid = grid.with_columns(port_km=near["port_dist_km"].cast(pl.Float64))
     if p.min_port_km > 0:
         grid = grid.filter(pl.col("port_km").is_null() | (pl.col("port_km") >= p.min_port_km))
-    if grid.height < 2:
-        return schema.empty("events")
+    return grid
 
-    # 3-4. close steps: one row per pair and grid time (the closest pair of segments)
-    pairs = close_steps(grid, p.max_distance_m)
+
+_STEP_SCHEMA = {
+    "mmsi": pl.Int64, "other_mmsi": pl.Int64, "k": pl.Int64, "dist_m": pl.Float64, "lat": pl.Float64,
+    "lon": pl.Float64, "speed_kn": pl.Float64, "other_speed_kn": pl.Float64, "port_km": pl.Float64,
+}
+
+
+def pair_rows(grid: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """One row per close pair of grid points (``pairs`` from :func:`close_steps`): the pair,
+    grid time, distance, midpoint, both speeds and the nearer port distance. Not yet reduced
+    to one row per pair and time (a vessel may have two segments there)."""
     if pairs.height == 0:
-        return schema.empty("events")
+        return pl.DataFrame(schema=_STEP_SCHEMA)
     a = grid[pairs["i"].to_numpy()]
     b = grid[pairs["j"].to_numpy()]
     mid_lat = (a["lat"].to_numpy() + b["lat"].to_numpy()) / 2.0
     dlon = (b["lon"].to_numpy() - a["lon"].to_numpy() + 540.0) % 360.0 - 180.0
     mid_lon = (a["lon"].to_numpy() + dlon / 2.0 + 540.0) % 360.0 - 180.0
+    return pl.DataFrame(
+        {
+            "mmsi": a["mmsi"], "other_mmsi": b["mmsi"], "k": a["k"],
+            "dist_m": pairs["dist_m"],
+            "lat": mid_lat, "lon": mid_lon,
+            "speed_kn": a["speed_kn"], "other_speed_kn": b["speed_kn"],
+            "port_km": pl.Series(np.fmin(a["port_km"].fill_null(np.nan).to_numpy(),
+                                         b["port_km"].fill_null(np.nan).to_numpy())).fill_nan(None),
+        },
+        schema=_STEP_SCHEMA,
+    )
+
+
+def events_from_steps(rows: pl.DataFrame, p: Params, preset: str) -> pl.DataFrame:
+    """Steps 4-6 over the :func:`pair_rows` of some pairs (every row of each pair it holds):
+    the closest row per pair and time, runs, merged meetings, the speed rule, events."""
+    from .. import astro
+
+    if rows.height == 0:
+        return schema.empty("events")
     steps = (
-        pl.DataFrame(
-            {
-                "mmsi": a["mmsi"], "other_mmsi": b["mmsi"], "k": a["k"],
-                "dist_m": pairs["dist_m"],
-                "lat": mid_lat, "lon": mid_lon,
-                "speed_kn": a["speed_kn"], "other_speed_kn": b["speed_kn"],
-                "port_km": pl.Series(np.fmin(a["port_km"].fill_null(np.nan).to_numpy(),
-                                             b["port_km"].fill_null(np.nan).to_numpy())).fill_nan(None),
-            }
-        )
-        .sort("mmsi", "other_mmsi", "k", "dist_m")
+        rows.sort("mmsi", "other_mmsi", "k", "dist_m")
         .unique(subset=["mmsi", "other_mmsi", "k"], keep="first", maintain_order=True)
     )
     ts_us = steps["k"].to_numpy() * round(p.step_s * 1e6)
@@ -373,4 +399,4 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
             max_interp_gap_h=pl.lit(p.max_interp_gap_h),
         ),
     )
-    return finish(out, "encounter", inputs.preset)
+    return finish(out, "encounter", preset)

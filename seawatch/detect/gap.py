@@ -136,24 +136,37 @@ RX_BUCKET_S = 600
 RX_MAX_BUCKETS = 36
 
 
-def _reception(gaps: pl.DataFrame, points: pl.DataFrame, radius_nm: float, data_end: object,
-               open_radius_nm: float | None = None, open_ahead_h: float = 0.0) -> pl.DataFrame:
-    """For each gap (row index ``gi``): positions of other vessels received during it within
-    ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and the most vessels heard
-    there at once (``rxv0``, ``rxv1``). Memory is bounded by gaps x cells x buckets, not by the
-    positions: the positions are first counted per (cell, 10-min bucket)."""
+def reception_grid(points: pl.DataFrame) -> pl.DataFrame:
+    """Positions counted per (cell ``cy, cx``, 10-min bucket ``tb``): ``n`` positions and the
+    distinct ``ms`` (MMSI list) heard there. Grids of disjoint sets of vessels may simply be
+    concatenated: :func:`_reception` sums ``n`` and counts distinct MMSIs over all rows of a key
+    (how the Dask engine, :mod:`seawatch.scale`, builds it per partition)."""
     cell = RX_CELL_NM / NM_PER_DEG_LAT
-    b = RX_BUCKET_S
-    grid = (
+    return (
         points.select(
             "mmsi",
             cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
             cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
-            tb=(pl.col("ts").dt.epoch("s") // b).cast(pl.Int64),
+            tb=(pl.col("ts").dt.epoch("s") // RX_BUCKET_S).cast(pl.Int64),
         )
         .group_by("cy", "cx", "tb")
         .agg(n=pl.len(), ms=pl.col("mmsi").unique())
     )
+
+
+def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float, data_end: object,
+               open_radius_nm: float | None = None, open_ahead_h: float = 0.0,
+               grid: pl.DataFrame | None = None) -> pl.DataFrame:
+    """For each gap (row index ``gi``): positions of other vessels received during it within
+    ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and the most vessels heard
+    there at once (``rxv0``, ``rxv1``). Memory is bounded by gaps x cells x buckets, not by the
+    positions: the positions are first counted per (cell, 10-min bucket). ``grid``: that count
+    (:func:`reception_grid`, at least the cells within the radius of each gap end), instead of
+    ``points``."""
+    cell = RX_CELL_NM / NM_PER_DEG_LAT
+    b = RX_BUCKET_S
+    if grid is None:
+        grid = reception_grid(points)
     end_s = int(pl.Series([data_end]).dt.epoch("s")[0])
     g = gaps.select(
         "gi",
@@ -231,6 +244,13 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
     rx = _reception(gaps, pts, params.reception_radius_nm, data_end,
                     open_radius_nm=params.open_radius_nm, open_ahead_h=params.min_gap_h)
+    return gap_events(gaps, rx, params, data_end, inputs.preset)
+
+
+def gap_events(gaps: pl.DataFrame, rx: pl.DataFrame, params: Params, data_end: object,
+               preset: str) -> pl.DataFrame:
+    """The ``ais_gap`` events of ``gaps`` (from :func:`_gaps`, with a row index ``gi``) given
+    their reception ``rx`` (:func:`_reception`); ``data_end``: the last time in the data."""
     g = gaps.join(rx, on="gi", how="left")
     k = params.min_other_positions
     good = (pl.col("rx0") >= k) & (pl.col("t1").is_null() | (pl.col("rx1") >= k))
@@ -244,7 +264,7 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         )
     g = g.filter(good & not_port & offshore)
     if g.height == 0:
-        return finish(pl.DataFrame(), "ais_gap", inputs.preset)
+        return finish(pl.DataFrame(), "ais_gap", preset)
     dist = haversine_nm(g["lat0"].to_numpy(), g["lon0"].to_numpy(), g["lat1"].fill_null(np.nan).to_numpy(), g["lon1"].fill_null(np.nan).to_numpy())
     end = g["t1"].fill_null(data_end)
     hours = ((end - g["t0"]).dt.total_seconds() / 3600.0).to_numpy()
@@ -290,7 +310,7 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
             "evidence": evidence,
         }
     )
-    return finish(ev, "ais_gap", inputs.preset)
+    return finish(ev, "ais_gap", preset)
 
 
-__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect"]
+__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "reception_grid"]

@@ -31,6 +31,8 @@ __all__ = [
     "HARBORLY_VERSION",
     "PORT_SEARCH_KM",
     "STATIONARY_MAX_SOG_KN",
+    "anchorage_stays",
+    "anchorages_from_stays",
     "infer_anchorages",
     "nearest_port",
     "ports_table",
@@ -481,6 +483,14 @@ def infer_anchorages(positions: pl.DataFrame, min_vessels: int = 20, min_hours: 
     if not (0.0 < radius <= 50.0):
         raise SeawatchError(f"radius_km must be > 0 and at most 50 km, got {radius_km!r}")
 
+    return anchorages_from_stays(anchorage_stays(positions, min_h, radius), min_vessels, radius)
+
+
+def anchorage_stays(positions: pl.DataFrame, min_hours: float = 12.0, radius_km: float = 0.5) -> pl.DataFrame:
+    """The per-vessel half of :func:`infer_anchorages`: every stay (``mmsi, lat, lon``: its mean
+    location) of the vessels in ``positions``, in a canonical order. Stays of disjoint sets of
+    vessels concatenate (the Dask engine, :mod:`seawatch.scale`, finds them per partition)."""
+    min_h, radius = float(min_hours), float(radius_km)
     has_sog = "sog_kn" in positions.columns
     pts = (
         positions.lazy()
@@ -494,7 +504,7 @@ def infer_anchorages(positions: pl.DataFrame, min_vessels: int = 20, min_hours: 
         )
         .drop_nulls(["mmsi", "t_us", "lat", "lon"])
         .filter(pl.col("lat").is_between(-90.0, 90.0) & pl.col("lon").is_between(-180.0, 180.0))
-        .sort("mmsi", "t_us")
+        .sort("mmsi", "t_us", "lat", "lon", "moving")  # a total order: the same stays whatever the row order
         .collect()
         .lazy()  # sorted once, read by the four grids below
     )
@@ -527,9 +537,16 @@ def infer_anchorages(positions: pl.DataFrame, min_vessels: int = 20, min_hours: 
             .select("mmsi", "lat", "lon")
         )
 
+    return pl.concat(stays).collect().sort("mmsi", "lat", "lon")
+
+
+def anchorages_from_stays(stays: pl.DataFrame, min_vessels: int = 20, radius_km: float = 0.5) -> pl.DataFrame:
+    """The cross-vessel half of :func:`infer_anchorages`: the cells of side ``radius_km`` where
+    at least ``min_vessels`` distinct vessels stayed (``stays`` from :func:`anchorage_stays`)."""
+    radius = float(radius_km)
     orow, ocol = _grid_cells(pl.col("lat"), pl.col("lon"), radius, (0.0, 0.0))
     cells = (
-        pl.concat(stays)
+        stays.sort("mmsi", "lat", "lon").lazy()
         .with_columns(orow.alias("r"), ocol.alias("c"))
         .group_by("r", "c")
         .agg(
