@@ -3,9 +3,9 @@
 ``seawatch ingest``  -> :func:`seawatch.ingest.files.ingest`
 ``seawatch stats``   -> :meth:`seawatch.store.Store.stats`
 ``seawatch export``  -> :func:`seawatch.store.export_table`
-``seawatch tracks``  -> :func:`seawatch.tracks.materialise_tracks`
+``seawatch tracks``  -> :func:`seawatch.tracks.materialise_tracks` (``--engine dask``: :func:`seawatch.scale.tracks_dask`)
 ``seawatch zones``   -> :func:`seawatch.zones.list_zones`, :func:`seawatch.zones.import_zones_into`
-``seawatch detect``  -> :func:`seawatch.detect.run_detect`
+``seawatch detect``  -> :func:`seawatch.detect.run_detect` (``--engine dask``: :func:`seawatch.scale.detect_dask`)
 ``seawatch vessels`` -> the store's ``risk`` table (:func:`seawatch.detect.risk_scores`)
 ``seawatch simulate`` -> :func:`seawatch.simulate.simulate`
 ``seawatch eval``    -> :func:`seawatch.eval.evaluate`
@@ -74,6 +74,25 @@ def handle_errors(f: F) -> F:
 DB_OPTION_HELP = "Store directory (DuckDB over Parquet)."
 
 
+def engine_options(f: F) -> F:
+    """--engine local|dask, --scheduler ADDRESS, --workers N (see seawatch.scale)."""
+    f = click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="With --engine dask and no --scheduler: workers of the LocalCluster "
+                          "(default: one per core).")(f)
+    f = click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="With --engine dask: the Dask scheduler to use, e.g. tcp://10.0.0.5:8786 "
+                          "(default: start a LocalCluster). Workers must see the store's directory.")(f)
+    f = click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                     help="local: this process; dask: partitions on a Dask cluster (same results, "
+                          "memory per worker bounded; see README 'Scaling').")(f)
+    return f
+
+
+def _check_engine(engine: str, scheduler: str | None, workers: int | None) -> None:
+    if engine == "local" and (scheduler or workers):
+        raise SeawatchError("--scheduler and --workers need --engine dask")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "--version", "-V", prog_name="seawatch",
                       message="%(prog)s %(version)s")
@@ -140,17 +159,21 @@ def _render_table(rows: list[dict[str, Any]], total: dict[str, Any] | None) -> s
 @click.option("--detections", "det_files", multiple=True, metavar="FILE",
               help="Radar or satellite detections (CSV, GeoJSON, Parquet) for dark-vessel "
                    "correlation; repeat for several files.")
+@engine_options
 @handle_errors
-def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None, det_files: tuple[str, ...]) -> None:
+def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None, det_files: tuple[str, ...],
+               engine: str, scheduler: str | None, workers: int | None) -> None:
     """Decode files into the store at DIR.
 
     PATH is an NMEA log, a NOAA or DMA CSV or a Parquet file, plain, gzip (.gz) or zip (.zip);
     the format is detected from the content. --detections adds radar/satellite detections. A file already in the store (same sha256) is
     skipped. Lines that cannot be decoded are kept in the rejects table, with the reason; they
-    do not make the command fail.
+    do not make the command fail. --engine dask decodes the files in parallel, one task per
+    file, each committed on its own.
     """
     from .ingest.files import ingest
 
+    _check_engine(engine, scheduler, workers)
     if not paths and not det_files:
         raise SeawatchError("nothing to ingest: give AIS files (PATH...) and/or --detections FILE")
     if det_files:
@@ -161,7 +184,12 @@ def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None, det_files
                        f"{r['rejected']:,} rejected")
         if not paths:
             return
-    summary = ingest(list(paths), db, progress=progress)
+    if engine == "dask":
+        from .scale import ingest_dask
+
+        summary = ingest_dask(list(paths), db, scheduler=scheduler, workers=workers)
+    else:
+        summary = ingest(list(paths), db, progress=progress)
     rows = summary.to_dicts()
     total: dict[str, Any] = {
         k: int(summary[k].sum())
@@ -277,8 +305,13 @@ def export_cmd(table: str, db: str, out: str) -> None:
                    "transmitter or noise).")
 @click.option("--no-places", is_flag=True,
               help="Skip night, distance to shore, zone and port columns (faster).")
+@engine_options
+@click.option("--positions", default=None, metavar="PATH",
+              help="With --engine dask: track this Parquet file or dataset directory of positions "
+                   "(seawatch's positions schema) instead of the store's; results go to DIR.")
 @handle_errors
-def tracks_cmd(db: str, max_gap_h: float | None, max_speed_kn: float | None, no_places: bool) -> None:
+def tracks_cmd(db: str, max_gap_h: float | None, max_speed_kn: float | None, no_places: bool,
+               engine: str, scheduler: str | None, workers: int | None, positions: str | None) -> None:
     """Build clean tracks and segments from the positions in the store at DIR.
 
     De-duplicates, separates transmitters sharing one MMSI, flags glitches as noise and adds
@@ -295,8 +328,16 @@ def tracks_cmd(db: str, max_gap_h: float | None, max_speed_kn: float | None, no_
         params = replace(params, max_gap_h=max_gap_h)
     if max_speed_kn is not None:
         params = replace(params, max_speed_kn=max_speed_kn)
-    res = materialise_tracks(db, params, places=not no_places)
-    st = res.stats
+    _check_engine(engine, scheduler, workers)
+    if engine == "dask":
+        from .scale import tracks_dask
+
+        st = tracks_dask(db, params, places=not no_places, scheduler=scheduler, workers=workers,
+                         positions=positions)
+    elif positions is not None:
+        raise SeawatchError("--positions needs --engine dask (the local engine tracks the store's positions)")
+    else:
+        st = materialise_tracks(db, params, places=not no_places).stats
     click.echo(
         f"{st['points']:,} track points, {st['segments']:,} segments, {st['vessels']:,} vessels "
         f"from {st['positions']:,} positions"
@@ -370,8 +411,10 @@ def zones_import_cmd(file: str, kind: str, db: str, name: str | None, state: str
               help="Override single thresholds, e.g. [ais_gap] min_gap_h = 4.")
 @click.option("--out", default=None, metavar="FILE",
               help="Also write the events to FILE: .jsonl, .csv, .geojson, .geoparquet, .parquet or .kml.")
+@engine_options
 @handle_errors
-def detect_cmd(db: str, preset: str, config: str | None, out: str | None) -> None:
+def detect_cmd(db: str, preset: str, config: str | None, out: str | None, engine: str,
+               scheduler: str | None, workers: int | None) -> None:
     """Find suspicious behaviour: events with evidence, and vessel risk.
 
     Builds tracks first if the store has none or new files were ingested since. Events and
@@ -382,7 +425,13 @@ def detect_cmd(db: str, preset: str, config: str | None, out: str | None) -> Non
 
     from .detect import run_detect
 
-    res = run_detect(db, preset=preset, config=config, out=out)
+    _check_engine(engine, scheduler, workers)
+    if engine == "dask":
+        from .scale import detect_dask
+
+        res = detect_dask(db, preset=preset, config=config, out=out, scheduler=scheduler, workers=workers)
+    else:
+        res = run_detect(db, preset=preset, config=config, out=out)
     ev = res["events"]
     click.echo(f"{ev.height:,} events ({preset} preset), {res['risk'].height:,} vessels with risk > 0")
     if ev.height:

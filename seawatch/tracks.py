@@ -521,21 +521,31 @@ def segments_of(points: pl.DataFrame) -> pl.DataFrame:
     pts = points.filter(pl.col("seg_id").is_not_null())
     if not _contiguous(pts):
         pts = pts.sort("seg_id", "ts")
+    seg = pts.group_by("seg_id", maintain_order=True).agg(
+        pl.col("mmsi").first(),
+        start_time=pl.col("ts").first(),
+        end_time=pl.col("ts").last(),
+        n_points=pl.len(),
+        lat_start=pl.col("lat").first(),
+        lon_start=pl.col("lon").first(),
+        lat_end=pl.col("lat").last(),
+        lon_end=pl.col("lon").last(),
+        max_implied_speed_kn=pl.col("implied_speed_kn").max(),
+    )
+    # sums per segment with numpy over its own rows: the same bits whatever else is in the frame
+    # (a polars group sum over a slice of a longer column may round differently)
+    if pts.height:
+        starts = np.flatnonzero((pts["seg_id"] != pts["seg_id"].shift(1)).fill_null(True).to_numpy())
+        dist = np.add.reduceat(pts["dist_nm"].cast(pl.Float64).fill_null(0.0).to_numpy(), starts)
+        sog = pts["sog_kn"].cast(pl.Float64)
+        n_sog = np.add.reduceat(sog.is_not_null().to_numpy().astype(np.int64), starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_sog = np.add.reduceat(sog.fill_null(0.0).to_numpy(), starts) / n_sog
+        seg = seg.with_columns(dist_nm=pl.Series(dist), mean_sog_kn=pl.Series(np.where(n_sog > 0, mean_sog, np.nan)).fill_nan(None))
+    else:
+        seg = seg.with_columns(dist_nm=pl.lit(None, pl.Float64), mean_sog_kn=pl.lit(None, pl.Float64))
     seg = (
-        pts.group_by("seg_id", maintain_order=True)
-        .agg(
-            pl.col("mmsi").first(),
-            start_time=pl.col("ts").first(),
-            end_time=pl.col("ts").last(),
-            n_points=pl.len(),
-            lat_start=pl.col("lat").first(),
-            lon_start=pl.col("lon").first(),
-            lat_end=pl.col("lat").last(),
-            lon_end=pl.col("lon").last(),
-            dist_nm=pl.col("dist_nm").sum(),
-            mean_sog_kn=pl.col("sog_kn").mean(),
-            max_implied_speed_kn=pl.col("implied_speed_kn").max(),
-        )
+        seg
         .with_columns(
             duration_s=(pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1e6
         )
