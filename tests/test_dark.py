@@ -209,3 +209,37 @@ def test_cli_ingest_detections_then_detect_reports_dark_targets(tmp_path):
     assert d.exit_code == 0, d.output
     dark = [e for e in map(_json.loads, out.read_text().splitlines()) if e["event_type"] == "dark_target"]
     assert len(dark) == 1 and dark[0]["mmsi"] is None and dark[0]["zone_kind"] == "territorial_sea"
+
+
+def test_correlation_cut_into_small_chunks_gives_the_same_result(monkeypatch):
+    # dense traffic (200 vessels in ~40 x 35 km), some with a 25-min gap (longer than a time
+    # bin), radar plots of 60 s sweeps near the vessels and elsewhere: cutting the detections
+    # into chunks of 7 (at most 40 cell rows), on one thread or two, changes nothing
+    from seawatch.testing import fleet
+
+    rng = np.random.default_rng(3)
+    f = fleet(200, 90, seed=3).with_columns(
+        lat=38.5 + (pl.col("lat") - 38.5) * 0.1, lon=135.0 + (pl.col("lon") - 135.0) * 0.1,
+        cog_deg=(pl.col("mmsi") * 37 % 360).cast(pl.Float32),
+    )
+    t0 = f["ts"].min()
+    gap = (pl.col("mmsi") % 5 == 0) & pl.col("ts").is_between(t0 + timedelta(minutes=20), t0 + timedelta(minutes=45))
+    f = f.filter(~gap)
+    pick = f[rng.integers(0, f.height, 300)]
+    la, lo = destination(pick["lat"].to_numpy(), pick["lon"].to_numpy(), rng.uniform(0, 360, 300), rng.uniform(0, 0.3, 300))
+    t = pick["ts"].dt.epoch("us").to_numpy() + rng.integers(-120, 120, 300) * 1_000_000
+    t = np.concatenate([t, t0.timestamp() * 1e6 + rng.uniform(0, 5400e6, 100)]).astype(np.int64) // 60_000_000 * 60_000_000
+    d = conform(pl.DataFrame({
+        "detection_id": [f"d{k}" for k in range(400)],
+        "ts": pl.Series(t).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "lat": np.concatenate([la, rng.uniform(38.3, 38.7, 100)]),
+        "lon": np.concatenate([lo, rng.uniform(134.8, 135.2, 100)]),
+        "source": "test", "sensor": "radar", "length_m": rng.uniform(10, 200, 400),
+    }).with_columns(pass_id=pl.col("ts").dt.strftime("radar|%H:%M")))
+    whole = dark.correlate(d, f)
+    assert 200 < whole["matched"].sum() < 400 and whole["n_candidates"].max() >= 3
+    monkeypatch.setattr(dark, "_CHUNK_DETECTIONS", 7)
+    monkeypatch.setattr(dark, "_CHUNK_ROWS", 40)
+    for threads in (1, 2):
+        monkeypatch.setattr(dark, "_THREADS", threads)
+        assert dark.correlate(d, f).equals(whole)

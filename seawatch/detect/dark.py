@@ -10,6 +10,16 @@ lies within a radius of it; otherwise the vessel seen is *dark*.
    ``bin_s`` and ``cell_deg / 2`` of latitude / longitude is seen: 0.1 deg is 11 km north-south,
    8.8 km east-west at 38 N). Legs with a gap longer than a bin also key the bins they cross,
    at their interpolated position, so a detection inside a long gap still finds the segment.
+   At scale (``bench/correlate.py``: a million detections against ten million AIS points):
+   the AIS side is also filed under the bins beside its own, so a detection looks up 4 keys,
+   not 12; detections are taken in time order, in chunks (at most 100,000 detections and
+   250,000 cell rows met; two chunks at a time on two threads); each chunk's unique
+   (detection, segment) pairs first go through a cheap screen (steps 2 and 3 approximated:
+   linear interpolation, flat distance, the radius bounded from above, with margins over the
+   approximation errors, so that no pair step 3 would keep is dropped; only where all data lie
+   within 75 deg of the equator), then the exact evaluation, its AIS side once per (segment,
+   time) since the detections of a pass share their time. A pair depends only on its detection
+   and segment: chunking changes nothing.
 2. *Position at t*: the segment's reports just before and after t (``searchsorted`` on
    (segment, time)). Both present and at most ``max_interp_gap_s`` apart: great-circle
    interpolation (slerp). Otherwise dead reckoning by SOG/COG from the nearest report, for at
@@ -25,8 +35,9 @@ lies within a radius of it; otherwise the vessel seen is *dark*.
    at most one detection *of the same pass* (``pass_id``: one radar sweep or satellite pass).
    The candidate graph (detections vs (pass, segment)) is cut into connected components
    (``scipy.sparse.csgraph``); components with one detection or one segment are solved
-   vectorised (lowest cost), the others with ``scipy.optimize.linear_sum_assignment``, which
-   first maximises the number of matches, then minimises the total cost.
+   vectorised (lowest cost; on a tie, the first candidate in (detection, segment) order), the
+   others with ``scipy.optimize.linear_sum_assignment``, which first maximises the number of
+   matches, then minimises the total cost.
 
 **Events** (:func:`detect`):
 
@@ -53,7 +64,9 @@ Inputs: ``inputs.detections`` (schema DETECTIONS of :mod:`seawatch.detections`),
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -61,7 +74,7 @@ import polars as pl
 
 from .. import schema
 from ..detections import CORRELATION, DETECTIONS
-from ..tracks import bearing_deg, destination, haversine_nm
+from ..tracks import EARTH_RADIUS_NM, bearing_deg, destination, haversine_nm
 from .base import Inputs, finish
 
 EVENT_TYPES = ("dark_target", "dark_track", "identity_mismatch")
@@ -175,18 +188,20 @@ class _Ais:
 
 
 def _prepare_ais(points: pl.DataFrame, base_us: int) -> _Ais:
-    from ..tracks import _contiguous
-
     p = points.select("mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "cog_deg").filter(
         pl.col("seg_id").is_not_null() & pl.col("ts").is_not_null() & pl.col("lat").is_not_null()
     )
-    if not _contiguous(p):
-        p = p.sort("seg_id", "ts")
     new = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
-    code = p.select((new.cast(pl.Int64).cum_sum() - 1).alias("c")).to_series().to_numpy()
+    # rows of each segment together (no seg_id starts two runs) and in time order?
+    contiguous = p.select(
+        pl.col("seg_id").filter(new).is_unique().all() & (new | (pl.col("ts") >= pl.col("ts").shift(1))).all()
+    ).item() if p.height else True
+    if not contiguous:
+        p = p.sort("seg_id", "ts")
     firsts = p.select(new).to_series().to_numpy()
+    code = np.cumsum(firsts, dtype=np.int64) - 1
     t = (p["ts"].dt.epoch("us").to_numpy() - base_us) / 1e6
-    key = (code.astype(np.int64) << 31) | np.floor(np.maximum(t, 0)).astype(np.int64)
+    key = (code << 31) | np.floor(np.maximum(t, 0)).astype(np.int64)
     return _Ais(
         seg=code, t=t, lat=p["lat"].to_numpy(), lon=p["lon"].to_numpy(),
         sog=p["sog_kn"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
@@ -195,18 +210,40 @@ def _prepare_ais(points: pl.DataFrame, base_us: int) -> _Ais:
     )
 
 
+def _grid(cell: float) -> tuple[int, int]:
+    return int(np.ceil(180.0 / cell)) + 2, int(np.ceil(360.0 / cell)) + 2
+
+
 def _cell_keys(lat: np.ndarray, lon: np.ndarray, tb: np.ndarray, cell: float) -> np.ndarray:
     la = np.floor((lat + 90.0) / cell).astype(np.int64)
     lo = np.floor((lon + 180.0) / cell).astype(np.int64)
-    nla = int(np.ceil(180.0 / cell)) + 2
-    nlo = int(np.ceil(360.0 / cell)) + 2
+    nla, nlo = _grid(cell)
     return (tb.astype(np.int64) * nla + la) * nlo + lo
 
 
-def _ais_cells(a: _Ais, p: Params) -> pl.DataFrame:
-    """Unique (cell key, segment code) of every AIS point, plus the bins crossed by long legs."""
+def _unique_rows(k: np.ndarray, s: np.ndarray, n_seg: int) -> tuple[np.ndarray, np.ndarray]:
+    """The unique (k, s) rows, sorted by k, then s (``0 <= s < n_seg``)."""
+    if len(k) and k.min() >= 0 and (int(k.max()) + 1) * max(n_seg, 1) < 2**62:
+        c = k * n_seg + s
+        c.sort()
+        c = c[np.concatenate(([True], c[1:] != c[:-1]))]
+        return c // n_seg, (c % n_seg).astype(np.int32)
+    df = pl.DataFrame({"k": k, "s": s.astype(np.int32)}).unique().sort("k", "s")
+    return df["k"].to_numpy(), df["s"].to_numpy()
+
+
+def _ais_cells(a: _Ais, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Where the segments are: the unique (cell key, segment code) of every AIS point, plus the
+    bins crossed by long legs; each row is also filed under the time bins just before and after
+    its own, so that a detection looks up its own bin only and finds what its bin +/- 1 holds.
+    Returns ``k`` (int64) and ``s`` (int32), sorted by key, then segment."""
+    n_seg = len(a.seg_mmsi)
     tb = np.floor(a.t / p.bin_s).astype(np.int64)
-    keys = [pl.DataFrame({"k": _cell_keys(a.lat, a.lon, tb, p.cell_deg), "s": a.seg}).unique()]
+    k = _cell_keys(a.lat, a.lon, tb, p.cell_deg)
+    rep = np.zeros(len(k), dtype=bool)  # same cell and segment as the point before
+    rep[1:] = (k[1:] == k[:-1]) & (a.seg[1:] == a.seg[:-1])
+    ks, ss = [k[~rep]], [a.seg[~rep]]
+    del k, rep
     if len(a.t) > 1:
         same = a.seg[1:] == a.seg[:-1]
         dt = a.t[1:] - a.t[:-1]
@@ -219,34 +256,68 @@ def _ais_cells(a: _Ais, p: Params) -> pl.DataFrame:
             b = tb[leg] + 1 + off
             f = np.clip(((b + 0.5) * p.bin_s - a.t[leg]) / dt[leg], 0.0, 1.0)
             la, lo = slerp(a.lat[leg], a.lon[leg], a.lat[leg + 1], a.lon[leg + 1], f)
-            keys.append(pl.DataFrame({"k": _cell_keys(la, lo, b, p.cell_deg), "s": a.seg[leg]}).unique())
-    return pl.concat(keys).unique() if len(keys) > 1 else keys[0]
+            ks.append(_cell_keys(la, lo, b, p.cell_deg))
+            ss.append(a.seg[leg])
+    k, s = _unique_rows(np.concatenate(ks), np.concatenate(ss), n_seg)
+    nla, nlo = _grid(p.cell_deg)
+    step = nla * nlo  # one time bin in key units
+    return _unique_rows(np.concatenate([k - step, k, k + step]), np.tile(s.astype(np.int64), 3), n_seg)
 
 
-def _det_cells(lat: np.ndarray, lon: np.ndarray, t: np.ndarray, p: Params) -> pl.DataFrame:
-    """Each detection's 3 time bins x the 2 x 2 cells nearest to it: (k, d) rows."""
-    n = len(lat)
+def _det_cells(lat: np.ndarray, lon: np.ndarray, t: np.ndarray, p: Params) -> np.ndarray:
+    """The keys of the 2 x 2 cells nearest to each detection, in its own time bin: shape (n, 4)
+    (the AIS side is filed under the bins beside its own, see :func:`_ais_cells`)."""
     c = p.cell_deg
     fla = (lat + 90.0) / c
     flo = (lon + 180.0) / c
     dla = np.where(fla - np.floor(fla) < 0.5, -1, 1) * c
     dlo = np.where(flo - np.floor(flo) < 0.5, -1, 1) * c
     tb = np.floor(t / p.bin_s).astype(np.int64)
-    ks = []
-    for db in (-1, 0, 1):
-        for sa in (0, 1):
-            for so in (0, 1):
-                ks.append(_cell_keys(lat + sa * dla, lon + so * dlo, tb + db, c))
-    return pl.DataFrame({"k": np.concatenate(ks), "d": np.tile(np.arange(n, dtype=np.int64), 12)})
+    return np.stack([_cell_keys(lat + sa * dla, lon + so * dlo, tb, c) for sa in (0, 1) for so in (0, 1)], axis=1)
 
 
-def _evaluate(a: _Ais, d_idx: np.ndarray, s: np.ndarray, dlat: np.ndarray, dlon: np.ndarray, dt_: np.ndarray,
-              p: Params) -> dict[str, np.ndarray]:
-    """AIS position of segment ``s`` at each pair's detection time, the distance and radius."""
+def _pairs(cell_s: np.ndarray, first: np.ndarray, cnt: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (detection, segment) candidate pairs of one chunk of ``n`` detections, from the
+    cell rows ``first[j] .. first[j] + cnt[j]`` each of its keys meets (keys ``4 d .. 4 d + 3``
+    are detection ``d``'s). Sorted by segment, then detection."""
+    m = cnt > 0
+    kd = np.nonzero(m)[0] // 4
+    first, cnt = first[m], cnt[m]
+    tot = int(cnt.sum())
+    if tot == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ends = np.cumsum(cnt)
+    rows = np.arange(tot, dtype=np.int64) + np.repeat(first - (ends - cnt), cnt)
+    code = cell_s[rows].astype(np.int64) * n + np.repeat(kd, cnt)
+    del rows
+    code.sort()
+    code = code[np.concatenate(([True], code[1:] != code[:-1]))]
+    return code % n, code // n
+
+
+_R_M = EARTH_RADIUS_NM * M_PER_NM
+_DEG_M = np.radians(1.0) * _R_M  # metres per degree of great circle
+
+
+def _runs(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal (segment, time) among adjacent pairs (pairs come sorted by segment, then
+    time, and many detections of a pass share its time): the first pair of each run, and each
+    pair's run. The AIS side of a pair depends on (segment, time) only."""
+    new = np.empty(len(s), dtype=bool)
+    new[:1] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    new[1:] |= t[1:] != t[:-1]
+    return np.flatnonzero(new), np.cumsum(new) - 1
+
+
+def _locate(a: _Ais, s: np.ndarray, t: np.ndarray, p: Params, i: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The reports of segment ``s`` around time ``t``: the one at or before (``i``, ``ic``;
+    ``has_p``) and after (``j``; ``has_n``), whether to interpolate, the nearer report ``k`` and
+    the time from it ``dte``, and whether the segment has a position at ``t`` at all (``ok``)."""
     n = len(a.t)
-    t = dt_[d_idx]
-    q = (s.astype(np.int64) << 31) | np.floor(np.maximum(t, 0)).astype(np.int64)
-    i = np.searchsorted(a.key, q, side="right") - 1
+    if i is None:
+        q = (s.astype(np.int64) << 31) | np.floor(np.maximum(t, 0)).astype(np.int64)
+        i = np.searchsorted(a.key, q, side="right") - 1
     ic = np.clip(i, 0, max(n - 1, 0))
     j = np.clip(i + 1, 0, max(n - 1, 0))
     has_p = (i >= 0) & (a.seg[ic] == s)
@@ -254,31 +325,133 @@ def _evaluate(a: _Ais, d_idx: np.ndarray, s: np.ndarray, dlat: np.ndarray, dlon:
     t0, t1 = a.t[ic], a.t[j]
     gap = t1 - t0
     interp = has_p & has_n & (gap <= p.max_interp_gap_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.clip(np.where(gap > 0, (t - t0) / np.where(gap > 0, gap, 1.0), 0.0), 0.0, 1.0)
-    lat_i, lon_i = slerp(a.lat[ic], a.lon[ic], a.lat[j], a.lon[j], f)
-    leg_kn = haversine_nm(a.lat[ic], a.lon[ic], a.lat[j], a.lon[j]) / np.maximum(gap, 1.0) * 3600.0
-    # dead reckoning from the nearer real report
     use_prev = has_p & (~has_n | ((t - t0) <= (t1 - t)))
     k = np.where(use_prev, ic, j)
     dte = t - a.t[k]  # > 0 forward from prev, < 0 backward from next
-    sog, cog = a.sog[k], a.cog[k]
-    known = np.isfinite(sog) & np.isfinite(cog)
-    brg = np.where(dte >= 0, cog, cog + 180.0)
-    lat_e, lon_e = destination(a.lat[k], a.lon[k], np.where(known, brg, 0.0), np.where(known, sog * np.abs(dte) / 3600.0, 0.0))
     ok = interp | ((has_p | has_n) & (np.abs(dte) <= p.max_extrapolate_s))
-    lat_a = np.where(interp, lat_i, lat_e)
-    lon_a = np.where(interp, lon_i, lon_e)
+    return {"i": i, "ic": ic, "j": j, "has_p": has_p, "has_n": has_n, "t0": t0, "t1": t1, "gap": gap,
+            "interp": interp, "k": k, "dte": dte, "ok": ok}
+
+
+def _screen(a: _Ais, d_idx: np.ndarray, s: np.ndarray, dlat: np.ndarray, dlon: np.ndarray, dt_: np.ndarray,
+            p: Params, wrap: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A cheap first pass over candidate pairs; for data within 75 deg of the equator (the
+    caller's test). Returns a mask of the pairs that may be kept (the others certainly fail
+    :func:`_evaluate`'s test) and, for those, the AIS report at or before the detection time
+    (what :func:`_evaluate` searches for). Same reports and ``ok`` rule as there; the position
+    is approximated (linear in lat/lon between the reports, flat dead reckoning), the distance
+    is equirectangular and the radius bounded from above, with margins above the errors: a
+    leg or run of length L puts the approximate position at most 0.5 L^2 / R (1 + tan lat)
+    from the true one (checked numerically up to 80 deg and 200 km; the margin is 10 L^2 / R;
+    longer than 50 km: not screened); the leg's flat length is its great-circle length within
+    1e-9; the distance is within 1 % for the distances that matter. ``wrap``: longitudes may
+    differ by more than 180 deg."""
+    t = dt_[d_idx]
+    u, inv = _runs(s, t)
+    su, tu = s[u], t[u]
+    loc = _locate(a, su, tu, p)
+    nu = len(u)
+    lat_x = np.zeros(nu)
+    lon_x = np.zeros(nu)
+    lim = np.full(nu, -1.0)  # distance allowed, metres (< 0: no position at t, the pair fails)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # between two reports (most pairs)
+        w = np.flatnonzero(loc["interp"])
+        ic, j, gap = loc["ic"][w], loc["j"][w], loc["gap"][w]
+        la0, lo0, la1, lo1 = a.lat[ic], a.lon[ic], a.lat[j], a.lon[j]
+        f = np.clip(np.where(gap > 0, (tu[w] - loc["t0"][w]) / np.where(gap > 0, gap, 1.0), 0.0), 0.0, 1.0)
+        dla, dlo = la1 - la0, lo1 - lo0
+        if wrap:
+            dlo = (dlo + 180.0) % 360.0 - 180.0
+        lat_x[w] = la0 + f * dla
+        lon_x[w] = lo0 + f * dlo
+        leg = np.hypot(dlo * np.cos(np.radians((la0 + la1) * 0.5)), dla) * _DEG_M
+        speed = np.fmax(np.fmax(a.sog[ic], a.sog[j]), leg * 1.001 / M_PER_NM / np.maximum(gap, 1.0) * 3600.0 + 1e-6)
+        speed = np.where(np.isfinite(speed), speed, p.default_speed_kn)
+        dt_near = np.minimum(tu[w] - loc["t0"][w], loc["t1"][w] - tu[w])
+        r = np.minimum(p.radius_m + p.interp_growth * speed * KN_MS * np.maximum(dt_near, 0.0), p.max_radius_m)
+        lim[w] = np.where(leg <= 50e3, r + 10.0 + 10.0 * leg * leg / _R_M, np.inf)
+        # dead reckoning from the nearer report (or its position), at most max_extrapolate_s
+        w = np.flatnonzero(loc["ok"] & ~loc["interp"])
+        k, dte = loc["k"][w], loc["dte"][w]
+        sog, cog = a.sog[k], a.cog[k]
+        known = np.isfinite(sog) & np.isfinite(cog)
+        run = np.where(known, sog * np.abs(dte) / 3600.0, 0.0)  # nm
+        brg = np.radians(np.where(dte >= 0, cog, cog + 180.0))
+        run_deg = np.degrees(run / EARTH_RADIUS_NM)
+        la = a.lat[k]
+        lat_x[w] = la + np.where(known, run_deg * np.cos(brg), 0.0)
+        lon_x[w] = a.lon[k] + np.where(known, run_deg * np.sin(brg) / np.maximum(np.cos(np.radians(la)), 1e-6), 0.0)
+        speed = np.where(np.isfinite(sog), sog, p.default_speed_kn)
+        r = np.minimum(p.radius_m + p.extrap_growth * speed * KN_MS * np.abs(dte), p.max_radius_m)
+        run_m = run * M_PER_NM
+        lim[w] = np.where(run_m <= 50e3, r + 10.0 + 10.0 * run_m * run_m / _R_M, np.inf)
+        # per pair: equirectangular distance at the detection's latitude, 1 % margin
+        lim_deg2 = np.square(lim / 0.99 / _DEG_M)
+        lim_deg2[lim < 0] = -1.0
+        dx = dlon[d_idx] - lon_x[inv]
+        if wrap:
+            dx = (dx + 180.0) % 360.0 - 180.0
+        dx *= np.cos(np.radians(dlat))[d_idx]
+        dy = dlat[d_idx] - lat_x[inv]
+        dx *= dx
+        dy *= dy
+        dx += dy
+        maybe = ~(dx > lim_deg2[inv])  # NaN (a NaN coordinate): let _evaluate decide
+    return maybe, loc["i"][inv[maybe]]
+
+
+def _evaluate(a: _Ais, d_idx: np.ndarray, s: np.ndarray, dlat: np.ndarray, dlon: np.ndarray, dt_: np.ndarray,
+              p: Params, i: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """AIS position of segment ``s`` at each pair's detection time, the distance and radius.
+    ``i``: the pairs' AIS report at or before the detection time, when already searched. The
+    AIS side is computed once per run of equal (segment, time)."""
+    t_all = dt_[d_idx]
+    u, inv = _runs(s, t_all)
+    s, t = s[u], t_all[u]
+    loc = _locate(a, s, t, p, None if i is None else i[u])
+    ic, j, has_p, has_n, t0, t1, gap = (loc[x] for x in ("ic", "j", "has_p", "has_n", "t0", "t1", "gap"))
+    interp, k, dte, ok = loc["interp"], loc["k"], loc["dte"], loc["ok"]
+    lat_a, lon_a, leg_kn = np.empty(len(t)), np.empty(len(t)), np.full(len(t), np.nan)
+    # between two reports: great-circle interpolation
+    w = np.flatnonzero(interp)
+    ic_, j_, gap_ = ic[w], j[w], gap[w]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.clip(np.where(gap_ > 0, (t[w] - t0[w]) / np.where(gap_ > 0, gap_, 1.0), 0.0), 0.0, 1.0)
+    lat_a[w], lon_a[w] = slerp(a.lat[ic_], a.lon[ic_], a.lat[j_], a.lon[j_], f)
+    leg_kn[w] = haversine_nm(a.lat[ic_], a.lon[ic_], a.lat[j_], a.lon[j_]) / np.maximum(gap_, 1.0) * 3600.0
+    # otherwise dead reckoning from the nearer real report
+    w = np.flatnonzero(~interp)
+    k_, dte_ = k[w], dte[w]
+    sog_, cog_ = a.sog[k_], a.cog[k_]
+    known = np.isfinite(sog_) & np.isfinite(cog_)
+    brg = np.where(dte_ >= 0, cog_, cog_ + 180.0)
+    lat_a[w], lon_a[w] = destination(a.lat[k_], a.lon[k_], np.where(known, brg, 0.0),
+                                     np.where(known, sog_ * np.abs(dte_) / 3600.0, 0.0))
+    sog = a.sog[k]
     dt_near = np.where(interp, np.minimum(t - t0, t1 - t), np.abs(dte))
     sogs = np.fmax(np.where(has_p, a.sog[ic], np.nan), np.where(has_n, a.sog[j], np.nan))
     speed = np.where(interp, np.fmax(sogs, leg_kn), sog)
     speed = np.where(np.isfinite(speed), speed, p.default_speed_kn)
     growth = np.where(interp, p.interp_growth, p.extrap_growth)
     r = np.minimum(p.radius_m + growth * speed * KN_MS * np.maximum(dt_near, 0.0), p.max_radius_m)
+    dt = np.where(interp, np.where(t - t0 <= t1 - t, t - t0, t - t1), dte)
+    lat_a, lon_a, r = lat_a[inv], lon_a[inv], r[inv]
     dist = haversine_nm(dlat[d_idx], dlon[d_idx], lat_a, lon_a) * M_PER_NM
-    keep = ok & (dist <= r)
-    return {"keep": keep, "dist": dist, "r": r, "dt": np.where(interp, np.where(t - t0 <= t1 - t, t - t0, t - t1), dte),
-            "interp": interp, "lat": lat_a, "lon": lon_a}
+    keep = ok[inv] & (dist <= r)
+    return {"keep": keep, "dist": dist, "r": r, "dt": dt[inv], "interp": interp[inv], "lat": lat_a, "lon": lon_a}
+
+
+def _rank_in_component(nodes: np.ndarray, lab: np.ndarray, n: int) -> np.ndarray:
+    """Rank of each of ``nodes`` (ascending ids) among the nodes of its component, by id."""
+    o = np.argsort(lab[nodes], kind="stable")
+    ls = lab[nodes][o]
+    start = np.ones(len(o), dtype=bool)
+    start[1:] = ls[1:] != ls[:-1]
+    pos = np.arange(len(o))
+    rank = np.zeros(n, dtype=np.int64)
+    rank[nodes[o]] = pos - np.maximum.accumulate(np.where(start, pos, 0))
+    return rank
 
 
 def _assign(d: np.ndarray, g: np.ndarray, cost: np.ndarray, n_det: int) -> np.ndarray:
@@ -296,32 +469,126 @@ def _assign(d: np.ndarray, g: np.ndarray, cost: np.ndarray, n_det: int) -> np.nd
     _, lab = connected_components(adj, directed=False)
     comp = lab[d]
     # detections and AIS nodes per component
-    nd = np.bincount(lab[np.unique(d)], minlength=lab.max() + 1)
-    ng = np.bincount(lab[np.unique(g) + n_det], minlength=lab.max() + 1)
+    has = np.zeros(nn, dtype=bool)
+    has[d] = True
+    has[g + n_det] = True
+    d_nodes = np.flatnonzero(has[:n_det])
+    g_nodes = np.flatnonzero(has[n_det:])
+    nd = np.bincount(lab[d_nodes], minlength=lab.max() + 1)
+    ng = np.bincount(lab[g_nodes + n_det], minlength=lab.max() + 1)
     simple = (nd[comp] == 1) | (ng[comp] == 1)
     chosen = []
     e_s = np.nonzero(simple)[0]
     if len(e_s):
-        o = e_s[np.lexsort((cost[e_s], comp[e_s]))]
-        first = np.ones(len(o), dtype=bool)
-        first[1:] = comp[o][1:] != comp[o][:-1]
-        chosen.append(o[first])
+        # per component the cheapest edge, the first one of equal cost
+        o = e_s[np.argsort(comp[e_s], kind="stable")]
+        cs, c = comp[o], cost[o]
+        start = np.ones(len(o), dtype=bool)
+        start[1:] = cs[1:] != cs[:-1]
+        if np.isnan(c).any():
+            o = e_s[np.lexsort((cost[e_s], comp[e_s]))]
+            chosen.append(o[start])
+        else:
+            grp = np.cumsum(start) - 1
+            cand = np.flatnonzero(c == np.minimum.reduceat(c, np.flatnonzero(start))[grp])
+            first = np.ones(len(cand), dtype=bool)
+            first[1:] = grp[cand][1:] != grp[cand][:-1]
+            chosen.append(o[cand[first]])
     e_h = np.nonzero(~simple)[0]
     if len(e_h):
+        # one dense cost matrix per component (rows: its detections, columns: its AIS nodes, both
+        # ascending), laid end to end in one buffer; then linear_sum_assignment on each
         o = e_h[np.argsort(comp[e_h], kind="stable")]
         cs = comp[o]
-        cuts = np.nonzero(np.diff(cs))[0] + 1
-        for grp in np.split(o, cuts):
-            ud, di = np.unique(d[grp], return_inverse=True)
-            ug, gi = np.unique(g[grp], return_inverse=True)
-            m = np.full((len(ud), len(ug)), _BIG)
-            m[di, gi] = cost[grp]
-            eid = np.full((len(ud), len(ug)), -1, dtype=np.int64)
-            eid[di, gi] = grp
-            r, c = linear_sum_assignment(m)
-            e = eid[r, c]
-            chosen.append(e[e >= 0])
+        hc = cs[np.concatenate(([True], cs[1:] != cs[:-1]))]
+        nr, nc = nd[hc], ng[hc]
+        row = _rank_in_component(d_nodes, lab[:n_det], n_det)[d[o]]
+        col = _rank_in_component(g_nodes, lab[n_det:], n_g)[g[o]]
+        off = np.concatenate(([0], np.cumsum(nr * nc)))
+        ci = np.cumsum(np.concatenate(([False], cs[1:] != cs[:-1])))  # component number, 0..
+        pos = off[ci] + row * nc[ci] + col
+        m = np.full(int(off[-1]), _BIG)
+        m[pos] = cost[o]
+        eid = np.full(int(off[-1]), -1, dtype=np.int64)
+        eid[pos] = o
+        cells = []
+        for c0, c1, r_, c_ in zip(off[:-1].tolist(), off[1:].tolist(), nr.tolist(), nc.tolist()):
+            r, c = linear_sum_assignment(m[c0:c1].reshape(r_, c_))
+            cells.append(c0 + r * c_ + c)
+        e = eid[np.concatenate(cells)]
+        chosen.append(e[e >= 0])
     return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+
+
+#: detections per correlation chunk (in time order), and candidate cell rows per chunk at most
+_CHUNK_DETECTIONS = 100_000
+_CHUNK_ROWS = 250_000
+#: chunks processed at once (threads)
+_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _candidate_edges(a: _Ais, dlat: np.ndarray, dlon: np.ndarray, dt_: np.ndarray,
+                     p: Params) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Every kept (detection, segment) pair: ``d_idx`` and ``s`` sorted by detection, then
+    segment (whatever the chunks), their evaluation ``ev`` (:func:`_evaluate` minus ``keep``) in
+    the order found, and ``o``: ``ev[x][o]`` is in the sorted order. Detections are taken in
+    time order, in chunks of at most ``_CHUNK_DETECTIONS`` detections and ``_CHUNK_ROWS`` cell
+    rows met: each chunk's pairs are deduplicated, screened (:func:`_screen`) and evaluated on
+    their own (a pair only depends on its detection and segment, so chunking changes nothing)."""
+    cell_k, cell_s = _ais_cells(a, p)
+    nd = len(dt_)
+    order = np.argsort(dt_, kind="stable")
+    keys = _det_cells(dlat[order], dlon[order], dt_[order], p).ravel()  # 4 per detection, in time order
+    first = np.searchsorted(cell_k, keys, side="left")
+    cnt = np.searchsorted(cell_k, keys, side="right") - first
+    del keys, cell_k
+    rows = np.concatenate(([0], np.cumsum(cnt.reshape(nd, 4).sum(axis=1))))  # cell rows before each detection
+    with np.errstate(invalid="ignore"):
+        # the screen's error bounds hold within 75 deg of the equator; longitudes to wrap?
+        screen = bool(max(np.nanmax(np.abs(a.lat), initial=0.0), np.nanmax(np.abs(dlat), initial=0.0)) <= 75.0)
+        lo_min = min(np.nanmin(a.lon, initial=180.0), np.nanmin(dlon, initial=180.0))
+        lo_max = max(np.nanmax(a.lon, initial=-180.0), np.nanmax(dlon, initial=-180.0))
+        wrap = not bool(lo_max - lo_min < 180.0)
+    bounds = [0]
+    while bounds[-1] < nd:
+        c0 = bounds[-1]
+        c1 = int(np.searchsorted(rows, rows[c0] + _CHUNK_ROWS, side="right")) - 1
+        bounds.append(min(max(c1, c0 + 1), c0 + _CHUNK_DETECTIONS, nd))
+
+    def chunk(c0: int, c1: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+        idx = order[c0:c1]
+        dl, s = _pairs(cell_s, first[4 * c0:4 * c1], cnt[4 * c0:4 * c1], c1 - c0)
+        if not len(dl):
+            return None
+        la, lo, t = dlat[idx], dlon[idx], dt_[idx]
+        i = None
+        if screen:
+            maybe, i = _screen(a, dl, s, la, lo, t, p, wrap)
+            dl, s = dl[maybe], s[maybe]
+        ev = _evaluate(a, dl, s, la, lo, t, p, i=i)
+        keep = ev.pop("keep")
+        return idx[dl[keep]], s[keep], {k: v[keep] for k, v in ev.items()}
+
+    # chunks are independent and numpy releases the GIL: two at a time where there are two cores
+    spans = list(pairwise(bounds))
+    if _THREADS > 1 and len(spans) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(_THREADS) as ex:
+            found = list(ex.map(lambda b: chunk(*b), spans))
+    else:
+        found = [chunk(c0, c1) for c0, c1 in spans]
+    parts = [x for x in found if x is not None]
+    del found
+    if not parts:
+        z = np.zeros(0)
+        return (np.zeros(0, np.int64), np.zeros(0, np.int64),
+                {"dist": z, "r": z, "dt": z, "interp": np.zeros(0, bool), "lat": z, "lon": z}, np.zeros(0, np.int64))
+    d_idx = np.concatenate([x[0] for x in parts])
+    s = np.concatenate([x[1] for x in parts]).astype(np.int64)
+    o = np.argsort(d_idx * (int(s.max()) + 1) + s)
+    ev = {k: np.concatenate([x[2][k] for x in parts]) for k in parts[0][2]}
+    return d_idx[o], s[o], ev, o
 
 
 def correlate(detections: pl.DataFrame, points: pl.DataFrame, statics: pl.DataFrame | None = None,
@@ -340,61 +607,53 @@ def correlate(detections: pl.DataFrame, points: pl.DataFrame, statics: pl.DataFr
                               pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")], separator="|")
         det = det.with_columns(pass_id=pl.coalesce(pl.col("pass_id"), dflt) if "pass_id" in det.columns else dflt)
     dts_us = det["ts"].dt.epoch("us").to_numpy()
-    pts = points.filter(pl.col("seg_id").is_not_null()) if points.height else points
-    base_us = int(min(dts_us.min(), pts["ts"].min().timestamp() * 1e6 if pts.height else dts_us.min())) - 86_400_000_000
+    seg_ok = pl.col("seg_id").is_not_null()
+    n_pts, ts_min = points.lazy().filter(seg_ok).select(pl.len(), pl.col("ts").min()).collect().row(0) if points.height else (0, None)
+    base_us = int(min(dts_us.min(), ts_min.timestamp() * 1e6 if n_pts else dts_us.min())) - 86_400_000_000
     dt_ = (dts_us - base_us) / 1e6
     dlat, dlon = det["lat"].to_numpy(), det["lon"].to_numpy()
 
     empty_res = {
         "matched": np.zeros(nd, dtype=bool), "mmsi": None, "seg_id": None, "n_candidates": np.zeros(nd, dtype=np.int32),
     }
-    if pts.height == 0:
+    if n_pts == 0:
         return _result(det, empty_res, out_schema)
-    a = _prepare_ais(pts, base_us)
-    del pts
-    cells = _ais_cells(a, p)
-    pairs = _det_cells(dlat, dlon, dt_, p).join(cells, on="k", how="inner").select("d", "s").unique()
-    del cells
-    d_idx = pairs["d"].to_numpy()
-    s = pairs["s"].to_numpy()
-    del pairs
-    ev = _evaluate(a, d_idx, s, dlat, dlon, dt_, p)
-    keep = ev["keep"]
-    d_idx, s = d_idx[keep], s[keep]
-    ev = {k: v[keep] for k, v in ev.items() if k != "keep"}
-    cost = ev["dist"] / ev["r"]
+    a = _prepare_ais(points, base_us)
+    d_idx, s, ev, o = _candidate_edges(a, dlat, dlon, dt_, p)
+    cost = ev["dist"][o] / ev["r"][o]
     lengths = ais_lengths(statics)
     ais_len = np.full(len(s), np.nan)
     if lengths.height and len(s):
-        mm = pl.DataFrame({"mmsi": a.seg_mmsi[s]}).join(lengths, on="mmsi", how="left", maintain_order="left")
-        ais_len = mm["ais_length_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        mm = pl.DataFrame({"mmsi": a.seg_mmsi}).join(lengths, on="mmsi", how="left", maintain_order="left")
+        ais_len = mm["ais_length_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()[s]
         dl = det["length_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()[d_idx]
         both = np.isfinite(ais_len) & np.isfinite(dl)
         cost = cost + np.where(both, p.length_weight * np.abs(dl - ais_len) / np.fmax(np.fmax(dl, ais_len), 1.0), 0.0)
     # AIS node = (pass, segment): a segment matches one detection per pass
     pcode = det.select(pl.col("pass_id").rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
-    gkey = pl.DataFrame({"p": pcode[d_idx], "s": s})
-    g = gkey.select(pl.struct("p", "s").rank("dense").cast(pl.Int64) - 1).to_series().to_numpy() if len(s) else np.zeros(0, np.int64)
+    nseg = len(a.seg_mmsi)
+    g = (pl.Series(pcode[d_idx] * nseg + s).rank("dense").cast(pl.Int64) - 1).to_numpy() if len(s) else np.zeros(0, np.int64)
     chosen = _assign(d_idx, g, cost, nd)
     ncand = np.bincount(d_idx, minlength=nd).astype(np.int32)
     res: dict[str, Any] = {"matched": np.zeros(nd, dtype=bool), "n_candidates": ncand}
     cd = d_idx[chosen]
     res["matched"][cd] = True
 
-    def put(v: np.ndarray, fill: Any = np.nan, dtype: Any = np.float64) -> np.ndarray:
+    def put(v: np.ndarray, fill: Any = np.nan, dtype: Any = np.float64, at: np.ndarray = chosen) -> np.ndarray:
         arr = np.full(nd, fill, dtype=dtype)
-        arr[cd] = v[chosen]
+        arr[cd] = v[at]
         return arr
 
+    found = o[chosen]  # the chosen edges in ev's order
     res["mmsi_np"] = put(a.seg_mmsi[s], 0, np.int64)
     res["seg_np"] = put(s, -1, np.int64)
-    res["match_dist_m"] = put(ev["dist"])
-    res["match_dt_s"] = put(ev["dt"])
-    res["match_radius_m"] = put(ev["r"])
-    res["ais_lat"] = put(ev["lat"])
-    res["ais_lon"] = put(ev["lon"])
+    res["match_dist_m"] = put(ev["dist"], at=found)
+    res["match_dt_s"] = put(ev["dt"], at=found)
+    res["match_radius_m"] = put(ev["r"], at=found)
+    res["ais_lat"] = put(ev["lat"], at=found)
+    res["ais_lon"] = put(ev["lon"], at=found)
     res["ais_length_m"] = put(ais_len)
-    res["interp"] = put(ev["interp"], False, bool)
+    res["interp"] = put(ev["interp"], False, bool, at=found)
     res["seg_ids"] = a.seg_ids
     return _result(det, res, out_schema)
 
