@@ -512,17 +512,21 @@ def simulate_cmd(scenario: str, out: str, seed: int, hours: float | None) -> Non
 @click.option("--events", required=True, metavar="FILE", help="Events to score (.jsonl, .csv or .parquet).")
 @click.option("--tolerance-s", default=600.0, show_default=True, type=click.FloatRange(min=0),
               help="Slack on both sides of each time span when matching, seconds.")
+@click.option("--detections-truth", default=None, metavar="FILE",
+              help="Which vessel each sensor detection shows, for dark_target / dark_track "
+                   "(default: detections_truth.csv beside --truth, as `seawatch simulate` writes it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @handle_errors
-def eval_cmd(truth: str, events: str, tolerance_s: float, as_json: bool) -> None:
+def eval_cmd(truth: str, events: str, tolerance_s: float, detections_truth: str | None, as_json: bool) -> None:
     """Score events against ground truth: precision, recall, F0.5 per type.
 
     An event matches a truth record of the same type and vessel (or pair, in either order)
-    whose time span overlaps it (widened by the tolerance). See seawatch.eval for the rules.
+    whose time span overlaps it (widened by the tolerance); a dark event (no MMSI) matches
+    through the vessel its detections show. See seawatch.eval for the rules.
     """
     from .eval import evaluate, format_eval
 
-    res = evaluate(truth, events, tolerance_s=tolerance_s)
+    res = evaluate(truth, events, tolerance_s=tolerance_s, detections=detections_truth)
     if as_json:
         click.echo(json.dumps(res.to_dicts(), indent=2))
     else:

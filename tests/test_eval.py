@@ -172,3 +172,23 @@ def test_a_silent_vessel_never_reported_is_a_miss_and_dark_truth_needs_the_detec
 def test_without_a_detections_truth_there_are_no_dark_figures():
     r = evaluate(TRUTH, frame(rec("ais_gap", 1, "2024-06-01T01:00:00Z", "2024-06-01T04:00:00Z")))
     assert row(r, "all")["ais_detections"] is None and "dark:" not in format_eval(r)
+
+
+def test_cli_eval_takes_the_detections_truth_from_anywhere(tmp_path):
+    from click.testing import CliRunner
+
+    from seawatch.cli import main
+
+    (tmp_path / "truth.jsonl").write_text("".join(json.dumps(x) + "\n" for x in DARK_TRUTH.to_dicts()))
+    (tmp_path / "elsewhere").mkdir()
+    DTRUTH.write_csv(tmp_path / "elsewhere" / "dt.csv")
+    e = tmp_path / "events.jsonl"
+    e.write_text(json.dumps({**rec("dark_target", None, "2024-06-01T12:10:00Z", "2024-06-01T12:10:00Z"),
+                             "evidence": {"detection_id": "r-1"}}) + "\n")
+    args = ["eval", "--truth", str(tmp_path / "truth.jsonl"), "--events", str(e)]
+    r = CliRunner().invoke(main, [*args, "--detections-truth", str(tmp_path / "elsewhere" / "dt.csv"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = {x["event_type"]: x for x in json.loads(r.output)}
+    assert out["dark_target"]["tp"] == 1 and out["all"]["silent_found"] == 1
+    r = CliRunner().invoke(main, args)  # nothing beside the truth: a one-line error saying what to give
+    assert r.exit_code == 2 and "detections truth" in r.output
