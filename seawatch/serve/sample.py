@@ -8,7 +8,8 @@ Simulated traffic is ingested, tracks and detectors run; then a few events are p
 vessels of the store (honest traffic alone gives the map no alerts): an AIS gap, an encounter
 between two vessels, an identity mismatch (no position), an open zone entry; the risk table is
 recomputed from all events, and a user area (``custom`` zone) is added to the store's zones.
-With ``detections=True``, radar plots are ingested before detection (:func:`radar_plots`): some
+A scenario's simulated radar and satellite detections are ingested too. With
+``detections=True``, radar plots are ingested before detection (:func:`radar_plots`): some
 on real vessels (matched to AIS), a silent boat seen on four sweeps (dark targets and a dark
 track) and a lone dark plot.
 """
@@ -150,6 +151,7 @@ def build_sample_store(db: str | Path, *, vessels: int = 20, hours: float = 1.0,
     ``"detections"``, the plots ingested, with ``detections=True``)."""
     from ..detect import run_detect
     from ..detect.risk import risk_scores
+    from ..detections import ingest_detections
     from ..ingest import ingest
 
     db = Path(db)
@@ -159,6 +161,7 @@ def build_sample_store(db: str | Path, *, vessels: int = 20, hours: float = 1.0,
         from ..simulate import simulate
 
         feed = Path(simulate(scenario, feed_dir, seed=seed)["feed"])
+        sim_dets = feed_dir / "detections.csv"  # a scenario with radars or satellite passes
     else:
         from ..simulate import generate_feed
 
@@ -166,9 +169,9 @@ def build_sample_store(db: str | Path, *, vessels: int = 20, hours: float = 1.0,
         generate_feed(feed, vessels=vessels, hours=hours, seed=seed)
     ingest([feed], db)
     plots = None
+    if scenario is not None and sim_dets.exists():
+        ingest_detections([sim_dets], db)
     if detections:
-        from ..detections import ingest_detections
-
         plots = radar_plots(Store(db))
         if plots.height:
             f = feed_dir / "radar.csv"

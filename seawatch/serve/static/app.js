@@ -40,10 +40,11 @@
   const UNCORRELATED_COLOR = '#a3acb6';
   const DET_KINDS = [  // legend key, label, map layers
     ['dark', 'Dark (no AIS there)', ['detections-dark']],
-    ['matched', 'Matched to AIS', ['detections-matched']],
+    ['matched', 'Matched to AIS, last hour', ['detections-matched']],
     ['tracks', 'Dark tracks', ['dark-tracks', 'dark-tracks-selected']],
   ];
   const DET_MAX = 20000;
+  const MATCHED_WINDOW_S = 3600;  // matched detections: only the last hour's (a radar sees every vessel each sweep)
   const STALE_MAX_S = 6 * 3600;   // replay: vessels not heard for this long are hidden
   const EVENT_PAGE = 200;
 
@@ -59,7 +60,7 @@
     selected: null, detail: null, selectedEvent: null, time: null, t0: null, t1: null,
     hiddenGroups: new Set(), hiddenZones: new Set(), playing: false, trackHours: 6,
     loaded: { land: false, zones: false, vessels: false, events: false, detections: false }, zonesCount: 0, live: false,
-    detections: [], detectionsTotal: 0, correlated: true, darkTracks: [], hiddenDet: new Set(),
+    detections: [], detectionsShown: null, correlated: true, darkTracks: [], hiddenDet: new Set(),
   };
 
   // -- DOM helpers (text only) ----------------------------------------------------------------
@@ -262,13 +263,13 @@
       layout: { 'line-join': 'round' } });
     map.addSource('detections', { type: 'geojson', data: EMPTY });
     map.addLayer({ id: 'detections-matched', type: 'circle', source: 'detections', filter: ['!=', ['get', 'dark'], true],
-      paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, 3, 10, 5], 'circle-color': 'rgba(0,0,0,0)',
+      paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, 2, 9, 3, 12, 5], 'circle-color': 'rgba(0,0,0,0)',
         'circle-stroke-color': ['case', ['==', ['get', 'matched'], true], MATCHED_COLOR, UNCORRELATED_COLOR],
-        'circle-stroke-width': 1.5 } });
+        'circle-stroke-width': 1.2, 'circle-stroke-opacity': 0.8 } });
     map.addImage('detection-dark', diamondImage(DARK_COLOR), { pixelRatio: 2 });
     map.addLayer({ id: 'detections-dark', type: 'symbol', source: 'detections', filter: ['==', ['get', 'dark'], true],
       layout: { 'icon-image': 'detection-dark', 'icon-allow-overlap': true, 'icon-ignore-placement': true,
-        'icon-size': ['interpolate', ['linear'], ['zoom'], 5, 0.8, 10, 1.15] } });
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 5, 0.55, 9, 0.8, 12, 1.15] } });
 
     for (const [k, , c] of TYPE_GROUPS) map.addImage('arrow-' + k, arrowImage(c), { pixelRatio: 2 });
     map.addSource('vessels', { type: 'geojson', data: EMPTY });
@@ -340,19 +341,23 @@
     S.loaded.events = true;
   }
 
-  // detections: all of them (newest first, at most DET_MAX); in replay those of the STALE_MAX_S
-  // before the slider's time, and the dark tracks begun by then
-  function detectionQuery(limit) {
-    const q = { limit };
-    if (S.time != null) Object.assign(q, { end: refTime(), start: new Date(S.time - STALE_MAX_S * 1000).toISOString().replace('.000Z', 'Z') });
-    return q;
-  }
+  // detections up to the reference time (the slider's, else the latest data): every dark one
+  // (newest first, at most DET_MAX) and the dark tracks begun by then, but only the last hour's
+  // matched ones (or, before `seawatch detect` has matched new detections, all of that hour's)
   async function loadDetections() {
-    const [d, t] = await Promise.all([
-      allFeatures('/api/detections', detectionQuery(5000), DET_MAX),
-      allFeatures('/api/dark_tracks', detectionQuery(5000), DET_MAX),
+    const end = refTime();
+    const ref = S.time != null ? S.time : S.t1;
+    const start = ref != null ? new Date(ref - MATCHED_WINDOW_S * 1000).toISOString().replace('.000Z', 'Z') : null;
+    const [dark, t] = await Promise.all([
+      allFeatures('/api/detections', { dark: true, end, limit: 5000 }, DET_MAX),
+      allFeatures('/api/dark_tracks', { end, limit: 5000 }, DET_MAX),
     ]);
-    S.detections = d.features; S.detectionsTotal = d.total; S.correlated = d.correlated !== false;
+    const correlated = dark.correlated !== false;
+    const rest = await allFeatures('/api/detections', Object.assign({ start, end, limit: 5000 }, correlated ? { dark: false } : {}),
+      DET_MAX);
+    S.detections = dark.features.concat(rest.features);
+    S.detectionsShown = { capped: dark.features.length < dark.total || rest.features.length < rest.total };
+    S.correlated = correlated;
     S.darkTracks = t.features;
     map.getSource('detections').setData({ type: 'FeatureCollection', features: S.detections });
     map.getSource('dark-tracks').setData({ type: 'FeatureCollection', features: S.darkTracks });
@@ -444,9 +449,11 @@
       const p = f.properties;
       if (p.dark === true) n.dark++; else if (p.matched === true) n.matched++; else n.unknown++;
     }
-    sec.hidden = !S.detections.length && !S.darkTracks.length && !S.detectionsTotal;
-    clear($('det-count')).append(S.detectionsTotal > S.detections.length
-      ? `(${S.detections.length} of ${S.detectionsTotal})` : `(${S.detectionsTotal})`);
+    const det = S.stats && S.stats.derived && S.stats.derived.detections;
+    const total = (det && det.rows) || 0;
+    sec.hidden = !total && !S.detections.length && !S.darkTracks.length;
+    clear($('det-count')).append(total ? `(${total.toLocaleString()} in all${S.detectionsShown && S.detectionsShown.capped
+      ? `, ${S.detections.length.toLocaleString()} drawn` : ''})` : '');
     const ul = clear($('det-legend'));
     const swatch = {
       dark: () => el('span', { class: 'swatch diamond', color: DARK_COLOR }),
@@ -461,7 +468,7 @@
       } } }, swatch[k](), label, el('span', { class: 'n' }, n[k])));
     }
     if (!S.correlated) {
-      ul.append(el('li', { class: 'note' }, 'new detections not yet matched to AIS: run seawatch detect',
+      ul.append(el('li', { class: 'note' }, 'last hour, not yet matched to AIS (run seawatch detect)',
         el('span', { class: 'n' }, n.unknown)));
     }
   }
