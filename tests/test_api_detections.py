@@ -213,8 +213,10 @@ def test_detections_ingested_after_detect_are_served_uncorrelated(store, tmp_pat
     app = create_app(db)
     fc = ok_geojson(app, "/api/detections", models.DetectionCollection)
     assert fc["correlated"] is False and fc["total"] == 7
-    assert all(f["properties"]["matched"] is None and f["properties"]["dark"] is None for f in fc["features"])
-    assert ok_geojson(app, "/api/detections?dark=true", models.DetectionCollection)["total"] == 0
+    by = {f["id"]: f["properties"] for f in fc["features"]}
+    assert by["n1"]["matched"] is None and by["n1"]["dark"] is None  # not correlated yet
+    assert by["m1"]["matched"] is True and by["b0"]["dark"] is True  # the others keep theirs
+    assert ok_geojson(app, "/api/detections?dark=true", models.DetectionCollection)["total"] == 5
     run_detect(db)
     fc = ok_geojson(app, "/api/detections", models.DetectionCollection)
     assert fc["correlated"] is True and fc["total"] == 7
@@ -225,5 +227,19 @@ def test_a_store_without_detections_answers_empty_collections(tmp_path):
     Store(tmp_path / "empty", create=True)
     app = create_app(tmp_path / "empty")
     fc = ok_geojson(app, "/api/detections", models.DetectionCollection)
-    assert fc["total"] == 0 and fc["features"] == [] and fc["correlated"] is False
+    assert fc["total"] == 0 and fc["features"] == [] and fc["correlated"] is True  # none waits
     assert ok_geojson(app, "/api/dark_tracks", models.DarkTrackCollection)["total"] == 0
+
+
+def test_a_partial_correlation_serves_the_detections_it_covers(store, tmp_path):
+    # seawatch watch writes the correlation of the detections it has reached so far
+    db = tmp_path / "db"
+    shutil.copytree(store["db"], db)
+    st = Store(db)
+    part = st.table("correlation").filter(pl.col("detection_id").is_in(["m1", "b0"]))
+    st.write_derived("correlation", part, {"live": True})
+    fc = ok_geojson(create_app(db), "/api/detections", models.DetectionCollection)
+    assert fc["correlated"] is False and fc["total"] == 6
+    by = {f["id"]: f["properties"] for f in fc["features"]}
+    assert by["m1"]["matched"] is True and by["b0"]["dark"] is True
+    assert all(by[k]["matched"] is None for k in ("b1", "b2", "b3", "w1"))

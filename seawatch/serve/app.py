@@ -629,7 +629,8 @@ def create_app(
         with `detection_id, ts, source, sensor, pass_id, length_m, heading_deg, confidence`, and
         their AIS correlation from the last `seawatch detect`: `matched` (with `mmsi`, `shipname`,
         `match_dist_m`) or `dark`, and the `dark_target` event raised (`event_id`, `severity`).
-        `correlated` is false when detections were ingested since: `matched`/`dark` are null."""
+        A detection ingested since (not correlated yet) has `matched` and `dark` null; `correlated`
+        is false while there is one."""
         t0, t1 = parse_time(start, "start"), parse_time(end, "end")
         _check_range(t0, t1)
         body = queries.detections_geojson(store, bbox=parse_bbox(bbox), start=t0, end=t1, dark=dark,

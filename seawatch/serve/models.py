@@ -243,8 +243,8 @@ class DetectionProperties(_Model):
     length_m: float | None
     heading_deg: float | None
     confidence: float | None = Field(description="0-1; null if the provider gives none")
-    matched: bool | None = Field(description="an AIS vessel explains the detection; null when the detections "
-                                             "changed since the last `seawatch detect` (see `correlated`)")
+    matched: bool | None = Field(description="an AIS vessel explains the detection; null when it is not "
+                                             "correlated yet (ingested since the last `seawatch detect`)")
     dark: bool | None = Field(description="not matched: no AIS vessel there (null as for matched)")
     mmsi: int | None = Field(description="the matched vessel")
     shipname: str | None = Field(description="the matched vessel's latest declared name")
@@ -262,7 +262,7 @@ class DetectionFeature(_Model):
 
 class DetectionCollection(_Page):
     type: str = "FeatureCollection"
-    correlated: bool = Field(description="the AIS correlation is up to date with the detections")
+    correlated: bool = Field(description="every detection of the store has its AIS correlation")
     features: list[DetectionFeature]
 
 

@@ -651,15 +651,6 @@ def event(store: Store, event_id: str) -> dict[str, Any] | None:
 
 
 # -- detections (radar, satellite) and dark tracks ----------------------------------------------------------
-def correlation_current(store: Store) -> bool:
-    """True when the stored AIS correlation (table ``correlation``, written by ``seawatch
-    detect``) was computed from the detections the store holds now."""
-    info = store.derived_info("correlation")
-    if info is None:
-        return False
-    return info.get("meta", {}).get("detections_generation") == store.generation("detections")
-
-
 def _collection(features: list[str], total: int, limit: int, offset: int, **extra: Any) -> bytes:
     """A GeoJSON FeatureCollection (features already JSON) with the pagination members."""
     nxt = offset + len(features)
@@ -672,6 +663,12 @@ def _feature(fid: str, props: dict[str, Any], geometry: dict[str, Any]) -> str:
     return json.dumps({"type": "Feature", "id": fid, "properties": props, "geometry": geometry},
                       allow_nan=False, separators=(",", ":"))
 
+
+#: one correlation row per detection id
+_CORRELATION_SQL = """
+SELECT detection_id, matched, mmsi, match_dist_m FROM correlation
+QUALIFY row_number() OVER (PARTITION BY detection_id ORDER BY ts DESC, matched DESC, mmsi) = 1
+"""
 
 #: the dark_target event of each detection (its evidence names the detection)
 _DARK_TARGET_SQL = """
@@ -693,40 +690,35 @@ def detections_geojson(
     offset: int = 0,
 ) -> bytes:
     """Detections as a GeoJSON FeatureCollection of Points, newest first, with their AIS
-    correlation: ``matched`` (an AIS vessel explains it: ``mmsi``, ``shipname``,
-    ``match_dist_m``) or ``dark``, and the ``dark_target`` event it raised (``event_id``,
-    ``severity``; none for a weak detection). ``correlated`` is false when the detections
-    changed since the last ``seawatch detect``: ``matched`` and ``dark`` are then null (and the
-    ``dark`` filter matches nothing)."""
-    correlated = correlation_current(store)
+    correlation (table ``correlation``, by ``detection_id``: written by ``seawatch detect``,
+    and by ``seawatch watch`` for the detections it has reached): ``matched`` (an AIS vessel
+    explains it: ``mmsi``, ``shipname``, ``match_dist_m``) or ``dark``, and the ``dark_target``
+    event it raised (``event_id``, ``severity``; none for a weak detection). A detection not
+    correlated yet has ``matched`` and ``dark`` null (the ``dark`` filter leaves it out);
+    ``correlated`` says whether every detection of the store is correlated."""
     params: dict[str, Any] = {}
-    cond = ["ts IS NOT NULL", "lat IS NOT NULL", "lon IS NOT NULL"]
+    cond = ["d.ts IS NOT NULL", "d.lat IS NOT NULL", "d.lon IS NOT NULL"]
     if start is not None:
         params["start"] = start
-        cond.append("ts >= $start")
+        cond.append("d.ts >= $start")
     if end is not None:
         params["end"] = end
-        cond.append("ts <= $end")
+        cond.append("d.ts <= $end")
     if sensors:
         params["sensors"] = list(sensors)
-        cond.append("list_contains($sensors, sensor)")
+        cond.append("list_contains($sensors, d.sensor)")
     if dark is not None:
-        if correlated:
-            params["dark"] = bool(dark)
-            cond.append("matched = NOT $dark")
-        else:
-            cond.append("FALSE")
-    cond.append(_bbox_sql(bbox, params))
-    where = " AND ".join(cond)
-    if correlated:
-        src, match = "correlation", "matched, mmsi, match_dist_m"
-    else:
-        src, match = "detections", "NULL::BOOLEAN AS matched, NULL::BIGINT AS mmsi, NULL::FLOAT AS match_dist_m"
-    inner = (f"SELECT detection_id, ts, lat, lon, source, sensor, pass_id, length_m, heading_deg, confidence, "
-             f"{match} FROM {src} WHERE {where}")
+        params["dark"] = bool(dark)
+        cond.append("c.matched = NOT $dark")
+    cond.append(_bbox_sql(bbox, params, lat="d.lat", lon="d.lon"))
+    inner = ("SELECT d.detection_id, d.ts, d.lat, d.lon, d.source, d.sensor, d.pass_id, d.length_m, d.heading_deg, "
+             f"d.confidence, c.matched, c.mmsi, c.match_dist_m FROM detections d LEFT JOIN ({_CORRELATION_SQL}) c "
+             f"ON c.detection_id = d.detection_id WHERE {' AND '.join(cond)}")
     con = _connect(store)
     try:
         total = int(_run(con, f"SELECT count(*) AS n FROM ({inner})", params)["n"][0])
+        correlated = not int(_run(con, "SELECT count(*) AS n FROM detections d ANTI JOIN correlation c "
+                                       "ON c.detection_id = d.detection_id", {})["n"][0])
         df = _run(
             con,
             f"SELECT d.*, n.shipname, e.event_id, e.severity FROM ({inner}) d "

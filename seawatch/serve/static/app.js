@@ -343,21 +343,19 @@
 
   // detections up to the reference time (the slider's, else the latest data): every dark one
   // (newest first, at most DET_MAX) and the dark tracks begun by then, but only the last hour's
-  // matched ones (or, before `seawatch detect` has matched new detections, all of that hour's)
+  // others (matched to AIS, or not matched yet)
   async function loadDetections() {
     const end = refTime();
     const ref = S.time != null ? S.time : S.t1;
     const start = ref != null ? new Date(ref - MATCHED_WINDOW_S * 1000).toISOString().replace('.000Z', 'Z') : null;
-    const [dark, t] = await Promise.all([
+    const [dark, t, recent] = await Promise.all([
       allFeatures('/api/detections', { dark: true, end, limit: 5000 }, DET_MAX),
       allFeatures('/api/dark_tracks', { end, limit: 5000 }, DET_MAX),
+      allFeatures('/api/detections', { start, end, limit: 5000 }, DET_MAX),
     ]);
-    const correlated = dark.correlated !== false;
-    const rest = await allFeatures('/api/detections', Object.assign({ start, end, limit: 5000 }, correlated ? { dark: false } : {}),
-      DET_MAX);
-    S.detections = dark.features.concat(rest.features);
-    S.detectionsShown = { capped: dark.features.length < dark.total || rest.features.length < rest.total };
-    S.correlated = correlated;
+    S.detections = dark.features.concat(recent.features.filter((f) => f.properties.dark !== true));
+    S.detectionsShown = { capped: dark.features.length < dark.total || recent.features.length < recent.total };
+    S.correlated = dark.correlated !== false;
     S.darkTracks = t.features;
     map.getSource('detections').setData({ type: 'FeatureCollection', features: S.detections });
     map.getSource('dark-tracks').setData({ type: 'FeatureCollection', features: S.darkTracks });
@@ -468,7 +466,7 @@
       } } }, swatch[k](), label, el('span', { class: 'n' }, n[k])));
     }
     if (!S.correlated) {
-      ul.append(el('li', { class: 'note' }, 'last hour, not yet matched to AIS (run seawatch detect)',
+      ul.append(el('li', { class: 'note' }, 'last hour, not matched to AIS yet (seawatch detect does)',
         el('span', { class: 'n' }, n.unknown)));
     }
   }
