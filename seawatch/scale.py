@@ -349,13 +349,6 @@ def _zones_of(zones_table: pl.DataFrame | None, key: Any) -> Any:
     return _ZONES_CACHE[key]
 
 
-def _stays_task(files: list[str]) -> pl.DataFrame:
-    from .zones.ports import anchorage_stays
-
-    pos = _read(files).select("mmsi", "ts", "lat", "lon", "sog_kn")
-    return anchorage_stays(pos.filter(pl.col("ts").is_not_null() & pl.col("lat").is_not_null()))
-
-
 def _write_by_day(pts: pl.DataFrame, tracks_dir: str, name: str) -> None:
     if pts.height:
         day = pl.col("ts").dt.strftime("%Y-%m-%d").fill_null("untimed").alias("_day")
@@ -374,15 +367,18 @@ def _tracks_task(b: int, files: list[str], params: Any, places: bool, tracks_dir
     points go to the new generation (no places) or to the place stage (rid, ts, lat, lon by
     zones cell) and wait there for their place columns."""
     from .tracks import PLACE_COLUMNS, build_tracks
+    from .zones.ports import anchorage_stays
 
     pos = _read(files, "positions")
     res = build_tracks(pos, params, places=False)
+    stays = anchorage_stays(pos.select("mmsi", "ts", "lat", "lon", "sog_kn").filter(
+        pl.col("ts").is_not_null() & pl.col("lat").is_not_null())) if places else None
     del pos
     name = f"part-b{b:05d}.parquet"
     if res.segments.height:
         _write_part(res.segments, Path(segments_dir) / name)
     pts = res.points
-    out: dict[str, Any] = {"stats": res.stats, "cells": None}
+    out: dict[str, Any] = {"stats": res.stats, "cells": None, "stays": stays}
     if not places:
         _write_by_day(pts, tracks_dir, name)
         return out
@@ -408,18 +404,19 @@ def _places_task(g: int, lo: int, hi: int, loc_files: list[str], ports: pl.DataF
     if df.height == 0:
         return 0
     out = add_places(df, ports, _zones_of(zones_table, zones_key)).select(
-        "rid", *PLACE_COLUMNS, b=(pl.col("rid") // (1 << 40)).cast(pl.Int64)).sort("b", "rid")
-    d = Path(scratch) / "places"
-    d.mkdir(parents=True, exist_ok=True)
-    out.write_parquet(d / f"g{g:05d}.parquet", compression="lz4", statistics=True, row_group_size=64_000)
+        "rid", *PLACE_COLUMNS, b=(pl.col("rid") // (1 << 40)).cast(pl.Int64))
+    for (b,), part in out.partition_by("b", as_dict=True, include_key=False).items():
+        d = Path(scratch) / "places" / f"b{int(b):05d}"
+        d.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(d / f"g{g:05d}.parquet", compression="lz4")
     return out.height
 
 
-def _join_task(b: int, scratch: str, place_files: list[str], tracks_dir: str) -> int:
+def _join_task(b: int, scratch: str, tracks_dir: str) -> int:
     """One MMSI partition: its points with their place columns, into the new generation."""
     pts = pl.read_parquet(Path(scratch) / "trk" / f"b{b:05d}.parquet")
-    pl_ = pl.scan_parquet(place_files).filter(pl.col("b") == b).drop("b").collect()
-    pts = schema.conform("tracks", pts.join(pl_, on="rid", how="left", maintain_order="left").drop("rid"))
+    places = pl.read_parquet(sorted((Path(scratch) / "places" / f"b{b:05d}").glob("*.parquet")))
+    pts = schema.conform("tracks", pts.join(places, on="rid", how="left", maintain_order="left").drop("rid"))
     _write_by_day(pts, tracks_dir, f"part-b{b:05d}.parquet")
     return pts.height
 
@@ -469,30 +466,26 @@ def tracks_dask(db: Any, params: Any = None, *, places: bool = True, client: Any
         cuts = partition_cuts(counts, sp.partition_rows)
         parts = _split(client, table, files, None, cuts, tmp / "positions", sp)
         buckets = sorted(parts)
-        ports = None
-        anchorages = 0
-        if places:
-            from .zones.ports import anchorages_from_stays, ports_table
-
-            reg = ports_table()
-            n_vessels = counts["mmsi"].n_unique()
-            if sum(counts["n"]) == 0:
-                ports = reg
-            else:
-                stays = _gather(client, _stays_task, [parts[b] for b in buckets])
-                allst = pl.concat(stays) if stays else pl.DataFrame(schema={"mmsi": pl.Int64, "lat": pl.Float64, "lon": pl.Float64})
-                anch = anchorages_from_stays(allst, min_vessels=anchorage_min_vessels(n_vessels))
-                ports = pl.concat([reg, anch]) if anch.height else reg
-            anchorages = int((ports["source"] == "inferred").sum())
-            store.write_derived("ports", ports, {"inferred_anchorages": anchorages})
-        zones_table = None
-        if places and store.derived_info("zones") is not None:
-            zones_table = store.table("zones")
         gen_t, tdir = _new_generation(store, "tracks")
         gen_s, sdir = _new_generation(store, "segments")
         nb = len(buckets)
         out = _gather(client, _tracks_task, buckets, [parts[b] for b in buckets], [params] * nb, [places] * nb,
                       [str(tdir)] * nb, [str(sdir)] * nb, [str(tmp)] * nb)
+        ports = None
+        anchorages = 0
+        if places:  # the built-in ports plus the anchorages of every partition's stays
+            from .zones.ports import anchorages_from_stays, ports_table
+
+            reg = ports_table()
+            stays = [o["stays"] for o in out if o["stays"] is not None and o["stays"].height]
+            anch = anchorages_from_stays(pl.concat(stays), min_vessels=anchorage_min_vessels(
+                counts["mmsi"].n_unique())) if stays else schema.empty("ports")
+            ports = pl.concat([reg, anch]) if anch.height else reg
+            anchorages = int((ports["source"] == "inferred").sum())
+            store.write_derived("ports", ports, {"inferred_anchorages": anchorages})
+        zones_table = None
+        if places and store.derived_info("zones") is not None:
+            zones_table = store.table("zones")
         if places and nb:
             cells = pl.concat([o["cells"] for o in out])
             groups = _cell_groups(cells, max(sp.partition_rows, 50_000))
@@ -502,8 +495,7 @@ def tracks_dask(db: Any, params: Any = None, *, places: bool = True, client: Any
             ng = len(groups)
             _gather(client, _places_task, list(range(ng)), [g[0] for g in groups], [g[1] for g in groups],
                     [loc_files] * ng, [ports_f] * ng, [zones_table] * ng, [zkey] * ng, [str(tmp)] * ng)
-            place_files = sorted(str(f) for f in (tmp / "places").glob("*.parquet"))
-            _gather(client, _join_task, buckets, [str(tmp)] * nb, [place_files] * nb, [str(tdir)] * nb)
+            _gather(client, _join_task, buckets, [str(tmp)] * nb, [str(tdir)] * nb)
     keys = ("positions", "untracked_no_time_or_position", "untracked_not_vessel", "duplicates_merged", "points",
             "noise", "segments", "vessels")
     stats = {k: int(sum(o["stats"].get(k, 0) for o in out)) for k in keys}
