@@ -256,6 +256,22 @@ class Store:
         out.sort(key=lambda m: (m.get("ingested_at", ""), m.get("fingerprint", "")))
         return out
 
+    def files_key(self) -> str:
+        """A fingerprint of the committed files (which ones, not how many: a compaction keeps the
+        rows but changes the files). Derived tables record it in their meta as ``files_key``;
+        :meth:`files_current` compares."""
+        import hashlib
+
+        names = sorted({p.stem for p in (self.path / FILES_DIR).glob("*.json")} - self._replaced())
+        return hashlib.sha1("\n".join(names).encode()).hexdigest()[:16]
+
+    def files_current(self, meta: Mapping[str, Any]) -> bool:
+        """Were the derived tables with this ``meta`` computed from the files committed now?
+        (By ``files_key``; meta written before it existed compare the count ``files``.)"""
+        if "files_key" in meta:
+            return meta["files_key"] == self.files_key()
+        return meta.get("files") == len(self.manifests())
+
     def files(self) -> pl.DataFrame:
         """One row per ingested file: path, fingerprint, format, counts, ingested_at."""
         rows = self.manifests()

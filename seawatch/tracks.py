@@ -588,7 +588,7 @@ def materialise_tracks(
     from .store import Store
 
     store = db if isinstance(db, Store) else Store(db)
-    files = len(store.manifests())  # the ingest state these tracks reflect
+    files, files_key = len(store.manifests()), store.files_key()  # the ingest state these tracks reflect
     positions = store.table("positions")
     ports = None
     anchorages = 0
@@ -603,7 +603,7 @@ def materialise_tracks(
         zone_set = Zones.default().with_imported(store.table("zones"))
     res = build_tracks(positions, params, places=places, ports=ports, zones=zone_set)
     meta = {"params": asdict(params or SegmentParams()), "stats": res.stats, "places": places, "files": files,
-            "inferred_anchorages": anchorages, "zones_generation": store.generation("zones")}
+            "files_key": files_key, "inferred_anchorages": anchorages, "zones_generation": store.generation("zones")}
     store.write_derived("tracks", res.points, meta)
     store.write_derived("segments", res.segments, meta)
     return res

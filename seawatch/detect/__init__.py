@@ -170,7 +170,7 @@ def run_detect(
     meta = (info or {}).get("meta", {})
     stale = (
         info is None
-        or meta.get("files") != len(store.manifests())  # files ingested since
+        or not store.files_current(meta)  # files ingested (or compacted) since
         or meta.get("zones_generation") != store.generation("zones")  # zones imported since
         or not meta.get("places", False)
     )

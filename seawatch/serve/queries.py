@@ -218,13 +218,9 @@ def version(store: Store) -> dict[str, Any]:
     return {"id": sig, "files": len(names), "generations": gens}
 
 
-def _tracks_current(store: Store, n_files: int | None = None) -> bool:
+def _tracks_current(store: Store) -> bool:
     info = store.derived_info("tracks")
-    if info is None:
-        return False
-    if n_files is None:
-        n_files = len(list((store.path / FILES_DIR).glob("*.json")))
-    return info.get("meta", {}).get("files") == n_files
+    return info is not None and store.files_current(info.get("meta", {}))
 
 
 # -- stats --------------------------------------------------------------------------------------------
