@@ -246,6 +246,7 @@ def test_track_falls_back_to_positions_when_tracks_are_stale(sample, tmp_path):
     st = Store(db)
     info = json.loads((db / "_derived" / "tracks.json").read_text())
     info["meta"]["files"] = 99  # tracks built from another set of files
+    info["meta"]["files_key"] = "0" * 16
     (db / "_derived" / "tracks.json").write_text(json.dumps(info))
     m = sample["planted"]["mmsi"][0]
     t = queries.track(st, m)
