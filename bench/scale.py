@@ -185,8 +185,10 @@ def report(rep: dict) -> str:
         lines.append(f"{n:>11,}  {r['engine']:<18}{r['total_s']:>9.1f}{r['tracks_s']:>8.1f}{r['detect_s']:>8.1f}"
                      f"{n / r['total_s']:>10,.0f}{peak:>16}{r['events']:>8,}  {r['load_before'][0]} / {r['load_after'][0]}")
     for n in sorted({r["n"] for r in rep["runs"]}):
-        shas = {r["events_sha1"] for (m, _), r in by.items() if m == n}
-        same = "every run found the same event ids" if len(shas) == 1 else "runs found DIFFERENT events"
+        done = [r for (m, _), r in by.items() if m == n]
+        shas = {r["events_sha1"] for r in done}
+        same = ("" if len(done) < 2 else "every run found the same event ids" if len(shas) == 1
+                else "runs found DIFFERENT events")
         ing = rep["ingest"].get(n, {})
         if "ingest_s" in ing:
             lines.append(f"{n:>11,}: ingest of {ing['files']} Parquet files, 2 workers: {ing['ingest_s']:.1f} s "

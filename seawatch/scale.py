@@ -92,22 +92,24 @@ _TRACK_POINT_COLS = ("mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "cog_deg")
 class ScaleParams:
     """How the work is cut.
 
-    - ``partition_rows`` = 2,000,000: positions (or track points) per MMSI partition; a worker
-      holds one partition at a time (build_tracks peaks near 1.1 KB per position, the detectors
-      below that: about 2-2.5 GB per worker at this size).
+    - ``partition_rows`` = 1,000,000: positions (or track points) per MMSI partition; a worker
+      holds one partition (or one group of zones cells of as many points) at a time: about
+      1.3 GB peak per worker (``bench/scale.py``), whatever the dataset size.
     - ``tile_deg`` = 1.0 and ``tile_steps`` = 144: encounter tiles, degrees of latitude and
       longitude by grid times (144 x 10 min = one day).
-    - ``rx_tile_cells`` = 12: reception tiles of ``ais_gap``, in its 5 nm cells (60 nm).
+    - ``rx_tile_cells`` = 12: reception tiles of ``ais_gap``, in its 5 nm cells (60 nm) by
+      days; ``gaps_per_task`` = 2,000: gaps (neighbours in space and time) per reception task.
     - ``tile_tasks``: tasks of the tile stages (default: as many as MMSI partitions, at least
       the number of workers).
     - ``files_per_task``: input files per splitting task (default: by their row counts, about
       ``partition_rows`` a task).
     """
 
-    partition_rows: int = 2_000_000
+    partition_rows: int = 1_000_000
     tile_deg: float = 1.0
     tile_steps: int = 144
     rx_tile_cells: int = 12
+    gaps_per_task: int = 2_000
     tile_tasks: int | None = None
     files_per_task: int | None = None
 
@@ -606,7 +608,8 @@ def _vessel_task(b: int, track_files: list[str], statics_files: list[str], seg_f
         out["gaps"] = gap._gaps(pts, gp.min_gap_h * 3600.0, data_end)
         t = sp.rx_tile_cells
         grid = gap.reception_grid(pts).with_columns(
-            ty=pl.col("cy").floordiv(t).cast(pl.Int32), tx=pl.col("cx").floordiv(t).cast(pl.Int32)).sort("ty", "tx")
+            ty=pl.col("cy").floordiv(t).cast(pl.Int32), tx=pl.col("cx").floordiv(t).cast(pl.Int32),
+            td=(pl.col("tb") * gap.RX_BUCKET_S).floordiv(86_400).cast(pl.Int32)).sort("ty", "tx", "td")
         d = Path(scratch) / "rx"
         d.mkdir(parents=True, exist_ok=True)
         grid.write_parquet(d / f"b{b:05d}.parquet", compression="lz4", statistics=True, row_group_size=64_000)
@@ -660,21 +663,23 @@ def _encounter_pair_task(q: int, files: list[str], preset: str, config: Any) -> 
     return events_from_steps(rows, p, preset)
 
 
-def _gap_needed_tiles(gaps: pl.DataFrame, p: Any, t: int) -> pl.DataFrame:
-    """The reception tiles (``ty, tx``) within reach of the gaps' ends (start, end, and the
-    dead-reckoned position of open gaps), with a margin of a cell."""
-    from .detect.gap import NM_PER_DEG_LAT, RX_CELL_NM
+def _gap_needed_tiles(gaps: pl.DataFrame, p: Any, t: int, data_end: Any) -> pl.DataFrame:
+    """The reception tiles and days (``ty, tx, td``) within reach of the gaps' ends (start, end,
+    and the dead-reckoned position of open gaps; a cell of margin) during the gaps."""
+    from .detect.gap import NM_PER_DEG_LAT, RX_BUCKET_S, RX_CELL_NM, RX_MAX_BUCKETS
     from .tracks import destination
 
     cell = RX_CELL_NM / NM_PER_DEG_LAT
+    n = gaps.height
     lat0, lon0 = gaps["lat0"].to_numpy(), gaps["lon0"].to_numpy()
     sog = gaps["sog0"].cast(pl.Float64).fill_null(0.0).to_numpy()
     cog = gaps["cog0"].cast(pl.Float64).fill_null(0.0).to_numpy()
     dla, dlo = destination(lat0, lon0, cog, sog * p.min_gap_h)
     lat = np.concatenate([lat0, dla, gaps["lat1"].fill_null(np.nan).to_numpy()])
     lon = np.concatenate([lon0, dlo, gaps["lon1"].fill_null(np.nan).to_numpy()])
+    gi = np.tile(np.arange(n), 3)
     ok = np.isfinite(lat) & np.isfinite(lon)
-    lat, lon = lat[ok], lon[ok]
+    lat, lon, gi = lat[ok], lon[ok], gi[ok]
     r_cells = int(np.ceil(max(p.reception_radius_nm, p.open_radius_nm) / RX_CELL_NM)) + 1
     cosl = np.maximum(np.cos(np.radians(np.minimum(np.abs(lat) + 2 * cell, 80.0))), 0.17)
     kx = np.ceil(r_cells / cosl).astype(np.int64) + 1
@@ -682,7 +687,22 @@ def _gap_needed_tiles(gaps: pl.DataFrame, p: Any, t: int) -> pl.DataFrame:
     cx = np.floor(lon / cell).astype(np.int64)
     ri, ty = _ranges(np.floor_divide(cy - r_cells, t), np.floor_divide(cy + r_cells, t))
     rj, tx = _ranges(np.floor_divide(cx - kx, t)[ri], np.floor_divide(cx + kx, t)[ri])
-    return pl.DataFrame({"ty": ty[rj].astype(np.int32), "tx": tx.astype(np.int32)}).unique()
+    tiles = pl.DataFrame({"g": gi[ri[rj]], "ty": ty[rj].astype(np.int32), "tx": tx.astype(np.int32)}).unique()
+    # the days of the 10-min buckets _reception samples in each gap (at most RX_MAX_BUCKETS)
+    b = RX_BUCKET_S
+    end_s = int(pl.Series([data_end]).dt.epoch("s")[0])
+    t0 = gaps["t0"].dt.epoch("s").to_numpy()
+    t1 = gaps["t1"].dt.epoch("s").fill_null(end_s).to_numpy()
+    lo, hi = t0 // b + 1, -(-t1 // b) - 2
+    short = hi < lo
+    lo, hi = np.where(short, t0 // b, lo), np.where(short, t1 // b, hi)
+    nb = hi - lo + 1
+    kb = np.minimum(nb, RX_MAX_BUCKETS)
+    rep = np.repeat(np.arange(n), kb)
+    step = np.arange(kb.sum()) - np.repeat(np.cumsum(kb) - kb, kb)
+    tb = lo[rep] + (step * nb[rep]) // kb[rep]
+    days = pl.DataFrame({"g": rep, "td": (tb * b // 86_400).astype(np.int32)}).unique()
+    return tiles.join(days, on="g").select("ty", "tx", "td").unique()
 
 
 def _gap_task(gaps: pl.DataFrame, rx_files: list[str], preset: str, config: Any, data_end: Any,
@@ -692,8 +712,8 @@ def _gap_task(gaps: pl.DataFrame, rx_files: list[str], preset: str, config: Any,
 
     p = params_for(preset, config)["ais_gap"]
     gaps = gaps.with_row_index("gi")
-    need = _gap_needed_tiles(gaps, p, sp.rx_tile_cells)
-    grid = (pl.scan_parquet(rx_files).join(need.lazy(), on=["ty", "tx"], how="semi")
+    need = _gap_needed_tiles(gaps, p, sp.rx_tile_cells, data_end)
+    grid = (pl.scan_parquet(rx_files).join(need.lazy(), on=["ty", "tx", "td"], how="semi")
             .select("cy", "cx", "tb", "n", "ms").collect()) if rx_files else None
     if grid is None or grid.height == 0:
         grid = pl.DataFrame(schema={"cy": pl.Int32, "cx": pl.Int32, "tb": pl.Int64, "n": pl.UInt32,
@@ -746,7 +766,8 @@ def detect_dask(db: Any, *, preset: str = "coastal", config: Any = None, out: st
     from .store import Store
 
     _check_contract()
-    params_for(preset, config)  # bad presets and configs fail here, not in a worker
+    # bad presets and configs fail here, not in a worker; workers get the thresholds, not the file
+    config = {n: dataclasses.asdict(p) for n, p in params_for(preset, config).items()}
     sp = scale or ScaleParams()
     store = db if isinstance(db, Store) else Store(db)
     info = store.derived_info("tracks")
@@ -793,17 +814,17 @@ def detect_dask(db: Any, *, preset: str = "coastal", config: Any = None, out: st
             evs = _gather(client, _encounter_pair_task, list(range(n_tasks)), [step_files] * n_tasks,
                           [preset] * n_tasks, [config] * n_tasks)
             frames += [e.with_columns(_rank=pl.lit(rank["encounter"], pl.Int32)) for e in evs if e.height]
-        # ais_gap: gaps grouped by the reception tile of their start
+        # ais_gap: gaps in groups of neighbours (sorted by the reception tile and day of their start)
         gaps = [r["gaps"] for r in res if r["gaps"] is not None and r["gaps"].height]
         if gaps:
             from .detect.gap import NM_PER_DEG_LAT, RX_CELL_NM
 
-            g = pl.concat(gaps)
             cell, t = RX_CELL_NM / NM_PER_DEG_LAT, sp.rx_tile_cells
-            grp = _tile_hash(np.floor_divide(np.floor(g["lat0"].to_numpy() / cell).astype(np.int64), t),
-                             np.floor_divide(np.floor(g["lon0"].to_numpy() / cell).astype(np.int64), t), n=n_tasks)
-            groups = [part for _, part in sorted(g.with_columns(_g=pl.Series(grp)).partition_by(
-                "_g", as_dict=True, include_key=False, maintain_order=True).items())]
+            g = pl.concat(gaps).sort(
+                (pl.col("t0").dt.epoch("s") // 86_400), (pl.col("lat0") / cell).floor() // t,
+                (pl.col("lon0") / cell).floor() // t, "mmsi", "t0", maintain_order=True)
+            size = max(1, -(-g.height // max(n_tasks, -(-g.height // sp.gaps_per_task))))
+            groups = [g.slice(i, size) for i in range(0, g.height, size)]
             rx_files = sorted(str(f) for f in (tmp / "rx").glob("*.parquet"))
             ng = len(groups)
             evs = _gather(client, _gap_task, groups, [rx_files] * ng, [preset] * ng, [config] * ng,
