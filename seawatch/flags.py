@@ -169,6 +169,21 @@ def _callsign_maps() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 
 
 @functools.cache
+def _callsign_map_series() -> tuple[tuple[pl.Series, pl.Series], ...]:
+    """:func:`_callsign_maps` as (keys, values) Series pairs for ``replace_strict``: built once,
+    not converted from 26,000-entry dicts on every call."""
+    return tuple((pl.Series(list(m), dtype=pl.Utf8), pl.Series(list(m.values()), dtype=pl.Utf8))
+                 for m in _callsign_maps())
+
+
+@functools.cache
+def _administration_series() -> tuple[pl.Series, pl.Series]:
+    """:func:`_administrations` as a (keys, values) Series pair for ``replace_strict``."""
+    m = _administrations()
+    return pl.Series(list(m), dtype=pl.Utf8), pl.Series(list(m.values()), dtype=pl.Utf8)
+
+
+@functools.cache
 def _administrations() -> dict[str, str]:
     """ISO3 -> ISO3 of its administration ('Sovereign - Territory' names -> the sovereign)."""
     names: dict[str, str] = {}
@@ -414,18 +429,18 @@ def callsign_state(callsign: Any) -> pl.Series:
 
 
 def _callsign_state(s: pl.Series) -> pl.Series:
-    m3, m2, m1 = _callsign_maps()
+    m3, m2, m1 = _callsign_map_series()
     c = _normalise(s)
     df = pl.DataFrame({"c": c}).with_columns(
         k3=pl.col("c").str.slice(0, 3), k2=pl.col("c").str.slice(0, 2), k1=pl.col("c").str.slice(0, 1)
     )
     state = pl.coalesce(
-        pl.when(pl.col("c").str.len_chars() >= 3).then(pl.col("k3")).replace_strict(m3, default=None, return_dtype=pl.Utf8),
-        pl.col("k2").replace_strict(m2, default=None, return_dtype=pl.Utf8),
-        pl.col("k1").replace_strict(m1, default=None, return_dtype=pl.Utf8),
+        pl.when(pl.col("c").str.len_chars() >= 3).then(pl.col("k3")).replace_strict(*m3, default=None, return_dtype=pl.Utf8),
+        pl.col("k2").replace_strict(*m2, default=None, return_dtype=pl.Utf8),
+        pl.col("k1").replace_strict(*m1, default=None, return_dtype=pl.Utf8),
     )
-    ok = pl.col("c").str.contains(r"^[A-Z0-9]+$") & (state != "")
-    return df.select(pl.when(ok).then(state).alias("callsign_state")).to_series()
+    ok = pl.col("c").str.contains(r"^[A-Z0-9]+$") & (pl.col("s") != "")
+    return df.with_columns(s=state).select(pl.when(ok).then(pl.col("s")).alias("callsign_state")).to_series()
 
 
 def callsign_plausible(callsign: Any) -> pl.Series:
@@ -452,7 +467,7 @@ def administration(iso3: Any) -> pl.Series:
     s = _series(iso3, "iso3")
     if s.dtype not in (pl.Utf8, pl.Null):
         raise SeawatchError(f"iso3: expected text, got a Series of {s.dtype}")
-    return s.cast(pl.Utf8).replace_strict(_administrations(), default=None, return_dtype=pl.Utf8).rename("administration")
+    return s.cast(pl.Utf8).replace_strict(*_administration_series(), default=None, return_dtype=pl.Utf8).rename("administration")
 
 
 # -- IMO --------------------------------------------------------------------------------------------

@@ -160,15 +160,17 @@ def _segment(
     p: SegmentParams,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chains of points, rows sorted by (mmsi, ts). Returns, per point, its chain's root, whether
-    it is noise, and its predecessor in its segment (-1 at a segment's first point and for noise)."""
+    it is noise, its predecessor in its segment (-1 at a segment's first point and for noise),
+    and its distance from the row before it (NaN at row 0; for :func:`_kinematics`)."""
     n = len(mmsi)
     max_gap_s = p.max_gap_h * 3600.0
 
-    def plausible(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Can point j (earlier) explain point i?"""
+    def plausible(i: np.ndarray, j: np.ndarray, d: np.ndarray | None = None) -> np.ndarray:
+        """Can point j (earlier) explain point i? (``d``: their distance, when known)"""
         dt = t_s[i] - t_s[j]
         ok = (mmsi[i] == mmsi[j]) & (dt >= 0) & (dt <= max_gap_s)
-        d = haversine_nm(lat[j], lon[j], lat[i], lon[i])
+        if d is None:
+            d = haversine_nm(lat[j], lon[j], lat[i], lon[i])
         return ok & (d <= p.max_speed_kn * dt / 3600.0 + p.slack_nm)
 
     def miss_nm(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -192,12 +194,15 @@ def _segment(
     # 1. links: most recent plausible predecessor among the previous `window` points
     pred = np.full(n, -1, dtype=np.int64)
     todo = np.arange(1, n, dtype=np.int64)
+    # distance from each row's previous row: the first look-back, and most kinematic legs
+    step_nm = np.full(n, np.nan)
+    step_nm[1:] = haversine_nm(lat[:-1], lon[:-1], lat[1:], lon[1:])
     for k in range(1, p.window + 1):
         todo = todo[todo - k >= 0]
         if len(todo) == 0:
             break
         j = todo - k
-        ok = plausible(todo, j)
+        ok = plausible(todo, j, step_nm[todo] if k == 1 else None)
         pred[todo[ok]] = j[ok]
         todo = todo[~ok & (mmsi[todo] == mmsi[j]) & (t_s[todo] - t_s[j] <= max_gap_s)]
     linked = np.flatnonzero(pred >= 0)
@@ -304,7 +309,7 @@ def _segment(
     prev[hs] = chain_link[hs]
     prev[noise] = -1
     prev[(prev >= 0) & noise[np.maximum(prev, 0)]] = -1
-    return root, noise, prev
+    return root, noise, prev, step_nm
 
 
 def _segment_ids(mmsi: np.ndarray, t_us: np.ndarray, root: np.ndarray, noise: np.ndarray) -> tuple[pl.Series, np.ndarray]:
@@ -342,16 +347,29 @@ def _segment_ids(mmsi: np.ndarray, t_us: np.ndarray, root: np.ndarray, noise: np
 
 
 # -- kinematics ---------------------------------------------------------------------------------------
-def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndarray) -> dict[str, pl.Series]:
-    """dt_s, dist_nm, implied_speed_kn, turn_deg from each point's predecessor in its segment."""
+def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndarray,
+                step_nm: np.ndarray | None = None) -> dict[str, pl.Series]:
+    """dt_s, dist_nm, implied_speed_kn, turn_deg from each point's predecessor in its segment.
+    ``step_nm``: each row's distance from the row before it (from :func:`_segment`), reused
+    where the predecessor is that row; other legs are measured here."""
     has = prev >= 0
     j = np.where(has, prev, 0)
     dt = np.where(has, t_s - t_s[j], np.nan)
-    dist = np.where(has, haversine_nm(lat[j], lon[j], lat, lon), np.nan)
+    dist = np.full(len(prev), np.nan)
+    rows = np.arange(len(prev))
+    if step_nm is not None:
+        adjacent = has & (prev == rows - 1)
+        dist[adjacent] = step_nm[adjacent]
+        other = np.flatnonzero(has & ~adjacent)
+    else:
+        other = np.flatnonzero(has)
+    dist[other] = haversine_nm(lat[j[other]], lon[j[other]], lat[other], lon[other])
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(dt > 0, dist / (dt / 3600.0), np.nan)
     # bearing of the leg that ends here; legs under 0.01 nm (18 m) have no meaningful bearing
-    brg = np.where(has & (dist >= 0.01), bearing_deg(lat[j], lon[j], lat, lon), np.nan)
+    leg = np.flatnonzero(has & (dist >= 0.01))
+    brg = np.full(len(prev), np.nan)
+    brg[leg] = bearing_deg(lat[j[leg]], lon[j[leg]], lat[leg], lon[leg])
     turn = np.where(has, (brg - brg[j] + 180.0) % 360.0 - 180.0, np.nan)
     return {
         "dt_s": pl.Series(dt).fill_nan(None),
@@ -450,7 +468,7 @@ def build_tracks(
     vessels = usable.filter(pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
     n_not_vessel = usable.height - vessels.height
     cols = [c.name for c in schema.TRACKS]
-    ordered = vessels.select([c for c in cols if c in vessels.columns]).sort("mmsi", "ts", "lat", "lon")
+    ordered = _by_vessel_time(vessels.select([c for c in cols if c in vessels.columns]))
     # receiver duplicates (same MMSI, time and position): keep the first, sum n_rx
     key = ordered.select("mmsi", "ts", "lat", "lon")
     dup = key.select(
@@ -468,7 +486,7 @@ def build_tracks(
     t_s = t_us.astype(np.float64) / 1e6
     lat = dedup["lat"].to_numpy()
     lon = dedup["lon"].to_numpy()
-    root, noise, prev = _segment(
+    root, noise, prev, step_nm = _segment(
         dedup["mmsi"].to_numpy(),
         t_s,
         lat,
@@ -481,7 +499,7 @@ def build_tracks(
     df = dedup.with_columns(
         seg_id=seg_id,
         is_noise=pl.Series(noise),
-        **_kinematics(lat, lon, t_s, prev),
+        **_kinematics(lat, lon, t_s, prev, step_nm),
     )
     # per vessel, per segment (noise first), in time: each segment's rows are contiguous
     if order_key is not None:
@@ -502,6 +520,27 @@ def build_tracks(
         "vessels": points["mmsi"].n_unique() if points.height else 0,
     }
     return Tracks(points=points, segments=segments, stats=stats)
+
+
+def _by_vessel_time(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` sorted by (mmsi, ts, lat, lon). One stable numpy argsort of an integer key (MMSI
+    rank, then microseconds) when no two rows share an MMSI and time (the usual case: a polars
+    sort on four columns costs more); otherwise the four-column sort."""
+    full = lambda: df.sort("mmsi", "ts", "lat", "lon")  # noqa: E731
+    if df.height < 2:
+        return full()
+    t = df["ts"].dt.epoch("us").to_numpy()
+    rank = np.unique(df["mmsi"].to_numpy(), return_inverse=True)[1].astype(np.int64)
+    t0 = int(t.min())
+    span = int(t.max()) - t0 + 1
+    if (int(rank.max()) + 1) * span >= 2**62:
+        return full()
+    key = rank * span + (t - t0)
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    if (k[1:] == k[:-1]).any():  # ties: lat, lon decide
+        return full()
+    return df[order]
 
 
 def _contiguous(pts: pl.DataFrame) -> bool:

@@ -60,7 +60,8 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         speed=pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64),
         port_km=pl.col("port_dist_km") if "port_dist_km" in pts.columns else pl.lit(None, pl.Float32),
     )
-    p = p.with_columns(flag=flag_state(p["mmsi"]))
+    vessels = p["mmsi"].unique()  # the flag once per vessel, not per point
+    p = p.with_columns(flag=pl.col("mmsi").replace_strict(vessels, flag_state(vessels), return_dtype=pl.Utf8))
     coast_state = pl.col("zone_state")
     foreign = pl.col("flag").is_null() | coast_state.is_null() | (pl.col("flag") != coast_state)
     cond = (

@@ -109,15 +109,16 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     pts = inputs.points
     if pts.height == 0:
         return finish(pl.DataFrame(), "speed_anomaly", inputs.preset)
-    types = declared_types(inputs.statics)
+    # type and limit once per vessel (the limit of a vessel without a declared type: 'unknown')
+    per_vessel = (
+        pts.select(pl.col("mmsi").unique())
+        .join(declared_types(inputs.statics), on="mmsi", how="left")
+        .with_columns(limit=type_limit(pl.col("ship_type"), params.type_limits_kn))
+    )
     p = (
         pts.select("mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "implied_speed_kn")
-        .join(types, on="mmsi", how="left")
-        .with_columns(
-            speed=pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64),
-            limit=type_limit(pl.col("ship_type"), params.type_limits_kn),
-        )
-        .sort("seg_id", "ts")
+        .join(per_vessel, on="mmsi", how="left", maintain_order="left")  # Inputs: per segment, in time
+        .with_columns(speed=pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64))
     )
     # dash: rise within the window (rolling min over the previous window, per segment)
     p = p.with_columns(

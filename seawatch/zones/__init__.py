@@ -145,6 +145,14 @@ def _engine():
     return engine()
 
 
+@lru_cache(maxsize=1)
+def _attr_tables(eng) -> tuple[pl.Series, ...]:
+    """The engine's ``code_attrs`` as four Utf8 Series (name, kind, state, claimants) indexed
+    by zone code, for a gather per lookup."""
+    attrs = eng.code_attrs
+    return tuple(pl.Series([a[i] for a in attrs], dtype=pl.Utf8) for i in range(4))
+
+
 def _as_array(v, what: str) -> np.ndarray:
     try:
         if isinstance(v, pl.Series):
@@ -213,12 +221,16 @@ class Zones:
         eng = _engine()
         on_land, dist, code = eng.classify(la, lo)
         covered = eng.covered(la, np.where(np.isfinite(lo), (lo + 180.0) % 360.0 - 180.0, lo))
-        attrs = eng.code_attrs
-        codes = pl.Series("code", code, dtype=pl.Int32)
-        keys = list(range(len(attrs)))
+        tables = _attr_tables(eng)
+        code = np.asarray(code)
+        known = (code >= 0) & (code < len(tables[0]))
+        # index into the per-code attribute tables; an unknown code gives nulls
+        idx = pl.Series("code", np.where(known, code, 0), dtype=pl.Int64)
+        if not known.all():
+            idx = idx.scatter(np.flatnonzero(~known), None)
 
         def col(i, name):
-            return codes.replace_strict(keys, [a[i] for a in attrs], default=None, return_dtype=pl.Utf8).alias(name)
+            return tables[i].gather(idx).alias(name)
 
         out = pl.DataFrame(
             [
