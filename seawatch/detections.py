@@ -43,26 +43,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .errors import SeawatchError
-from .schema import UTC_TS, Column, _table
 from . import schema
+from .errors import SeawatchError
+from .schema import UTC_TS
 
 DETECTIONS = schema.DETECTIONS
 
-#: Per-detection result of AIS correlation (seawatch.detect.dark.correlate): DETECTIONS plus
-CORRELATION = DETECTIONS + _table(
-    Column("matched", pl.Boolean, "an AIS segment was assigned to this detection"),
-    Column("mmsi", pl.Int64, "the matched vessel; null if dark"),
-    Column("seg_id", pl.Utf8, "the matched AIS segment"),
-    Column("match_dist_m", pl.Float32, "distance detection - AIS position at ts (interpolated), metres"),
-    Column("match_dt_s", pl.Float32, "seconds from ts to the nearest real AIS report of the segment"),
-    Column("match_radius_m", pl.Float32, "allowed distance at that time offset, metres"),
-    Column("match_method", pl.Utf8, "'interpolated' (between two reports) or 'extrapolated' (dead reckoning)"),
-    Column("ais_lat", pl.Float64, "the AIS position at ts"),
-    Column("ais_lon", pl.Float64, "the AIS position at ts"),
-    Column("ais_length_m", pl.Float32, "vessel length from AIS statics (to_bow_m + to_stern_m)"),
-    Column("n_candidates", pl.Int32, "AIS segments within the allowed distance before assignment"),
-)
+#: Per-detection result of AIS correlation (seawatch.detect.dark.correlate), as in the schema
+CORRELATION = schema.CORRELATION
 
 REJECT_REASONS: dict[str, str] = {
     "blank": "empty line (skipped)",
