@@ -370,7 +370,10 @@ def _kinematics(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, prev: np.ndar
     leg = np.flatnonzero(has & (dist >= 0.01))
     brg = np.full(len(prev), np.nan)
     brg[leg] = bearing_deg(lat[j[leg]], lon[j[leg]], lat[leg], lon[leg])
-    turn = np.where(has, (brg - brg[j] + 180.0) % 360.0 - 180.0, np.nan)
+    # change of course over both legs, where both have a bearing (a float remainder of NaN is slow)
+    both = has & ~np.isnan(brg) & ~np.isnan(brg[j])
+    turn = np.full(len(prev), np.nan)
+    turn[both] = (brg[both] - brg[j[both]] + 180.0) % 360.0 - 180.0
     return {
         "dt_s": pl.Series(dt).fill_nan(None),
         "dist_nm": pl.Series(dist).fill_nan(None),
@@ -468,19 +471,25 @@ def build_tracks(
     vessels = usable.filter(pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
     n_not_vessel = usable.height - vessels.height
     cols = [c.name for c in schema.TRACKS]
-    ordered = _by_vessel_time(vessels.select([c for c in cols if c in vessels.columns]))
+    table = vessels.select([c for c in cols if c in vessels.columns])
+    # the work runs on a few columns in (mmsi, ts, lat, lon) order; the whole table is gathered
+    # once, at the end, in its final order
+    order = _by_vessel_time(table.select("mmsi", "ts", "lat", "lon"))
+    key = table.select("mmsi", "ts", "lat", "lon")[order]
     # receiver duplicates (same MMSI, time and position): keep the first, sum n_rx
-    key = ordered.select("mmsi", "ts", "lat", "lon")
     dup = key.select(
         pl.all_horizontal([pl.col(c) == pl.col(c).shift(1) for c in key.columns]).fill_null(False)
     ).to_series()
     n_dup = int(dup.sum())
+    new: dict[str, pl.Series] = {}
+    keep = order
     if n_dup:
         group = (~dup).cum_sum()
-        n_rx = ordered["n_rx"].fill_null(1).cast(pl.Int64)
+        n_rx = table["n_rx"][order].fill_null(1).cast(pl.Int64)
         summed = pl.DataFrame({"g": group, "n": n_rx}).group_by("g").agg(pl.col("n").sum()).sort("g")
-        ordered = ordered.filter(~dup).with_columns(n_rx=summed["n"].cast(pl.Int16))
-    dedup = ordered
+        new["n_rx"] = summed["n"].cast(pl.Int16)
+        keep = order[~dup.to_numpy()]
+    dedup = table.select("mmsi", "ts", "lat", "lon", "sog_kn", "cog_deg")[keep]
 
     t_us = dedup["ts"].dt.epoch("us").to_numpy()
     t_s = t_us.astype(np.float64) / 1e6
@@ -496,16 +505,13 @@ def build_tracks(
         p,
     )
     seg_id, order_key = _segment_ids(dedup["mmsi"].to_numpy(), t_us, root, noise)
-    df = dedup.with_columns(
-        seg_id=seg_id,
-        is_noise=pl.Series(noise),
-        **_kinematics(lat, lon, t_s, prev, step_nm),
-    )
+    new.update(seg_id=seg_id, is_noise=pl.Series(noise), **_kinematics(lat, lon, t_s, prev, step_nm))
     # per vessel, per segment (noise first), in time: each segment's rows are contiguous
     if order_key is not None:
-        df = df[np.argsort(order_key, kind="stable")]
+        final = np.argsort(order_key, kind="stable")
+        df = table[keep[final]].with_columns(**{c: v[final] for c, v in new.items()})
     else:
-        df = df.sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
+        df = table[keep].with_columns(**new).sort("mmsi", "seg_id", "ts", nulls_last=False, maintain_order=True)
     df = add_places(df, ports, zones) if places and not given and df.height else df
     points = schema.conform("tracks", df)
     segments = segments_of(points)
@@ -522,11 +528,13 @@ def build_tracks(
     return Tracks(points=points, segments=segments, stats=stats)
 
 
-def _by_vessel_time(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` sorted by (mmsi, ts, lat, lon). One stable numpy argsort of an integer key (MMSI
-    rank, then microseconds) when no two rows share an MMSI and time (the usual case: a polars
-    sort on four columns costs more); otherwise the four-column sort."""
-    full = lambda: df.sort("mmsi", "ts", "lat", "lon")  # noqa: E731
+def _by_vessel_time(df: pl.DataFrame) -> np.ndarray:
+    """The row order of ``df`` by (mmsi, ts, lat, lon), ties in row order. One stable numpy
+    argsort of an integer key (MMSI rank, then microseconds) when no two rows share an MMSI and
+    time (the usual case: a polars sort on four columns costs more); otherwise a polars sort."""
+    def full() -> np.ndarray:
+        return df.with_row_index("_row").sort("mmsi", "ts", "lat", "lon", "_row")["_row"].to_numpy().astype(np.int64)
+
     if df.height < 2:
         return full()
     t = df["ts"].dt.epoch("us").to_numpy()
@@ -540,7 +548,7 @@ def _by_vessel_time(df: pl.DataFrame) -> pl.DataFrame:
     k = key[order]
     if (k[1:] == k[:-1]).any():  # ties: lat, lon decide
         return full()
-    return df[order]
+    return order
 
 
 def _contiguous(pts: pl.DataFrame) -> bool:
@@ -548,9 +556,11 @@ def _contiguous(pts: pl.DataFrame) -> bool:
     if pts.height == 0:
         return True
     new_seg = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
+    # together: no segment id heads two runs (distinct ids counted over the run heads only)
     return bool(
         pts.select(
-            (new_seg.sum() == pl.col("seg_id").n_unique()) & (new_seg | (pl.col("ts") >= pl.col("ts").shift(1))).all()
+            (new_seg.sum() == pl.col("seg_id").filter(new_seg).n_unique())
+            & (new_seg | (pl.col("ts") >= pl.col("ts").shift(1))).all()
         ).item()
     )
 

@@ -141,9 +141,13 @@ def runs(flag: pl.Expr, by: str | list[str], breaks: pl.Expr | None = None) -> p
     """An id for each run of consecutive true ``flag`` rows within ``by`` (null where false);
     a true ``breaks`` starts a new run even when the row before was flagged too.
 
-    Use on a frame sorted by ``by`` then time: ``df.with_columns(run=runs(pl.col('slow'), 'seg_id'))``.
+    Use on a frame whose rows of each ``by`` group are together and in time (sorted by ``by``
+    then time, or :attr:`Inputs.points` as given): ``df.with_columns(run=runs(pl.col('slow'), 'seg_id'))``.
+    The row before is compared directly (no window per group: the groups are contiguous).
     """
-    start = flag & ~flag.shift(1).over(by).fill_null(False)
+    keys = [by] if isinstance(by, str) else list(by)
+    same_group = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in keys])
+    start = flag & ~(flag.shift(1) & same_group).fill_null(False)
     if breaks is not None:
         start = start | (flag & breaks.fill_null(False))
     return pl.when(flag).then(start.cast(pl.Int64).cum_sum())

@@ -116,6 +116,11 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     if pts.height == 0:
         return schema.empty("events")
     slot = pl.col("ts").dt.epoch("us") // round(p.thin_s * 1e6)
+
+    def same_seg(k: int) -> pl.Expr:
+        """The row ``k`` before (after, k < 0) is of the same segment (null past the frame)."""
+        return pl.col("seg_id") == pl.col("seg_id").shift(k)
+
     thin = (
         pts.select(
             "mmsi", "ts", "lat", "lon", "seg_id",
@@ -125,15 +130,17 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
             shore_nm=_f64(pts, "dist_to_shore_nm"),
         )
         .with_columns(slot=slot)
+        # each segment's rows are together and in time (Inputs.points): compare with the row
+        # before or after instead of a window per segment
         .filter(
-            (pl.col("slot") != pl.col("slot").shift(1).over("seg_id")).fill_null(True)
-            | (pl.int_range(pl.len()).over("seg_id") == pl.len().over("seg_id") - 1)
+            ((pl.col("slot") != pl.col("slot").shift(1)) | ~same_seg(1)).fill_null(True)
+            | ~same_seg(-1).fill_null(False)
         )
         .with_columns(
-            lat0=pl.col("lat").shift(1).over("seg_id"),
-            lon0=pl.col("lon").shift(1).over("seg_id"),
-            t0=pl.col("ts").shift(1).over("seg_id"),
-            port_ok0=pl.col("port_ok").shift(1).over("seg_id"),
+            lat0=pl.when(same_seg(1)).then(pl.col("lat").shift(1)),
+            lon0=pl.when(same_seg(1)).then(pl.col("lon").shift(1)),
+            t0=pl.when(same_seg(1)).then(pl.col("ts").shift(1)),
+            port_ok0=pl.when(same_seg(1)).then(pl.col("port_ok").shift(1)),
         )
         .filter(pl.col("t0").is_not_null())  # legs: each point with the one before it
     )

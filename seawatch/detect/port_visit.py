@@ -151,6 +151,11 @@ def _col(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(name).cast(dtype) if name in df.columns else pl.lit(None, dtype=dtype)
 
 
+def _first_of(group: str) -> pl.Expr:
+    """True on the first row of each run of equal ``group`` values (rows of a group together)."""
+    return (pl.col(group) != pl.col(group).shift(1)).fill_null(True)
+
+
 # -- the detector -------------------------------------------------------------------------------------
 def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     """Port visits (schema.EVENTS rows), one per visit per segment. ``params`` defaults to the
@@ -167,16 +172,15 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
             pl.col("port_dist_km").cast(pl.Float64),
             speed.alias("speed_kn"),
         )
-        # in port: hysteresis between entry and exit distance (the state carries forward)
+        # in port: hysteresis between entry and exit distance (the state carries forward within
+        # the segment; a segment starts out of port). Inputs.points: each segment's rows together
         .with_columns(
             in_port=pl.when(d <= p.entry_km).then(True)
             .when(d.is_null() | (d >= p.exit_km)).then(False)
-            .otherwise(None)
-            .forward_fill().over("seg_id")
-            .fill_null(False),
-            i=pl.int_range(pl.len()).over("seg_id"),
-            n_seg=pl.len().over("seg_id"),
-            t_next=pl.col("ts").shift(-1).over("seg_id"),
+            .otherwise(pl.when(_first_of("seg_id")).then(False))
+            .forward_fill(),
+            seg_first=_first_of("seg_id"),
+            t_next=pl.when(pl.col("seg_id") == pl.col("seg_id").shift(-1)).then(pl.col("ts").shift(-1)),
         )
         .with_columns(visit=runs(pl.col("in_port"), "seg_id"))
         .filter(pl.col("in_port"))
@@ -188,9 +192,8 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
         # stopped: hysteresis between stop and start speed, reset at each entry
         stopped=pl.when(s <= p.stop_kn).then(True)
         .when(s >= p.start_kn).then(False)
-        .otherwise(None)
-        .forward_fill().over("visit")
-        .fill_null(False),
+        .otherwise(pl.when(_first_of("visit")).then(False))
+        .forward_fill(),
         dt_next_s=(pl.col("t_next") - pl.col("ts")).dt.total_microseconds() / 1e6,
     )
     v = (
@@ -201,9 +204,7 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
             start_time=pl.col("ts").first(),
             last_ts=pl.col("ts").last(),
             exit_time=pl.col("t_next").last(),
-            first_i=pl.col("i").first(),
-            last_i=pl.col("i").last(),
-            n_seg=pl.col("n_seg").first(),
+            seg_first=pl.col("seg_first").first(),
             n_points=pl.len(),
             stop_s=pl.col("dt_next_s").filter(pl.col("stopped")).sum(),
             any_stop=pl.col("stopped").any(),
@@ -214,7 +215,7 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
             lon=pl.col("lon").sort_by("port_dist_km").first(),
         )
         .with_columns(
-            has_entry=pl.col("first_i") > 0,
+            has_entry=~pl.col("seg_first"),
             has_exit=pl.col("exit_time").is_not_null(),
             has_gap=(pl.col("max_gap_s") >= p.gap_h * 3600.0).fill_null(False),
         )
