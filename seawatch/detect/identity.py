@@ -147,8 +147,8 @@ def _statics(st: pl.DataFrame, params: Params) -> pl.DataFrame:
         imo=pl.when(pl.col("imo") != 0).then(pl.col("imo").cast(pl.Int64)),  # 0: not available (M.1371)
         ship_type=pl.when(pl.col("ship_type") != 0).then(pl.col("ship_type").cast(pl.Int16)),
         callsign=flags.normalise_callsign(st["callsign"].cast(pl.Utf8)),
-        shipname=pl.when(name.str.len_chars() > 0).then(name),
-    ).drop("msg_type")
+        shipname=name,
+    ).with_columns(shipname=pl.when(pl.col("shipname").str.len_chars() > 0).then(pl.col("shipname"))).drop("msg_type")
 
 
 def _positions(tr: pl.DataFrame, params: Params) -> pl.DataFrame:
@@ -283,7 +283,7 @@ def _valid_ships(st: pl.DataFrame) -> pl.DataFrame:
 
 
 def _mismatch(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) -> pl.DataFrame:
-    cs = _valid_ships(st).filter(pl.col("callsign").is_not_null()).group_by("mmsi", "callsign").agg(
+    cs = st.filter(pl.col("callsign").is_not_null()).group_by("mmsi", "callsign").agg(
         start_time=pl.col("ts").min(), end_time=pl.col("ts").max(), n_messages=pl.len()
     )
     cs = cs.with_columns(
@@ -332,11 +332,13 @@ def _burst_counts(mmsi: np.ndarray, t_us: np.ndarray, window_us: int) -> np.ndar
 
 
 def _change(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) -> pl.DataFrame:
+    # each (mmsi, field)'s values in time (ties in input order): sorted before the unpivot, on
+    # two numeric keys; the steps below work per (mmsi, field) and sort their result
     long = (
-        _valid_ships(st).select("mmsi", "ts", *[pl.col(f).cast(pl.Utf8) for f in FIELDS])
+        st.sort("mmsi", "ts", maintain_order=True)
+        .select("mmsi", "ts", *[pl.col(f).cast(pl.Utf8) for f in FIELDS])
         .unpivot(index=["mmsi", "ts"], on=list(FIELDS), variable_name="field", value_name="value")
         .filter(pl.col("value").is_not_null())
-        .sort("mmsi", "field", "ts", maintain_order=True)
     )
     long = long.with_columns(
         run=(pl.col("value") != pl.col("value").shift(1)).fill_null(True).cum_sum().over("mmsi", "field")
@@ -391,10 +393,11 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     """identity_invalid, identity_mismatch and identity_change events (schema.EVENTS)."""
     st = _statics(inputs.statics, params)
     pos = _positions(inputs.tracks, params)
+    ships = _valid_ships(st)  # mismatch and change consider only these (module docstring)
     frames = [
         _invalid(st, pos, params, inputs.preset),
-        _mismatch(st, pos, params, inputs.preset),
-        _change(st, pos, params, inputs.preset),
+        _mismatch(ships, pos, params, inputs.preset),
+        _change(ships, pos, params, inputs.preset),
     ]
     return pl.concat(frames).sort("start_time", "event_type", "mmsi", "event_id")
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from .. import schema
@@ -110,6 +111,7 @@ def port_distance(inputs: Inputs, lat, lon, search_km: float = _TRACKS_PORT_SEAR
         valid = inputs.ports.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null()) if (
             "lat" in inputs.ports.columns and "lon" in inputs.ports.columns
         ) else inputs.ports
+        valid = _ports_around(valid, lat, lon, search_km)
         if valid.height == 0:
             return pl.DataFrame(
                 {"port_name": pl.Series([None] * n, dtype=pl.Utf8),
@@ -117,6 +119,29 @@ def port_distance(inputs: Inputs, lat, lon, search_km: float = _TRACKS_PORT_SEAR
             )
         return _ports.nearest_port(lat, lon, ports=valid, search_km=search_km)
     return _ports.nearest_port(lat, lon, search_km=search_km)
+
+
+def _ports_around(ports: pl.DataFrame, lat, lon, search_km: float) -> pl.DataFrame:
+    """The rows of ``ports`` (in their order) inside the lat/lon box of the positions widened by
+    more than ``search_km``: the only ones that can be found, so the search index is smaller
+    (a day of one coast against the world's 20,000 ports). All of them when the box comes near
+    a pole or the antimeridian, or for a search wider than 500 km."""
+    la = np.asarray(lat, dtype=np.float64)
+    lo = np.asarray(lon, dtype=np.float64)
+    ok = np.isfinite(la) & np.isfinite(lo)
+    if not ok.any() or search_km > 500.0 or "lat" not in ports.columns or "lon" not in ports.columns:
+        return ports
+    # a degree of latitude is at least 110.5 km; of longitude at least 111.3 km x cos(latitude)
+    dlat = search_km / 110.0 * 1.1
+    lat_lo, lat_hi = la[ok].min() - dlat, la[ok].max() + dlat
+    pole = max(abs(lat_lo), abs(lat_hi))
+    if pole >= 80.0:
+        return ports
+    dlon = search_km / (111.0 * np.cos(np.radians(pole))) * 1.1
+    lon_lo, lon_hi = lo[ok].min() - dlon, lo[ok].max() + dlon
+    if lon_lo <= -180.0 or lon_hi >= 180.0:
+        return ports
+    return ports.filter(pl.col("lat").is_between(lat_lo, lat_hi) & pl.col("lon").is_between(lon_lo, lon_hi))
 
 
 def points_with_ports(inputs: Inputs, search_km: float = _TRACKS_PORT_SEARCH_KM) -> pl.DataFrame:
