@@ -169,11 +169,11 @@ def _callsign_maps() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 
 
 @functools.cache
-def _callsign_map_series() -> tuple[tuple[pl.Series, pl.Series], ...]:
-    """:func:`_callsign_maps` as (keys, values) Series pairs for ``replace_strict``: built once,
-    not converted from 26,000-entry dicts on every call."""
-    return tuple((pl.Series(list(m), dtype=pl.Utf8), pl.Series(list(m.values()), dtype=pl.Utf8))
-                 for m in _callsign_maps())
+def _callsign_map_frames() -> tuple[pl.DataFrame, ...]:
+    """:func:`_callsign_maps` as frames ``k3, s3`` / ``k2, s2`` / ``k1, s1`` (prefix, ISO3) to
+    join on: built once, and a join hashes the few call signs, not the 26,000 prefixes."""
+    return tuple(pl.DataFrame({f"k{n}": list(m), f"s{n}": list(m.values())}, schema={f"k{n}": pl.Utf8, f"s{n}": pl.Utf8})
+                 for n, m in zip((3, 2, 1), _callsign_maps()))
 
 
 @functools.cache
@@ -429,18 +429,17 @@ def callsign_state(callsign: Any) -> pl.Series:
 
 
 def _callsign_state(s: pl.Series) -> pl.Series:
-    m3, m2, m1 = _callsign_map_series()
+    m3, m2, m1 = _callsign_map_frames()
     c = _normalise(s)
     df = pl.DataFrame({"c": c}).with_columns(
-        k3=pl.col("c").str.slice(0, 3), k2=pl.col("c").str.slice(0, 2), k1=pl.col("c").str.slice(0, 1)
+        k3=pl.when(pl.col("c").str.len_chars() >= 3).then(pl.col("c").str.slice(0, 3)),
+        k2=pl.col("c").str.slice(0, 2), k1=pl.col("c").str.slice(0, 1),
     )
-    state = pl.coalesce(
-        pl.when(pl.col("c").str.len_chars() >= 3).then(pl.col("k3")).replace_strict(*m3, default=None, return_dtype=pl.Utf8),
-        pl.col("k2").replace_strict(*m2, default=None, return_dtype=pl.Utf8),
-        pl.col("k1").replace_strict(*m1, default=None, return_dtype=pl.Utf8),
-    )
-    ok = pl.col("c").str.contains(r"^[A-Z0-9]+$") & (pl.col("s") != "")
-    return df.with_columns(s=state).select(pl.when(ok).then(pl.col("s")).alias("callsign_state")).to_series()
+    for m in (m3, m2, m1):  # a prefix not in a map (or null) gives null
+        df = df.join(m, on=m.columns[0], how="left", maintain_order="left")
+    state = pl.coalesce("s3", "s2", "s1")
+    ok = pl.col("c").str.contains(r"^[A-Z0-9]+$") & (state != "")
+    return df.select(pl.when(ok).then(state).alias("callsign_state")).to_series()
 
 
 def callsign_plausible(callsign: Any) -> pl.Series:
