@@ -134,7 +134,8 @@ def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True
     bad = set(df["severity"].unique().drop_nulls().to_list()) - set(schema.SEVERITIES)
     if bad:
         raise AssertionError(f"detector {event_type} produced unknown severities {bad}")
-    return schema.conform("events", df.select([c for c in df.columns if c in schema.polars_schema("events")]))
+    names = schema.polars_schema("events")  # once, not per column
+    return schema.conform("events", df.select([c for c in df.columns if c in names]))
 
 
 def runs(flag: pl.Expr, by: str | list[str], breaks: pl.Expr | None = None) -> pl.Expr:
