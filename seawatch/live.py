@@ -660,10 +660,14 @@ class Watcher:
             td = time.perf_counter()
             self._detect(final=final)
             self.last_detect_s = time.perf_counter() - td
-        if self.cfg.compact_every_s and (final or time.monotonic() - self.compacted_at >= self.cfg.compact_every_s):
+        if final or self._compaction_due():
             self._compact(final)
         self.cycles += 1
         self.last_cycle_s = time.perf_counter() - t0
+
+    def _compaction_due(self) -> bool:
+        return bool(self.cfg.compact_every_s) and time.monotonic() - self.compacted_at >= self.cfg.compact_every_s \
+            and any(len(f) > 2 for f in self.small.values())
 
     def _compact(self, final: bool = False) -> None:
         """Compact each stream's batch files committed since the last compaction into one
@@ -671,6 +675,8 @@ class Watcher:
         files per stream for every reader to list. The newest stays apart until the final
         flush (nothing depends on it, but it keeps each compaction to whole past batches)."""
         self.compacted_at = time.monotonic()
+        if not self.cfg.compact_every_s:
+            return
         for stream, fps in self.small.items():
             take = fps if final else fps[:-1]
             if len(take) < 2:
@@ -975,6 +981,8 @@ class Watcher:
                 work = self._take()
                 if work or self.dirty:
                     await asyncio.to_thread(self._process, work)
+                elif self._compaction_due():  # a quiet feed is compacted too
+                    await asyncio.to_thread(self._compact)
                 now = time.monotonic()
                 if self.cfg.status_every_s and now - last_status >= self.cfg.status_every_s:
                     last_status = now
