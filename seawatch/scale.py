@@ -417,6 +417,8 @@ def _places_task(g: int, lo: int, hi: int, loc_files: list[str], ports: pl.DataF
 def _join_task(b: int, scratch: str, tracks_dir: str) -> int:
     """One MMSI partition: its points with their place columns, into the new generation."""
     pts = pl.read_parquet(Path(scratch) / "trk" / f"b{b:05d}.parquet")
+    if pts.height == 0:
+        return 0
     places = pl.read_parquet(sorted((Path(scratch) / "places" / f"b{b:05d}").glob("*.parquet")))
     pts = schema.conform("tracks", pts.join(places, on="rid", how="left", maintain_order="left").drop("rid"))
     _write_by_day(pts, tracks_dir, f"part-b{b:05d}.parquet")
@@ -713,8 +715,13 @@ def _gap_task(gaps: pl.DataFrame, rx_files: list[str], preset: str, config: Any,
     p = params_for(preset, config)["ais_gap"]
     gaps = gaps.with_row_index("gi")
     need = _gap_needed_tiles(gaps, p, sp.rx_tile_cells, data_end)
-    grid = (pl.scan_parquet(rx_files).join(need.lazy(), on=["ty", "tx", "td"], how="semi")
-            .select("cy", "cx", "tb", "n", "ms").collect()) if rx_files else None
+    grid = None
+    if rx_files and need.height:
+        # the files are sorted by (ty, tx, td): the bounding box skips most row groups unread
+        box = pl.all_horizontal([pl.col(c).is_between(need[c].min(), need[c].max()) for c in ("ty", "tx", "td")])
+        # one row per (cell, bucket): the partitions' counts added, their MMSIs merged
+        grid = (pl.scan_parquet(rx_files).filter(box).join(need.lazy(), on=["ty", "tx", "td"], how="semi")
+                .group_by("cy", "cx", "tb").agg(pl.col("n").sum(), pl.col("ms").list.explode(keep_nulls=False, empty_as_null=False).unique()).collect())
     if grid is None or grid.height == 0:
         grid = pl.DataFrame(schema={"cy": pl.Int32, "cx": pl.Int32, "tb": pl.Int64, "n": pl.UInt32,
                                     "ms": pl.List(pl.Int64)})
@@ -823,7 +830,7 @@ def detect_dask(db: Any, *, preset: str = "coastal", config: Any = None, out: st
             g = pl.concat(gaps).sort(
                 (pl.col("t0").dt.epoch("s") // 86_400), (pl.col("lat0") / cell).floor() // t,
                 (pl.col("lon0") / cell).floor() // t, "mmsi", "t0", maintain_order=True)
-            size = max(1, -(-g.height // max(n_tasks, -(-g.height // sp.gaps_per_task))))
+            size = max(1, -(-g.height // max(n_workers, -(-g.height // sp.gaps_per_task))))
             groups = [g.slice(i, size) for i in range(0, g.height, size)]
             rx_files = sorted(str(f) for f in (tmp / "rx").glob("*.parquet"))
             ng = len(groups)
