@@ -460,7 +460,7 @@ def tracks_dask(db: Any, params: Any = None, *, places: bool = True, client: Any
     sp = scale or ScaleParams()
     params = params or SegmentParams()
     store = db if isinstance(db, Store) else Store(db, create=positions is not None)
-    files_n = len(store.manifests())
+    files_n, files_key = len(store.manifests()), store.files_key()  # the ingest state tracked
     table, files = _positions_files(store, positions)
     t0 = time.perf_counter()
     with _scratch(store) as tmp:
@@ -504,7 +504,7 @@ def tracks_dask(db: Any, params: Any = None, *, places: bool = True, client: Any
             "noise", "segments", "vessels")
     stats = {k: int(sum(o["stats"].get(k, 0) for o in out)) for k in keys}
     meta = {"params": dataclasses.asdict(params), "stats": stats, "places": places, "files": files_n,
-            "inferred_anchorages": anchorages, "zones_generation": store.generation("zones"),
+            "files_key": files_key, "inferred_anchorages": anchorages, "zones_generation": store.generation("zones"),
             "engine": "dask", "partition_cuts": cuts, "partitions": len(buckets),
             "seconds": round(time.perf_counter() - t0, 3)}
     _commit_generation(store, "tracks", gen_t, stats["points"], meta)
@@ -779,7 +779,7 @@ def detect_dask(db: Any, *, preset: str = "coastal", config: Any = None, out: st
     store = db if isinstance(db, Store) else Store(db)
     info = store.derived_info("tracks")
     meta = (info or {}).get("meta", {})
-    if (info is None or meta.get("files") != len(store.manifests())
+    if (info is None or not store.files_current(meta)
             or meta.get("zones_generation") != store.generation("zones") or not meta.get("places", False)):
         tracks_dask(store, client=client, scale=sp)
         meta = (store.derived_info("tracks") or {}).get("meta", {})
