@@ -166,12 +166,34 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, thr
         yield client
 
 
+#: a cluster without a single worker for this long fails the command instead of waiting forever
+NO_WORKERS_S = 60.0
+
+
 def _gather(client: Any, fn: Any, *iterables: Sequence[Any], **kw: Any) -> list[Any]:
-    """Run ``fn`` over the iterables as tasks; results in order (the first error is raised)."""
+    """Run ``fn`` over the iterables as tasks; results in order (the first error is raised).
+    Raises SeawatchError when the cluster has had no worker for :data:`NO_WORKERS_S` (workers
+    killed, e.g. out of memory): Dask would otherwise wait for new ones forever."""
+    from distributed import wait
+
     if not iterables or not len(iterables[0]):
         return []
     futures = client.map(fn, *iterables, pure=False, **kw)
-    return client.gather(futures)
+    since = None
+    while True:
+        try:
+            wait(futures, timeout=5)
+            return client.gather(futures)  # all done, or one failed: its error is raised
+        except TimeoutError:
+            pass
+        if client.scheduler_info().get("workers"):
+            since = None
+        elif since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since >= NO_WORKERS_S:
+            client.cancel(futures)
+            raise SeawatchError(f"the Dask cluster has had no workers for {NO_WORKERS_S:.0f} s (killed, out of "
+                                "memory?): restart it, or give the workers more memory (--memory-limit)")
 
 
 # -- partitioning by MMSI -----------------------------------------------------------------------------

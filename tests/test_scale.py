@@ -6,6 +6,7 @@ in different ones. A LocalCluster of 2 worker processes; no timing assertions.""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -168,3 +169,20 @@ def test_partition_cuts_balance_rows():
     assert partition_cuts(counts, 20) == [2, 4]
     assert partition_cuts(counts, 1000) == []
     assert partition_cuts(counts.clear(), 10) == []
+
+
+def test_a_cluster_left_without_workers_fails_instead_of_waiting_forever(monkeypatch):
+    import time as _time
+
+    from distributed import Client, LocalCluster
+
+    from seawatch import scale
+    from seawatch.errors import SeawatchError
+
+    monkeypatch.setattr(scale, "NO_WORKERS_S", 1.0)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        assert scale._gather(client, abs, [-1, -2]) == [1, 2]
+        threading.Timer(0.5, lambda: cluster.scale(0)).start()  # the worker goes away mid-run
+        with pytest.raises(SeawatchError, match="no workers"):
+            scale._gather(client, _time.sleep, [30])
