@@ -59,7 +59,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-import json
 import os
 import shutil
 import threading
@@ -323,27 +322,16 @@ def _new_generation(store: Any, table: str) -> tuple[int, Path]:
 
 
 def _commit_generation(store: Any, table: str, gen: int, rows: int, meta: dict[str, Any]) -> dict[str, Any]:
-    """Register generation ``gen`` of ``table``, written in place by the workers: the pointer is
-    replaced atomically, older generations but the previous one deleted (as write_derived)."""
-    from .store import DERIVED_DIR, _atomic_write_bytes, _fsync_dir
+    """Register generation ``gen`` of ``table``, written in place by the workers
+    (:meth:`seawatch.store.Store.commit_generation`, as write_derived does)."""
+    from .store import _fsync_dir
 
     gdir = store.path / table / f"gen-{gen}"
     if not any(gdir.rglob("*.parquet")):  # an empty table still has its (empty) part
         _write_part(schema.empty(table), gdir / "part.parquet")
     for d in [gdir, *[x for x in gdir.iterdir() if x.is_dir()]]:
         _fsync_dir(d)
-    record = {"table": table, "generation": gen, "rows": int(rows),
-              "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "meta": meta}
-    (store.path / DERIVED_DIR).mkdir(exist_ok=True)
-    _atomic_write_bytes(store.path / DERIVED_DIR / f"{table}.json", json.dumps(record, indent=2).encode())
-    for g in (store.path / table).glob("gen-*"):
-        try:
-            n = int(g.name[4:])
-        except ValueError:
-            continue
-        if n < gen - 1:
-            shutil.rmtree(g, ignore_errors=True)
-    return record
+    return store.commit_generation(table, gen, rows, meta)
 
 
 @contextlib.contextmanager

@@ -558,10 +558,17 @@ class Store:
         else:
             self._write_part(df, gdir / "part.parquet")
         _fsync_dir(gdir)
+        return self.commit_generation(table, gen, df.height, meta)
+
+    def commit_generation(self, table: str, gen: int, rows: int, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Make generation ``gen`` of derived ``table`` (its parts already written and synced
+        under ``DIR/<table>/gen-<gen>/``, by :meth:`write_derived` or by workers elsewhere) the
+        current one: the pointer is replaced atomically, then generations older than the
+        previous one are deleted. Returns the pointer record."""
         record = {
             "table": table,
             "generation": gen,
-            "rows": df.height,
+            "rows": int(rows),
             "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "meta": dict(meta or {}),
         }
