@@ -98,6 +98,10 @@ MANIFEST_FORMAT = "nmea-live"
 LIVE_DIR = "_live"
 SEVERITY_RANK = {s: i for i, s in enumerate(schema.SEVERITIES)}
 _US = 1_000_000
+#: the positions columns the detection window keeps (before its place columns): what
+#: seawatch.tracks.build_tracks needs to segment and what the detectors read
+#: (seawatch.detect.base.DETECT_COLUMNS); heading, status, station and the like stay in the store
+WINDOW_COLUMNS = ("mmsi", "ts", "lat", "lon", "sog_kn", "cog_deg", "ais_class")
 _W_US = DEDUP_WINDOW_S * _US
 _ISO_MS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -450,7 +454,7 @@ class Watcher:
                 df = st.table(table, where=pl.col("ts") >= lo_dt)
                 self.seen.add(table, df)
                 if table in self.win and df.height:
-                    df = df.filter(pl.col("ts") >= self._dt(lo)).drop("source")
+                    df = df.filter(pl.col("ts") >= self._dt(lo))
                     self.win[table].append(self._placed(df) if table == "positions" else df)
             older = st.query(f"SELECT count(*) AS n FROM positions WHERE epoch_us(ts) < {lo}")
             self.evicted = bool(older["n"][0])
@@ -651,7 +655,6 @@ class Watcher:
                     if t == "positions":
                         self._bump_now(df)
                     if self.cfg.detect:
-                        df = df.drop("source")  # the window does not need it
                         self.win[t].append(self._placed(df) if t == "positions" else df)
                         self.dirty = True
         if self.data_now_us is not None and not self.cfg.detect:
@@ -700,10 +703,12 @@ class Watcher:
 
     def _placed(self, df: pl.DataFrame) -> pl.DataFrame:
         """New window positions with their place columns (zone, shore, night, port), computed once
-        per row here rather than over the whole window in every batch."""
+        per row here rather than over the whole window in every batch. Only the columns the
+        tracks and detectors read are kept (:data:`WINDOW_COLUMNS`): the window holds a day of
+        every feed, and each pass gathers and sorts all of it."""
         from .tracks import add_places
 
-        return add_places(df, self.ports, self.zones)
+        return add_places(df.select([c for c in WINDOW_COLUMNS if c in df.columns]), self.ports, self.zones)
 
     def _window(self, table: str) -> pl.DataFrame:
         frames = self.win[table]

@@ -648,3 +648,18 @@ def test_live_watch_correlates_sensor_detections_as_ais_arrives(tmp_path) -> Non
     corr = Store(db).table("correlation").sort("detection_id")
     assert corr["detection_id"].to_list() == ["far", "near"]  # "later" waits for its AIS
     assert corr["matched"].to_list() == [False, True] and corr["mmsi"][1] == 431000001
+
+
+def test_window_keeps_every_column_the_tracks_and_detectors_read() -> None:
+    """The watcher's window drops the columns no detector reads (heading, station, ...): every
+    column of seawatch.detect.base.DETECT_COLUMNS is either kept, a place column computed when a
+    row arrives, or one build_tracks derives (segment and kinematics)."""
+    from seawatch import schema, testing
+    from seawatch.detect.base import DETECT_COLUMNS
+    from seawatch.live import WINDOW_COLUMNS
+    from seawatch.tracks import PLACE_COLUMNS, build_tracks
+
+    pos = testing.track(hours=0.1)
+    derived = set(build_tracks(pos).points.columns) - set(pos.columns)
+    assert set(DETECT_COLUMNS) <= set(WINDOW_COLUMNS) | set(PLACE_COLUMNS) | derived
+    assert set(WINDOW_COLUMNS) <= set(schema.polars_schema("positions"))
