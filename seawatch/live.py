@@ -106,6 +106,14 @@ _W_US = DEDUP_WINDOW_S * _US
 _ISO_MS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+def _detection_id(row: dict[str, Any]) -> Any:
+    """The detection a dark_target event stands for (from its evidence)."""
+    try:
+        return json.loads(row.get("evidence") or "{}").get("detection_id")
+    except (ValueError, AttributeError):
+        return None
+
+
 def _iso(t: datetime | None) -> str | None:
     if t is None:
         return None
@@ -316,6 +324,9 @@ class WatchConfig:
     status_stream: IO[str] | None = None  # where the periodic status line goes (None: stderr)
     exit_idle_s: float | None = None
     alert_retractions: bool = False
+    #: a dark_target whose detection is part of a dark_track is not alerted on its own (the
+    #: track's alert stands for the boat); False alerts every unmatched plot
+    fold_dark_targets: bool = True
     detect: bool = True
     max_buffer_bytes: int = MAX_BUFFER_BYTES
     backoff_min_s: float | None = None
@@ -388,6 +399,8 @@ class Watcher:
         self.rows = dict.fromkeys(("positions", "statics", "other", "rejects"), 0)
         self.duplicates = 0
         self.alerts_sent = 0
+        self.folded = 0  # dark_target alerts folded into their dark_track's
+        self.folded_ids: set[str] = set()  # ... and those events' ids (alerted if the track goes)
         self.actions = dict.fromkeys(("open", "escalate", "update", "close", "retract"), 0)
         self.files_committed = 0
         self.last_input = time.time()
@@ -783,6 +796,11 @@ class Watcher:
         data_time = _iso(self._dt(self.data_now_us)) if self.data_now_us is not None else None
         fields = ("end_time", "severity", "score", "status", "lat", "lon", "zone_name", "zone_kind",
                   "zone_state", "evidence", "other_mmsi")
+        # the detections that belong to a dark track (its open / escalate alerts cover them)
+        tracked = {d for r in new.values() if r["event_type"] == "dark_track"
+                   for d in (json.loads(r["evidence"] or "{}").get("detection_ids") or ())}
+        # folded plots whose track is gone (late data matched a plot, say): alerted now
+        unfolded = [e for e in self.folded_ids if not (e in new and _detection_id(new[e]) in tracked)]
         for eid, row in new.items():
             old = known.get(eid)
             if old is None or old["status"] == "retracted":
@@ -800,8 +818,16 @@ class Watcher:
             known[eid] = row
             changed = True
             self.actions[action] += 1
-            if action in ("open", "escalate"):
+            if action == "open" and row["event_type"] == "dark_target" and self.cfg.fold_dark_targets \
+                    and _detection_id(row) in tracked:
+                self.folded += 1  # a plot of a dark track: the track's alert stands for it
+                self.folded_ids.add(eid)
+            elif action in ("open", "escalate"):
                 alerts.append(self._alert(row, action, prev_sev, data_time))
+        for eid in unfolded:
+            self.folded_ids.discard(eid)
+            if eid in new:
+                alerts.append(self._alert(new[eid], "open", None, data_time))
         for eid, old in list(known.items()):
             if eid in new or old["status"] == "retracted":
                 continue
@@ -926,6 +952,7 @@ class Watcher:
             "last_detect_s": round(self.last_detect_s, 3), "files": self.files_committed, "compactions": self.compactions,
             "rows": dict(self.rows), "duplicates": self.duplicates, "buffered_bytes": self._buffered,
             "events": by_status, "actions": dict(self.actions), "alerts": self.alerts_sent,
+            "alerts_folded": self.folded,
             "webhook": self.webhook.as_dict() if self.webhook else None,
             "errors": self.errors[-5:],
             "sources": [s.stats.as_dict() for s in self.sources],
@@ -1285,10 +1312,13 @@ def _handled(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--exit-idle-s", default=None, type=click.FloatRange(0, min_open=True), metavar="S",
               help="Flush and exit after S seconds without input (for scripts; default: run until Ctrl-C).")
 @click.option("--alert-retractions", is_flag=True, help="Also alert when an event is retracted (action 'retract').")
+@click.option("--every-dark-target", is_flag=True,
+              help="Alert every unmatched radar/satellite plot (default: the plots of a dark track are folded into the track's alert).")
 @_handled
 def watch_command(sources: tuple[str, ...], db: str, preset: str, config: str | None, alerts: str | None,
                   webhook: str | None, batch_s: float, stall_s: float, window_h: float, status_path: str | None,
-                  status_every: float, exit_idle_s: float | None, alert_retractions: bool) -> None:
+                  status_every: float, exit_idle_s: float | None, alert_retractions: bool,
+                  every_dark_target: bool) -> None:
     """Watch live AIS feeds: store, detect and alert continuously.
 
     SOURCE is tcp://HOST:PORT (connect; reconnects with backoff), tcp-listen://HOST:PORT
@@ -1300,7 +1330,7 @@ def watch_command(sources: tuple[str, ...], db: str, preset: str, config: str | 
     w = Watcher(WatchConfig(sources=list(sources), db=db, preset=preset, config=config, alerts=alerts,
                             webhook=webhook, batch_s=batch_s, stall_s=stall_s, window_h=window_h,
                             status_path=status_path, status_every_s=status_every, exit_idle_s=exit_idle_s,
-                            alert_retractions=alert_retractions))
+                            alert_retractions=alert_retractions, fold_dark_targets=not every_dark_target))
     click.echo(f"watching {', '.join(sources)} into {db} ({preset} preset); Ctrl-C stops", err=True)
     st = run_watcher(w)
     click.echo(f"stopped: {st['rows']['positions']:,} positions, {st['duplicates']:,} duplicates dropped, "

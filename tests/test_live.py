@@ -663,3 +663,48 @@ def test_window_keeps_every_column_the_tracks_and_detectors_read() -> None:
     derived = set(build_tracks(pos).points.columns) - set(pos.columns)
     assert set(DETECT_COLUMNS) <= set(WINDOW_COLUMNS) | set(PLACE_COLUMNS) | derived
     assert set(WINDOW_COLUMNS) <= set(schema.polars_schema("positions"))
+
+
+@pytest.mark.parametrize("fold", [True, False])
+def test_a_dark_boat_on_radar_is_alerted_once_as_a_track_not_on_every_sweep(tmp_path, fold) -> None:
+    """A boat with no AIS seen on five radar sweeps, 10 min apart, while the watch runs: its first
+    two plots are alerted as dark targets, the third opens a dark track (one alert) and the
+    plots of the track after that are folded into it; --every-dark-target alerts each plot."""
+    from seawatch.detections import ingest_detections
+    from seawatch.testing import nmea_line, track
+    from seawatch.tracks import destination
+
+    t0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)  # 21:00 JST
+    v = track(431000001, start=t0, lat=38.6, lon=137.6, sog_kn=10, cog_deg=90, hours=1, every_s=60)
+    start = destination(38.6, 137.6, 0, 20.0)  # 20 nm north of the AIS vessel
+    rows = []
+    for k in range(5):
+        la, lo = destination(float(start[0]), float(start[1]), 45, 8 * k * 10 / 60)
+        rows.append((f"boat{k}", t0 + timedelta(minutes=5 + 10 * k), float(la), float(lo)))
+    pl.DataFrame({"detection_id": [r[0] for r in rows], "ts": [r[1] for r in rows],
+                  "lat": [r[2] for r in rows], "lon": [r[3] for r in rows],
+                  "heading_deg": 45.0, "source": "test radar", "sensor": "radar", "confidence": 0.9,
+                  }).write_csv(tmp_path / "dets.csv")
+    db = tmp_path / "db"
+    ingest_detections([tmp_path / "dets.csv"], db)
+    alerts: list[dict] = []
+    w = Watcher(WatchConfig(sources=[], db=db, on_alert=alerts.append, fold_dark_targets=fold))
+    try:
+        for k in range(6):  # the AIS up to 10 min after each sweep, one micro-batch each
+            part = v.filter((pl.col("ts") >= t0 + timedelta(minutes=10 * k)) & (pl.col("ts") < t0 + timedelta(minutes=10 * k + 10)))
+            w.feed(("\n".join(nmea_line({"type": 1, "mmsi": r["mmsi"], "lat": r["lat"], "lon": r["lon"],
+                                          "speed": r["sog_kn"], "course": r["cog_deg"]}, tagblock_time=r["ts"].timestamp())
+                              for r in part.iter_rows(named=True)) + "\n").encode())
+            w.step()
+        w.step(final=True)
+    finally:
+        w.close()
+    dark = [(a["event_type"], a["action"]) for a in alerts if a["event_type"].startswith("dark")]
+    ev = w.events
+    assert (ev["event_type"] == "dark_target").sum() == 5 and (ev["event_type"] == "dark_track").sum() == 1
+    if fold:
+        assert dark == [("dark_target", "open"), ("dark_target", "open"), ("dark_track", "open")]
+        assert w.status()["alerts_folded"] == 3
+    else:
+        assert sorted(dark) == sorted([("dark_target", "open")] * 5 + [("dark_track", "open")])
+        assert w.status()["alerts_folded"] == 0
