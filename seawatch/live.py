@@ -327,6 +327,9 @@ class WatchConfig:
     #: a dark_target whose detection is part of a dark_track is not alerted on its own (the
     #: track's alert stands for the boat); False alerts every unmatched plot
     fold_dark_targets: bool = True
+    #: a detection pass longer than this (seconds) puts a warning in the status: alerts lag by
+    #: about a pass, and a pass grows with the window (about 2 us of one core a position)
+    slow_detect_s: float = 5.0
     detect: bool = True
     max_buffer_bytes: int = MAX_BUFFER_BYTES
     backoff_min_s: float | None = None
@@ -949,7 +952,8 @@ class Watcher:
             "data_time": _iso(data_now),
             "lag_s": None if data_now is None else round(now - data_now.timestamp(), 1),
             "cycles": self.cycles, "last_cycle_s": round(self.last_cycle_s, 3),
-            "last_detect_s": round(self.last_detect_s, 3), "files": self.files_committed, "compactions": self.compactions,
+            "last_detect_s": round(self.last_detect_s, 3), "window_positions": self.window_rows(),
+            "warnings": self.warnings(), "files": self.files_committed, "compactions": self.compactions,
             "rows": dict(self.rows), "duplicates": self.duplicates, "buffered_bytes": self._buffered,
             "events": by_status, "actions": dict(self.actions), "alerts": self.alerts_sent,
             "alerts_folded": self.folded,
@@ -958,10 +962,24 @@ class Watcher:
             "sources": [s.stats.as_dict() for s in self.sources],
         }
 
+    def window_rows(self) -> int:
+        """Positions in the detection window (each pass re-reads all of them)."""
+        return sum(f.height for f in self.win.get("positions", []))
+
+    def warnings(self) -> list[str]:
+        """What the watch officer should know about the watch itself (not the sea)."""
+        out = []
+        if self.cfg.detect and self.last_detect_s > self.cfg.slow_detect_s:
+            out.append(f"detection takes {self.last_detect_s:.1f} s a pass over {self.window_rows():,} positions "
+                       f"(--window-h {self.cfg.window_h:g}): alerts come that much later; a shorter --window-h "
+                       "or fewer feeds per watch brings it down")
+        return out
+
     def status_line(self) -> str:
         st = self.status()
         parts = [(f"watch {st['data_time'] or '-'}: {st['rows']['positions']:,} positions, "
                   f"{st['events']['open']} open / {st['events']['closed']} closed events, {st['alerts']} alerts")]
+        parts += [f"WARNING {w}" for w in st["warnings"]]
         for s in st["sources"]:
             f = {k: v for k, v in s["faults"].items() if v}
             parts.append(f"{s['name']} {s['state']} {s['bytes'] / 1e6:.1f} MB {s['lines']:,} lines "

@@ -708,3 +708,25 @@ def test_a_dark_boat_on_radar_is_alerted_once_as_a_track_not_on_every_sweep(tmp_
     else:
         assert sorted(dark) == sorted([("dark_target", "open")] * 5 + [("dark_track", "open")])
         assert w.status()["alerts_folded"] == 0
+
+
+def test_status_warns_when_detection_passes_are_slow(tmp_path) -> None:
+    """A pass longer than slow_detect_s is a warning in the status and the status line: the
+    officer learns that alerts lag and what to change."""
+    from seawatch.testing import nmea_line, track
+
+    v = track(431000001, hours=0.5, every_s=60)
+    lines = "\n".join(nmea_line({"type": 1, "mmsi": r["mmsi"], "lat": r["lat"], "lon": r["lon"], "speed": r["sog_kn"],
+                                 "course": r["cog_deg"]}, tagblock_time=r["ts"].timestamp()) for r in v.iter_rows(named=True))
+    for slow_s, warned in ((1e-6, True), (3600.0, False)):
+        w = Watcher(WatchConfig(sources=[], db=tmp_path / f"db{warned}", slow_detect_s=slow_s))
+        try:
+            w.feed((lines + "\n").encode())
+            st = w.step()
+        finally:
+            w.close()
+        assert st["window_positions"] == v.height
+        assert bool(st["warnings"]) is warned
+        if warned:
+            assert "--window-h" in st["warnings"][0] and f"{v.height:,} positions" in st["warnings"][0]
+            assert "WARNING detection takes" in w.status_line()
