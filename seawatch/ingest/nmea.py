@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from .. import schema
 from ..errors import SeawatchError
+from . import _kernels
 from .result import IngestResult
 
 #: fragments of one message further apart than this many sentences are not paired
@@ -78,6 +79,12 @@ _CODE = {r: _R0 + i for i, r in enumerate(_REASONS)}
 #: bits a message of each decoded type must have (up to the last field seawatch keeps)
 MIN_BITS = {1: 149, 2: 149, 3: 149, 4: 138, 5: 302, 9: 148, 18: 148, 19: 301, 21: 272, 24: 160, 27: 95}
 DECODED_TYPES = frozenset(MIN_BITS)
+_MIN_BITS_ARR = np.zeros(28, np.int64)
+_MIN_BITS_ARR[1:] = 38
+for _t, _b in MIN_BITS.items():
+    _MIN_BITS_ARR[_t] = _b
+_IS_POS = np.zeros(28, bool)
+_IS_POS[[1, 2, 3, 4, 9, 18, 19, 21, 27]] = True
 _US = 1_000_000
 
 
@@ -91,24 +98,9 @@ def _strings(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, valid: np.ndar
     The buffer must be ASCII (``_parse`` sanitises it) and stays referenced by the Series.
     """
     n = len(starts)
-    starts = starts.astype(np.int64, copy=False)
-    lens = lens.astype(np.int64, copy=False)
-    v = np.zeros((n, 4), np.int32)
-    v[:, 0] = lens
-    long_ = lens > 12
-    v[:, 3] = np.where(long_, starts, 0)
-    b = v.view(np.uint8).reshape(n, 16)
-    last = len(a) - 1
-    if n:
-        b[:, 4:8] = a[np.minimum(starts[:, None] + np.arange(4)[None, :], last)]
-        b[:, 4:8] *= (np.arange(4)[None, :] < lens[:, None])
-    sh = np.flatnonzero(~long_)
-    if len(sh):
-        d = a[np.minimum(starts[sh][:, None] + np.arange(12)[None, :], last)]
-        d[np.arange(12)[None, :] >= lens[sh][:, None]] = 0
-        b[sh, 4:16] = d
+    v = _kernels.views(a, starts.astype(np.int64, copy=False), lens.astype(np.int64, copy=False))
     bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.Array.from_buffers(pa.string_view(), n, [bitmap, pa.py_buffer(b), pa.py_buffer(a)])
+    arr = pa.Array.from_buffers(pa.string_view(), n, [bitmap, pa.py_buffer(v), pa.py_buffer(a)])
     return pl.Series(arr).cast(pl.Utf8)
 
 
@@ -180,165 +172,23 @@ def _parse(buf: bytes) -> _Parsed:
     P.ascii = not (len(a) and (a.max() >= 128 or a.min() == 0))
     if not P.ascii:  # parse an ASCII copy; raw lines keep the original
         a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
+    n_data = len(a)
     a = np.concatenate([a, np.zeros(_PAD, np.uint8)])
     P.a = a
-    nl = np.flatnonzero(a == 10)
-    n_lines = len(nl)
-    ls = np.empty(n_lines, np.int64)
-    if n_lines:
-        ls[0] = 0
-        ls[1:] = nl[:-1] + 1
-    le = nl.astype(np.int64, copy=False)
-    cr = (le > ls) & (a[np.maximum(le - 1, 0)] == 13)
-    le = le - cr
-    P.line_start, P.line_end, P.n_lines = ls, le, n_lines
-
-    # sentence candidates: '!' + 2 talker chars + 'VDM'/'VDO' + ','
-    bang = np.flatnonzero(a == 33)
-    m = (a[bang + 3] == 86) & (a[bang + 4] == 68) & ((a[bang + 5] == 77) | (a[bang + 5] == 79)) & (
-        a[bang + 6] == 44
-    )
-    p = bang[m]
-    line = np.searchsorted(nl, p)
-    # a sentence quoted in a '#' comment line is part of the comment
-    in_comment = a[ls[line]] == 35 if n_lines else np.zeros(len(p), bool)
-    p, line = p[~in_comment], line[~in_comment]
+    # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
+    (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
+     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat) = _kernels.scan(a, n_data)
+    n_lines = len(ls)
     n = len(p)
+    P.line_start, P.line_end, P.n_lines = ls, le, n_lines
     P.p = p
     P.s_line = line
-    lend = le[line]
-    nxt_p = np.empty(n, np.int64)
-    if n:
-        nxt_p[:-1] = p[1:]
-        nxt_p[-1] = len(a)
-    # a sentence ends at its line end or where the next sentence (or its tag block) begins
-    s_limit = np.minimum(lend, nxt_p)
-
-    # fields at fixed offsets: !xxVDM,<cnt>,<num>,<seq?>,<chan?>,<payload>,<fill>*hh
-    cnt = _DIGIT[a[p + 7]].astype(np.int16)
-    num = _DIGIT[a[p + 9]].astype(np.int16)
-    seq_empty = a[p + 11] == 44
-    c3 = np.where(seq_empty, p + 11, p + 12)
-    seq = np.where(seq_empty, -1, _DIGIT[a[p + 11]].astype(np.int16))
-    ch_empty = a[c3 + 1] == 44
-    c4 = np.where(ch_empty, c3 + 1, c3 + 2)
-    chan = np.where(ch_empty, 0, a[c3 + 1]).astype(np.int16)
-    # the '*' is normally 3 bytes before the sentence's end; otherwise (trailing fields) search
-    star = s_limit - 3
-    slow = a[np.maximum(star, 0)] != 42
-    if slow.any():
-        stars = np.flatnonzero(a == 42)
-        si_ = np.flatnonzero(slow)
-        found = _next_after(stars, c4[si_])
-        star[si_] = np.where(found + 3 <= s_limit[si_], found, -1)
-    c5 = star - 2
-    well = (
-        (star > c4)
-        & (a[p + 8] == 44)
-        & (a[p + 10] == 44)
-        & (a[c3] == 44)
-        & (a[c4] == 44)
-        & (a[np.maximum(c5, 0)] == 44)
-        & (cnt >= 1)
-        & (cnt <= 9)
-        & (num >= 1)
-        & (num <= cnt)
-        & (seq != 255)
-    )
-    status = np.full(n, _OK, np.int16)
-    status[~well] = _CODE["bad_sentence"]
-    star = np.where(well, star, p + 2)
-    c5 = np.where(well, c5, p + 1)
-    c4 = np.where(well, c4, p)
-    fill = _DIGIT[a[c5 + 1]].astype(np.int16)
-    # checksum: XOR of the characters between '!' and '*'
-    if n:
-        cs = np.bitwise_xor.reduceat(a, np.stack([p + 1, star], axis=1).ravel())[0::2]
-    else:
-        cs = np.zeros(0, np.uint8)
-    h1 = _HEX[a[star + 1]]
-    h2 = _HEX[a[star + 2]]
-    cs_ok = (h1 != 255) & (h2 != 255) & (((h1.astype(np.int16) << 4) | h2) == cs)
-    status[(status == _OK) & ~cs_ok] = _CODE["bad_checksum"]
-    # payload
-    pstart = c4 + 1
-    plen = np.where(status == _OK, c5 - c4 - 1, 0)
-    status[(status == _OK) & (fill > 5)] = _CODE["bad_payload"]
-    P.v6 = _SIX[a]
-    if n:
-        bounds = np.stack([pstart, pstart + plen], axis=1).ravel()
-        anybad = (np.maximum.reduceat(P.v6, bounds)[0::2] == 255) & (plen > 0)
-        status[(status == _OK) & anybad] = _CODE["bad_payload"]
+    P.elem_start = elem_start
     P.pstart, P.plen, P.fill = pstart, plen, fill
     P.cnt, P.num, P.seq, P.chan = cnt, num, seq, chan
     P.status = status
 
-    # ---- metadata: tag blocks, USCG trailing fields, $PGHP, line prefix --------------------
-    ts_us = np.zeros(n, np.int64)
-    ts_ok = np.zeros(n, bool)
-    # tag block directly before the '!'
-    bsl = np.flatnonzero(a == 92) if (a[np.maximum(p - 1, 0)] == 92).any() else np.zeros(0, np.int64)
-    has_tb = (p > 0) & (a[np.maximum(p - 1, 0)] == 92)
-    tb_end = p - 1
-    j = np.searchsorted(bsl, tb_end)
-    tb_start = np.where(j > 0, bsl[np.maximum(j - 1, 0)] if len(bsl) else 0, -1)
-    prev_end = np.empty(n, np.int64)  # where the previous sentence on the same line ended
-    if n:
-        prev_end[0] = -1
-        prev_end[1:] = np.where(line[1:] == line[:-1], np.where(well[:-1], star[:-1] + 3, p[:-1] + 1), -1)
-    lstart = ls[line]
-    has_tb &= (tb_start >= lstart) & (tb_start >= prev_end)
-    elem_start = np.where(has_tb, tb_start, p)  # where this sentence's text begins
-    P.elem_start = elem_start
-    st_start = np.zeros(n, np.int64)
-    st_len = np.zeros(n, np.int64)
-    grp = np.full(n, -1, np.int64)
-    tbi = np.flatnonzero(has_tb)
-    if len(tbi):
-        colons = np.flatnonzero(a == 58)
-        # every "k:" inside a tag block: key char before the colon, preceded by '\' or ','
-        k = colons[(colons >= 2)]
-        key = a[k - 1]
-        pre = a[k - 2]
-        k = k[((pre == 92) | (pre == 44)) & ((key == 99) | (key == 115) | (key == 103))]
-        key = a[k - 1]
-        owner = np.searchsorted(tb_start[tbi], k - 2, side="right") - 1  # index into tbi
-        valid = owner >= 0
-        k, key, owner = k[valid], key[valid], owner[valid]
-        inside = k < tb_end[tbi[owner]]
-        k, key, owner = k[inside], key[inside], owner[inside]
-        win = _rows(a, k + 1, 24)
-        stop = (win == 44) | (win == 42) | (win == 92)
-        vend = k + 1 + np.where(stop.any(axis=1), stop.argmax(axis=1), 24)
-        vend = np.minimum(vend, tb_end[tbi[owner]])
-        vstart = k + 1
-        vlen = vend - vstart
-        sid = tbi[owner]
-        # c: epoch seconds or milliseconds
-        ck = key == 99
-        val, ok = _digits(a, vstart[ck], vlen[ck])
-        ok &= val > 0
-        us = np.where(val >= 10**11, val * 1000, val * _US)
-        ts_us[sid[ck][ok]] = us[ok]
-        ts_ok[sid[ck][ok]] = True
-        # s: station
-        sk = key == 115
-        st_start[sid[sk]] = vstart[sk]
-        st_len[sid[sk]] = vlen[sk]
-        # g: n-m-id group
-        gk = np.flatnonzero(key == 103)
-        if len(gk):
-            gs = _strings(a, vstart[gk], vlen[gk]).str.extract(r"^\d+-\d+-(\d+)$", 1).cast(pl.Int64, strict=False)
-            gv = gs.to_numpy()
-            gok = ~np.isnan(gv) if gv.dtype.kind == "f" else np.ones(len(gv), bool)
-            grp[sid[gk][gok]] = gv[gok].astype(np.int64)
     # USCG trailing fields after the checksum
-    tr_start = np.where(well, star + 3, s_limit)
-    nxt_elem = np.empty(n, np.int64)
-    if n:
-        nxt_elem[:-1] = np.where(line[1:] == line[:-1], elem_start[1:], lend[:-1])
-        nxt_elem[-1] = lend[-1]
-    tr_end = np.minimum(nxt_elem, lend)
     tri = np.flatnonzero((tr_end - tr_start > 1) & (a[np.minimum(tr_start, len(a) - 1)] == 44))
     if len(tri):
         trail = pl.DataFrame({"s": _strings(a, tr_start[tri], tr_end[tri] - tr_start[tri])})
@@ -356,11 +206,6 @@ def _parse(buf: bytes) -> _Parsed:
         P.uscg_station = (tri, pl.Series([], dtype=pl.Utf8))
 
     # line-level: $PGHP and prefixes
-    first_elem = np.full(n_lines, -1, np.int64)
-    if n:
-        first_of_line = np.ones(n, bool)
-        first_of_line[1:] = line[1:] != line[:-1]
-        first_elem[line[first_of_line]] = elem_start[first_of_line]
     line_ts = np.zeros(n_lines, np.int64)
     line_ts_ok = np.zeros(n_lines, bool)
     first_char = a[np.minimum(ls, len(a) - 1)] if n_lines else np.zeros(0, np.uint8)
@@ -412,7 +257,7 @@ def _parse(buf: bytes) -> _Parsed:
     else:
         pg_ok = np.zeros(n_lines, bool)
         pg_ts = np.zeros(n_lines, np.int64)
-    if n:
+    if n and (len(P.pghp_lines) or len(pre_lines)):
         # precedence: tag block / USCG (already set), then $PGHP, then line prefix
         use = ~ts_ok & pg_ok[line]
         ts_us[use] = pg_ts[line[use]]
@@ -423,22 +268,14 @@ def _parse(buf: bytes) -> _Parsed:
     P.ts_us, P.ts_ok = ts_us, ts_ok
     P.st_start, P.st_len, P.grp = st_start, st_len, grp
 
-    # line classification for lines without any sentence
-    lstat = np.zeros(n_lines, np.int16)
-    no_sent = first_elem < 0
-    empty = le <= ls
-    # strip whitespace-only lines: treat as blank
-    lstat[no_sent] = _CODE["garbage"]
+    # line classification for lines without any sentence (the kernel did blank, comment,
+    # non-AIS and garbage): whitespace-only lines are blank
     if n_lines:
-        fc = first_char
-        lstat[no_sent & ((fc == 36) | (fc == 33))] = _CODE["non_ais_sentence"]
-        lstat[no_sent & (fc == 35)] = _CODE["comment"]
-        ws = no_sent & ~empty & ((fc == 32) | (fc == 9))
+        ws = (lstat == _CODE["garbage"]) & ((first_char == 32) | (first_char == 9))
         if ws.any():
             wl = np.flatnonzero(ws)
             s = _strings(a, ls[wl], le[wl] - ls[wl]).str.strip_chars()
             lstat[wl[(s.str.len_bytes() == 0).to_numpy()]] = _CODE["blank"]
-        lstat[no_sent & empty] = _CODE["blank"]
     P.line_status = lstat
     return P
 
@@ -462,26 +299,24 @@ def _station_series(P: _Parsed, idx: np.ndarray) -> pl.Series:
 
 
 class _Msgs:
-    """Messages to decode: six-bit values ``v6`` and per-message char start and length."""
+    """Messages ``idx`` to decode (payload text in ``a`` for message indices < ``n_single``, else in
+    ``m``), with their six-bit values laid out as a (messages x chars) matrix by :meth:`take`."""
 
-    def __init__(self, v6, start, nchar, fill):
-        self.v6 = v6
-        self.start = start.astype(np.int64)
-        self.nchar = nchar.astype(np.int64)
-        self.nbits = self.nchar * 6 - fill
-        self.last = len(v6) - 1
+    def __init__(self, a, m, n_single, start, nchar, nbits, idx):
+        self.a, self.m, self.n_single = a, m, n_single
+        self.g_start, self.g_nchar, self.g_nbits = start, nchar, nbits
+        self.idx = np.asarray(idx, np.int64)
+        self.nbits = nbits[self.idx]
+        self.start = self.idx  # one entry per message
 
     def take(self, sel, matrix: bool = True):
-        """The messages ``sel``, with their six-bit values laid out as a (messages x chars) matrix."""
-        m = _Msgs.__new__(_Msgs)
-        m.v6, m.last = self.v6, self.last
-        m.start, m.nchar, m.nbits = self.start[sel], self.nchar[sel], self.nbits[sel]
+        """The messages ``sel`` (positions in this set), with their six-bit matrix."""
+        m = _Msgs(self.a, self.m, self.n_single, self.g_start, self.g_nchar, self.g_nbits, self.idx[sel])
         if not matrix:
             return m
-        width = int(min(m.nchar.max(), 100)) if len(m.nchar) else 0
-        mat = _rows(m.v6, m.start, width) if width else np.zeros((len(m.start), 0), np.uint8)
-        mat = mat * (np.arange(width)[None, :] < m.nchar[:, None])  # beyond the payload: zero bits
-        m.mat = mat
+        nch = self.g_nchar[m.idx]
+        width = int(min(nch.max(), 100)) if len(nch) else 0
+        m.mat = _kernels.sixmat(self.a, self.m, self.n_single, self.g_start, self.g_nchar, m.idx, max(width, 0))
         return m
 
     def u(self, off: int, width: int) -> np.ndarray:
@@ -504,18 +339,7 @@ class _Msgs:
 
     def text(self, off: int, nchars: int, trim: bool = True) -> pl.Series:
         """Six-bit ASCII text: '@' ends it, trailing spaces trimmed, empty -> null."""
-        nch = np.minimum(nchars, np.maximum((self.nbits - off) // 6, 0))
-        cols = np.zeros((len(self.start), nchars), np.uint8)
-        for i in range(nchars):
-            v = self.u(off + 6 * i, 6).astype(np.uint8)
-            cols[:, i] = np.where(v < 32, v + 64, v)
-        cols[np.arange(nchars)[None, :] >= nch[:, None]] = 64
-        at = np.cumsum(cols == 64, axis=1) > 0
-        cols[at] = 0
-        if trim:
-            blank = (cols == 32) | (cols == 0)
-            trailing = np.flip(np.logical_and.accumulate(np.flip(blank, axis=1), axis=1), axis=1)
-            cols[trailing] = 0
+        cols = _kernels.text6(self.mat, self.nbits.astype(np.int64, copy=False), off, nchars, trim)
         s = pl.Series(np.ascontiguousarray(cols).view(f"S{nchars}").ravel()).cast(pl.Utf8)
         return s.replace("", None)
 
@@ -561,64 +385,24 @@ _POS_LAYOUT = {
 _POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
 
 
-def _decode_positions(M: _Msgs, mt: np.ndarray) -> tuple[dict, np.ndarray]:
-    """Fields of position reports; returns (columns, out_of_range mask)."""
-    n = len(mt)
-    raw = {f: np.zeros(n, np.int64) for f in ("mmsi", "lon", "lat", "sog", "cog", "hdg", "sec", "acc")}
-    raw["status"] = np.full(n, -1, np.int64)
-    raw["rot"] = np.full(n, -128, np.int64)
-    raw["alt"] = np.full(n, 4095, np.int64)
-    sog_na = np.zeros(n, bool)
-    na_pos = np.zeros(n, bool)
-    oor = np.zeros(n, bool)
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    cls = np.zeros(n, np.int8)
-    for code, (name, layout) in enumerate(_POS_LAYOUT.items()):
-        sel = np.isin(mt, _POS_GROUP_TYPES[name])
-        if not sel.any():
-            continue
-        m = M.take(sel)
-        cls[sel] = code
-        got = {"mmsi": m.u(8, 30)}
-        for field, spec in layout.items():
-            got[field] = (m.s if spec[2] else m.u)(spec[0], spec[1]) if isinstance(spec, tuple) else spec
-        scale = 600000.0
-        if name == "sar":
-            sog_na[sel] = got["sog"] == 1023
-            got["sog"] = got["sog"] * 10
-        elif name == "lr":
-            got["sog"] = np.where(got["sog"] == 63, 1023, got["sog"] * 10)
-            got["cog"] = np.where(got["cog"] >= 360, 3600, got["cog"] * 10)
-            scale = 600.0
-        for field, v in got.items():
-            raw[field][sel] = v
-        lon[sel], lat[sel], na_pos[sel], oor[sel] = _latlon(
-            got["lon"], got["lat"], scale, round(181 * scale), round(91 * scale)
-        )
-    sog, cog, hdg, rot, status, alt = (raw[f] for f in ("sog", "cog", "hdg", "rot", "status", "alt"))
-    mmsi, acc, sec = raw["mmsi"], raw["acc"], raw["sec"]
-
-    sog_na |= sog == 1023
-    sog_kn = np.where(sog_na, np.nan, sog / 10.0)
-    cog_na = cog >= 3600
-    hdg_na = hdg >= 360
-    rot_na = rot == -128
-    rot_val = np.sign(rot) * (rot / 4.733) ** 2
+def _decode_positions(a, m, n_single, start, nchar, mt, sel) -> tuple[dict, np.ndarray]:
+    """Fields of the position reports ``sel``; returns (columns, out_of_range mask)."""
+    (mmsi, lat, lon, na_pos, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot_val, rot_na, status,
+     acc, sec, cls, alt, alt_na) = _kernels.positions(a, m, n_single, start, nchar, mt, sel)
     cols = {
         "mmsi": pl.Series(mmsi, dtype=pl.Int64),
         "lat": _nullable(lat, na_pos | oor, pl.Float64),
         "lon": _nullable(lon, na_pos | oor, pl.Float64),
         "sog_kn": _nullable(sog_kn, sog_na, pl.Float32),
-        "cog_deg": _nullable(cog / 10.0, cog_na, pl.Float32),
-        "heading_deg": _nullable(hdg.astype(np.float64), hdg_na, pl.Float32),
+        "cog_deg": _nullable(cog, cog_na, pl.Float32),
+        "heading_deg": _nullable(hdg, hdg_na, pl.Float32),
         "rot_deg_min": _nullable(rot_val, rot_na, pl.Float32),
         "nav_status": _nullable(status, status < 0, pl.Int8),
-        "pos_accuracy": pl.Series(acc.astype(bool)),
+        "pos_accuracy": pl.Series(acc),
         "utc_second": pl.Series(sec, dtype=pl.Int8),
-        "msg_type": pl.Series(mt, dtype=pl.Int8),
+        "msg_type": pl.Series(mt[sel], dtype=pl.Int8),
         "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls),
-        "altitude_m": _nullable(alt.astype(np.float64), alt >= 4095, pl.Float32),
+        "altitude_m": _nullable(alt, alt_na, pl.Float32),
     }
     return cols, oor
 
@@ -798,33 +582,17 @@ class NmeaDecoder:
         data = (
             np.frombuffer(mp_arr.buffers()[2], np.uint8) if mp_arr.buffers()[2] is not None else np.zeros(0, np.uint8)
         )
-        mbytes = data[offs[0] : offs[-1]]
-        mv6 = _SIX[mbytes]
-        v6 = np.concatenate([P.v6, mv6])
-        raw_all = np.concatenate([P.a, mbytes])  # payload text of singles and reassembled messages
+        mbytes = np.concatenate([data[offs[0] : offs[-1]], np.zeros(_PAD, np.uint8)])  # writable, padded
         nm = msgs.height
-        m_start = offs[:-1] - offs[0] + len(P.v6)
+        ns_ = len(si)
+        m_start = offs[:-1] - offs[0]
         m_len = np.diff(offs)
-        mbad = np.zeros(nm, bool)
-        if nm and len(mv6):
-            bnd = np.minimum(np.stack([m_start - len(P.v6), m_start - len(P.v6) + m_len], 1).ravel(), max(len(mv6) - 1, 0))
-            mbad = np.maximum.reduceat((mv6 == 255).view(np.uint8), bnd)[0::2].astype(bool) & (m_len > 0)
-        start = np.concatenate([P.pstart[si], m_start])
+        start = np.concatenate([P.pstart[si], m_start])  # into P.a for singles, into mbytes for the others
         nchar = np.concatenate([P.plen[si], m_len])
         fill = np.concatenate([P.fill[si], msgs["fill"].to_numpy().astype(np.int16)])
-        M = _Msgs(v6, start, nchar, fill)
+        nbits, mt, part24, mstatus, phash = _kernels.messages(
+            P.a, mbytes, ns_, start, nchar, fill.astype(np.int64), _MIN_BITS_ARR)
         nall = len(start)
-        mstatus = np.full(nall, _OK, np.int16)
-        mstatus[len(si):][mbad] = _CODE["bad_payload"]
-        mt = np.where(M.nbits >= 6, v6[np.minimum(M.start, M.last)], -1).astype(np.int64)
-        short = M.nbits < 38
-        mstatus[(mstatus == _OK) & short] = _CODE["payload_too_short"]
-        mstatus[(mstatus == _OK) & ((mt < 1) | (mt > 27))] = _CODE["bad_msg_type"]
-        need = np.zeros(nall, np.int64)
-        for t, b in MIN_BITS.items():
-            need[mt == t] = b
-        need[(mt >= 1) & (mt <= 27) & (need == 0)] = 38
-        mstatus[(mstatus == _OK) & (M.nbits < need)] = _CODE["payload_too_short"]
 
         ts_us = np.concatenate([P.ts_us[si], np.zeros(nm, np.int64)])
         ts_ok = np.concatenate([P.ts_ok[si], np.zeros(nm, bool)])
@@ -832,22 +600,23 @@ class NmeaDecoder:
         if nm:
             mts = m_ts.dt.epoch("us").to_numpy()
             mok = ~m_ts.is_null().to_numpy()
-            ts_us[len(si):] = np.where(mok, np.nan_to_num(mts).astype(np.int64) if mts.dtype.kind == "f" else mts, 0)
-            ts_ok[len(si):] = mok
+            ts_us[ns_:] = np.where(mok, np.nan_to_num(mts).astype(np.int64) if mts.dtype.kind == "f" else mts, 0)
+            ts_ok[ns_:] = mok
         station = pl.concat([_station_series(P, si), msgs["station"]])
         line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs["line_no"].to_numpy()])
 
         # ---- decode
         # type 24 parts other than A (0) and B (1) are not defined by ITU-R M.1371: kept raw
-        part24 = (v6[np.minimum(M.start + 6, M.last)] >> 2) & 3
         mt_dec = np.where((mt == 24) & (part24 > 1), -24, mt)
-        pos_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt, (1, 2, 3, 4, 9, 18, 19, 21, 27)))
-        pos_cols, oor = _decode_positions(M.take(pos_sel, matrix=False), mt[pos_sel])
+        okm = mstatus == _OK
+        pos_sel = np.flatnonzero(okm & _IS_POS[np.clip(mt, 0, 27)] & (mt >= 0))
+        pos_cols, oor = _decode_positions(P.a, mbytes, ns_, start, nchar, mt, pos_sel)
         mstatus[pos_sel[oor]] = _CODE["position_out_of_range"]
-        st_sel = np.flatnonzero((mstatus == _OK) & np.isin(mt_dec, (5, 19, 21, 24)))
-        statics, st_order = _decode_statics(M.take(st_sel, matrix=False), mt[st_sel])
+        okm = mstatus == _OK
+        st_sel = np.flatnonzero(okm & np.isin(mt_dec, (5, 19, 21, 24)))
+        statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_sel), mt[st_sel])
         st_idx = st_sel[st_order]
-        oth_sel = np.flatnonzero((mstatus == _OK) & ~np.isin(mt_dec, tuple(DECODED_TYPES)))
+        oth_sel = np.flatnonzero(okm & ~np.isin(mt_dec, tuple(DECODED_TYPES)))
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
         # "ghosts" here, so copies split across a chunk boundary are merged too (n_rx of the row
@@ -858,13 +627,12 @@ class NmeaDecoder:
         dups = 0
         if self.dedup and good.any():
             gi = np.flatnonzero(good)
-            payload = _strings(raw_all, start[gi], nchar[gi])
             key = pl.concat(
                 [
                     self._recent,
                     pl.DataFrame(
                         {
-                            "h": payload.hash(),
+                            "h": phash[gi],
                             "t": np.where(ts_ok[gi], ts_us[gi], -(10**18)),
                             "timed": ts_ok[gi],
                             "line": line_first[gi],
@@ -896,8 +664,13 @@ class NmeaDecoder:
             # keep as ghosts every message no older than the oldest of the last RECENT_ARRIVALS
             # timed arrivals (across calls): robust to out-of-order and far-future timestamps
             real_timed = (idx >= 0) & timed
-            order_ = np.argsort(ln[real_timed], kind="stable")
-            self._arrivals = np.concatenate([self._arrivals, t[real_timed][order_]])[-RECENT_ARRIVALS:]
+            lr, tr = ln[real_timed], t[real_timed]
+            if len(lr) > RECENT_ARRIVALS:  # only the last RECENT_ARRIVALS (by line) matter
+                thr = np.partition(lr, len(lr) - RECENT_ARRIVALS)[len(lr) - RECENT_ARRIVALS]
+                near = lr >= thr
+                lr, tr = lr[near], tr[near]
+            order_ = np.argsort(lr, kind="stable")
+            self._arrivals = np.concatenate([self._arrivals, tr[order_]])[-RECENT_ARRIVALS:]
             tmax = int(self._arrivals.min()) if len(self._arrivals) else 0
             lmax = ln.max() if len(ln) else 0
             self._recent = groups_last.filter(
@@ -920,14 +693,20 @@ class NmeaDecoder:
         ).filter(pl.Series(sk))
         statics = schema.conform("statics", statics)
         ok_idx = oth_sel[keep[oth_sel]]
+        om = _Msgs(P.a, mbytes, ns_, start, nchar, nbits, ok_idx).take(slice(None))
+        if len(ok_idx):  # payload text: singles in P.a, reassembled messages in mbytes
+            raw_all = np.concatenate([P.a, mbytes])
+            o_payload = _strings(raw_all, start[ok_idx] + np.where(ok_idx >= ns_, len(P.a), 0), nchar[ok_idx])
+        else:
+            o_payload = pl.Series([], dtype=pl.Utf8)
         other = schema.conform(
             "other",
             pl.DataFrame(
                 {
-                    "mmsi": pl.Series(M.take(ok_idx).u(8, 30), dtype=pl.Int64),
+                    "mmsi": pl.Series(om.u(8, 30), dtype=pl.Int64),
                     "ts": ts_all.gather(ok_idx),
                     "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
-                    "payload": _strings(raw_all, start[ok_idx], nchar[ok_idx]),
+                    "payload": o_payload,
                     "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
                     "station": station.gather(ok_idx),
                     "n_rx": nrx_s.gather(ok_idx),

@@ -1,0 +1,644 @@
+"""Compiled (numba) kernels of the NMEA decoder: one walk over the raw bytes, no Python loop.
+
+Why compiled code: the numpy version of the same scan made about a dozen byte-wise passes over
+each chunk (line ends, sentence starts, tag-block keys, six-bit table, checksums) and hundreds of
+passes over per-message arrays; see the README's Performance section for the measured figures.
+
+Every kernel bounds-checks its reads (the buffer it gets is padded, and every index is compared
+with the buffer length), so arbitrary bytes never crash. The kernels are compiled once per
+machine and cached on disk (``cache=True``); when the package directory is not writable the
+cache goes to the user cache directory (``NUMBA_CACHE_DIR``, set below if unset).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def _writable(d: str) -> bool:
+    try:
+        os.makedirs(d, exist_ok=True)
+        return os.access(d, os.W_OK | os.X_OK)
+    except OSError:
+        return False
+
+
+def _cache_dir_fallback() -> bool:
+    """Make sure numba has a writable cache directory; False: compile without an on-disk cache."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return _writable(os.environ["NUMBA_CACHE_DIR"])
+    here = os.path.dirname(os.path.abspath(__file__))
+    if _writable(os.path.join(here, "__pycache__")):
+        return True
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for cand in (os.path.join(base, "seawatch", "numba"), os.path.join(tempfile.gettempdir(), f"seawatch-numba-{os.getuid() if hasattr(os, 'getuid') else 'u'}")):
+        if _writable(cand):
+            os.environ["NUMBA_CACHE_DIR"] = cand
+            return True
+    return False
+
+
+_CACHE = _cache_dir_fallback()
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+
+if _CACHE and os.environ.get("NUMBA_CACHE_DIR") and not nb.config.CACHE_DIR:
+    nb.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # numba was imported before the fallback was set
+_njit = nb.njit(cache=_CACHE, nogil=True)
+
+#: six-bit value of each byte; 255 (bit 7 set) where the byte is not a payload character
+_SIXV = np.full(256, 255, np.uint8)
+_SIXV[48:88] = np.arange(0, 40)
+_SIXV[96:120] = np.arange(40, 64)
+
+# status codes (mirror nmea.py)
+_OK = 1
+_C_BLANK, _C_COMMENT, _C_NONAIS, _C_GARBAGE = 3, 4, 5, 6
+_C_BAD_SENTENCE, _C_BAD_CHECKSUM, _C_BAD_PAYLOAD = 8, 9, 10
+
+_I64MAX = 9223372036854775807
+
+
+@_njit
+def _digit(c):
+    return c - 48 if 48 <= c <= 57 else 255
+
+
+@_njit
+def _hexv(c):
+    if 48 <= c <= 57:
+        return c - 48
+    if 65 <= c <= 70:
+        return c - 55
+    if 97 <= c <= 102:
+        return c - 87
+    return 255
+
+
+@_njit
+def _six_ok(c):
+    return (48 <= c < 88) or (96 <= c < 120)
+
+
+@_njit
+def scan(a, n_data):
+    """Walk the (ASCII, newline-terminated, zero-padded) buffer ``a`` whose first ``n_data`` bytes
+    are data, once: every line is handled while it is in cache. Returns per-line and
+    per-sentence arrays; see ``nmea._parse``."""
+    N = len(a)
+    # counts (vectorised): lines, and '!' as an upper bound of sentences
+    n_lines = 0
+    n_bang = 0
+    for i in range(n_data):
+        c = a[i]
+        n_lines += c == 10
+        n_bang += c == 33
+    ls = np.empty(n_lines, np.int64)
+    le = np.empty(n_lines, np.int64)
+    first_elem = np.full(n_lines, -1, np.int64)
+    lstat = np.zeros(n_lines, np.int16)
+    p = np.empty(n_bang, np.int64)
+    s_line = np.empty(n_bang, np.int64)
+    cnt = np.empty(n_bang, np.int16)
+    num = np.empty(n_bang, np.int16)
+    seq = np.empty(n_bang, np.int16)
+    chan = np.empty(n_bang, np.int16)
+    fill = np.empty(n_bang, np.int16)
+    status = np.empty(n_bang, np.int16)
+    pstart = np.empty(n_bang, np.int64)
+    plen = np.zeros(n_bang, np.int64)
+    star_a = np.empty(n_bang, np.int64)
+    well_a = np.zeros(n_bang, np.bool_)
+    elem_start = np.empty(n_bang, np.int64)
+    ts_us = np.zeros(n_bang, np.int64)
+    ts_ok = np.zeros(n_bang, np.bool_)
+    st_start = np.zeros(n_bang, np.int64)
+    st_len = np.zeros(n_bang, np.int64)
+    grp = np.full(n_bang, -1, np.int64)
+    tr_start = np.empty(n_bang, np.int64)
+    tr_end = np.empty(n_bang, np.int64)
+    li = 0
+    ns = 0
+    start = 0
+    comment = a[0] == 35 if n_data else False
+    for i in range(n_data):
+        c = a[i]
+        if c == 33:
+            # '!' + 2 talker chars + 'VDM'/'VDO' + ','; a sentence quoted in a '#' line is a comment
+            if not comment and a[i + 3] == 86 and a[i + 4] == 68 and (a[i + 5] == 77 or a[i + 5] == 79) and a[i + 6] == 44:
+                p[ns] = i
+                s_line[ns] = li
+                ns += 1
+        elif c == 10:
+            e = i
+            if e > start and a[e - 1] == 13:
+                e -= 1
+            ls[li] = start
+            le[li] = e
+            # the sentences of this line
+            k0 = ns
+            while k0 > 0 and s_line[k0 - 1] == li:
+                k0 -= 1
+            for k in range(k0, ns):
+                # fields, checksum, payload check and tag block of sentence k (inline: a call
+                # with array arguments costs reference counting per sentence)
+                q = p[k]
+                li = s_line[k]
+                lend = le[li]
+                nxt = p[k + 1] if k + 1 < ns else N
+                s_limit = min(lend, nxt)
+                cn = _digit(a[q + 7])
+                nu = _digit(a[q + 9])
+                if a[q + 11] == 44:
+                    c3 = q + 11
+                    sq = -1
+                else:
+                    c3 = q + 12
+                    sq = _digit(a[q + 11])
+                if a[c3 + 1] == 44:
+                    c4 = c3 + 1
+                    ch = 0
+                else:
+                    c4 = c3 + 2
+                    ch = np.int64(a[c3 + 1])
+                cnt[k] = cn
+                num[k] = nu
+                seq[k] = sq
+                chan[k] = ch
+                star = s_limit - 3
+                if a[max(star, 0)] != 42:
+                    star = -1
+                    for j in range(c4 + 1, s_limit - 2):
+                        if a[j] == 42:
+                            star = j
+                            break
+                c5 = star - 2
+                well = (
+                    star > c4
+                    and a[q + 8] == 44
+                    and a[q + 10] == 44
+                    and a[c3] == 44
+                    and a[c4] == 44
+                    and a[max(c5, 0)] == 44
+                    and 1 <= cn <= 9
+                    and 1 <= nu <= cn
+                    and sq != 255
+                )
+                well_a[k] = well
+                if well:
+                    st = _OK
+                else:
+                    st = _C_BAD_SENTENCE
+                    star = q + 2
+                    c5 = q + 1
+                    c4 = q
+                star_a[k] = star
+                fl = _digit(a[c5 + 1])
+                fill[k] = fl
+                if st == _OK:
+                    x = np.uint8(0)
+                    for j in range(q + 1, star):
+                        x ^= a[j]
+                    h1 = _hexv(a[star + 1])
+                    h2 = _hexv(a[star + 2])
+                    if h1 == 255 or h2 == 255 or ((h1 << 4) | h2) != x:
+                        st = _C_BAD_CHECKSUM
+                ps = c4 + 1
+                pl_ = c5 - c4 - 1 if st == _OK else 0
+                pstart[k] = ps
+                plen[k] = pl_
+                if st == _OK:
+                    if fl > 5:
+                        st = _C_BAD_PAYLOAD
+                    else:
+                        bad = 0
+                        for j in range(ps, ps + pl_):
+                            bad |= _SIXV[a[j]]
+                        if bad & 128:
+                            st = _C_BAD_PAYLOAD
+                status[k] = st
+                # ---- tag block directly before the '!'
+                es = q
+                if q > 0 and a[q - 1] == 92:
+                    lo = ls[li]
+                    if k > 0 and s_line[k - 1] == li:
+                        pe = star_a[k - 1] + 3 if well_a[k - 1] else p[k - 1] + 1
+                        lo = max(lo, pe)
+                    tb = -1
+                    j = q - 2
+                    while j >= lo:
+                        if a[j] == 92:
+                            tb = j
+                            break
+                        j -= 1
+                    if tb >= 0:
+                        es = tb
+                        tb_end = q - 1
+                        for kk in range(tb + 2, tb_end):
+                            if a[kk] != 58:
+                                continue
+                            key = a[kk - 1]
+                            pre = a[kk - 2]
+                            if not (pre == 92 or pre == 44):
+                                continue
+                            if not (key == 99 or key == 115 or key == 103):
+                                continue
+                            vs = kk + 1
+                            ve = vs + 24
+                            for j2 in range(vs, min(vs + 24, N)):
+                                b = a[j2]
+                                if b == 44 or b == 42 or b == 92:
+                                    ve = j2
+                                    break
+                            ve = min(ve, tb_end)
+                            vl = ve - vs
+                            if key == 99:
+                                if 1 <= vl <= 13:
+                                    v = 0
+                                    okd = True
+                                    for j2 in range(vs, ve):
+                                        d = _digit(a[j2])
+                                        if d == 255:
+                                            okd = False
+                                            break
+                                        v = v * 10 + d
+                                    if okd and v > 0:
+                                        ts_us[k] = v * 1000 if v >= 100_000_000_000 else v * 1_000_000
+                                        ts_ok[k] = True
+                            elif key == 115:
+                                st_start[k] = vs
+                                st_len[k] = vl
+                            else:
+                                # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
+                                j2 = vs
+                                okg = True
+                                for _part in range(2):
+                                    j3 = j2
+                                    while j2 < ve and _digit(a[j2]) != 255:
+                                        j2 += 1
+                                    if j2 == j3 or j2 >= ve or a[j2] != 45:
+                                        okg = False
+                                        break
+                                    j2 += 1
+                                if okg:
+                                    j3 = j2
+                                    v = 0
+                                    while j2 < ve:
+                                        d = _digit(a[j2])
+                                        if d == 255:
+                                            okg = False
+                                            break
+                                        if v > (_I64MAX - d) // 10:
+                                            okg = False
+                                            break
+                                        v = v * 10 + d
+                                        j2 += 1
+                                    if j2 == j3:
+                                        okg = False
+                                    if okg:
+                                        grp[k] = v
+                elem_start[k] = es
+                tr_start[k] = star + 3 if well else s_limit
+            for k in range(k0, ns):
+                tr_end[k] = min(elem_start[k + 1], e) if k + 1 < ns else e
+            if ns > k0:
+                first_elem[li] = elem_start[k0]
+            elif e <= start:
+                lstat[li] = _C_BLANK
+            else:
+                fc = a[start]
+                if fc == 36 or fc == 33:
+                    lstat[li] = _C_NONAIS
+                elif fc == 35:
+                    lstat[li] = _C_COMMENT
+                else:
+                    lstat[li] = _C_GARBAGE
+            li += 1
+            start = i + 1
+            comment = a[start] == 35
+    n = ns
+    return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
+            pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
+            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat)
+
+
+# ---------------------------------------------------------------------------------------------
+# messages: six-bit payloads of single sentences (in the chunk buffer ``a``) and of reassembled
+# multi-sentence messages (in ``m``): message i < n_single reads ``a``, the others ``m``
+
+_C_BAD_MSG_TYPE, _C_TOO_SHORT = 11, 12
+_FNV0 = np.uint64(0xCBF29CE484222325)
+_FNV1 = np.uint64(0x100000001B3)
+
+
+@_njit
+def messages(a, m, n_single, start, nchar, fill, min_bits):
+    """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type), type 24
+    part number and a 64-bit hash of the payload text (for receiver-duplicate detection)."""
+    n = len(start)
+    nbits = np.empty(n, np.int64)
+    mt = np.empty(n, np.int64)
+    part24 = np.zeros(n, np.int64)
+    mstatus = np.empty(n, np.int16)
+    h = np.empty(n, np.uint64)
+    for i in range(n):
+        src = a if i < n_single else m
+        s = start[i]
+        nc = nchar[i]
+        nb_ = nc * 6 - fill[i]
+        nbits[i] = nb_
+        e = min(s + nc, len(src))
+        bad = np.uint8(0)
+        hv = _FNV0
+        for j in range(max(s, 0), e):
+            c = src[j]
+            bad |= _SIXV[c]
+            hv = (hv ^ np.uint64(c)) * _FNV1
+        # final mix (splitmix64) so that close payloads spread over the whole range
+        hv ^= hv >> np.uint64(30)
+        hv *= np.uint64(0xBF58476D1CE4E5B9)
+        hv ^= hv >> np.uint64(27)
+        hv *= np.uint64(0x94D049BB133111EB)
+        hv ^= hv >> np.uint64(31)
+        h[i] = hv
+        t = -1
+        if nb_ >= 6 and 0 <= s < len(src):
+            t = np.int64(_SIXV[src[s]])
+        mt[i] = t
+        if nc > 6 and 0 <= s and s + 6 < len(src):
+            part24[i] = (np.int64(_SIXV[src[s + 6]]) >> 2) & 3
+        st = _OK
+        if i >= n_single and nc > 0 and (bad & 128):
+            st = _C_BAD_PAYLOAD
+        if st == _OK and nb_ < 38:
+            st = _C_TOO_SHORT
+        if st == _OK and (t < 1 or t > 27):
+            st = _C_BAD_MSG_TYPE
+        if st == _OK and nb_ < min_bits[t]:
+            st = _C_TOO_SHORT
+        mstatus[i] = st
+    return nbits, mt, part24, mstatus, h
+
+
+@_njit
+def _word(w0, w1, w2, w3, w4, w5, w6, w7, k):
+    if k == 0:
+        return w0
+    if k == 1:
+        return w1
+    if k == 2:
+        return w2
+    if k == 3:
+        return w3
+    if k == 4:
+        return w4
+    if k == 5:
+        return w5
+    if k == 6:
+        return w6
+    if k == 7:
+        return w7
+    return np.uint64(0)
+
+
+@_njit
+def _u(w0, w1, w2, w3, w4, w5, w6, w7, off, width):
+    """Unsigned field of ``width`` (<= 30) bits at bit ``off`` of a payload packed 60 bits a word."""
+    k = off // 60
+    r = off - k * 60
+    wa = _word(w0, w1, w2, w3, w4, w5, w6, w7, k)
+    mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
+    if r + width <= 60:
+        return np.int64((wa >> np.uint64(60 - r - width)) & mask)
+    n2 = r + width - 60
+    wb = _word(w0, w1, w2, w3, w4, w5, w6, w7, k + 1)
+    hi = (wa & ((np.uint64(1) << np.uint64(60 - r)) - np.uint64(1))) << np.uint64(n2)
+    return np.int64(hi | (wb >> np.uint64(60 - n2)))
+
+
+@_njit
+def _s(w0, w1, w2, w3, w4, w5, w6, w7, off, width):
+    v = _u(w0, w1, w2, w3, w4, w5, w6, w7, off, width)
+    return v - (1 << width) if v >= (1 << (width - 1)) else v
+
+
+# position report layouts (ITU-R M.1371): class code, then per field (offset, width) or -1
+#   cls: 0 A (1-3), 1 base (4), 2 sar (9), 3 B (18, 19), 4 aton (21), 5 lr (27)
+
+
+@_njit
+def positions(a, m, n_single, start, nchar, mt, sel):
+    """Fields of the position reports ``sel`` (rows in that order). Float columns hold the
+    values seawatch stores; ``*_na`` are their null masks."""
+    n = len(sel)
+    mmsi = np.empty(n, np.int64)
+    lat = np.empty(n, np.float64)
+    lon = np.empty(n, np.float64)
+    pos_na = np.zeros(n, np.bool_)
+    oor = np.zeros(n, np.bool_)
+    sog_kn = np.empty(n, np.float64)
+    sog_na = np.zeros(n, np.bool_)
+    cog = np.empty(n, np.float64)
+    cog_na = np.zeros(n, np.bool_)
+    hdg = np.empty(n, np.float64)
+    hdg_na = np.zeros(n, np.bool_)
+    rot = np.empty(n, np.float64)
+    rot_na = np.zeros(n, np.bool_)
+    status = np.empty(n, np.int64)
+    acc = np.zeros(n, np.bool_)
+    sec = np.empty(n, np.int64)
+    cls = np.empty(n, np.int64)
+    alt = np.empty(n, np.float64)
+    alt_na = np.zeros(n, np.bool_)
+    for r in range(n):
+        i = sel[r]
+        src = a if i < n_single else m
+        s = start[i]
+        nc = min(nchar[i], 80)
+        w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = np.uint64(0)
+        for j in range(nc):
+            v = np.uint64(_SIXV[src[s + j]] & 63) << np.uint64(54 - 6 * (j % 10))
+            k = j // 10
+            if k == 0:
+                w0 |= v
+            elif k == 1:
+                w1 |= v
+            elif k == 2:
+                w2 |= v
+            elif k == 3:
+                w3 |= v
+            elif k == 4:
+                w4 |= v
+            elif k == 5:
+                w5 |= v
+            elif k == 6:
+                w6 |= v
+            else:
+                w7 |= v
+        t = mt[i]
+        st_ = -1
+        rt = -128
+        al = 4095
+        sg_na = False
+        scale = 600000.0
+        if t == 1 or t == 2 or t == 3:
+            c = 0
+            st_ = _u(w0, w1, w2, w3, w4, w5, w6, w7, 38, 4)
+            rt = _s(w0, w1, w2, w3, w4, w5, w6, w7, 42, 8)
+            sg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 50, 10)
+            ac = _u(w0, w1, w2, w3, w4, w5, w6, w7, 60, 1)
+            lo = _s(w0, w1, w2, w3, w4, w5, w6, w7, 61, 28)
+            la = _s(w0, w1, w2, w3, w4, w5, w6, w7, 89, 27)
+            cg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 116, 12)
+            hd = _u(w0, w1, w2, w3, w4, w5, w6, w7, 128, 9)
+            sc = _u(w0, w1, w2, w3, w4, w5, w6, w7, 137, 6)
+        elif t == 4:
+            c = 1
+            ac = _u(w0, w1, w2, w3, w4, w5, w6, w7, 78, 1)
+            lo = _s(w0, w1, w2, w3, w4, w5, w6, w7, 79, 28)
+            la = _s(w0, w1, w2, w3, w4, w5, w6, w7, 107, 27)
+            sg = 1023
+            cg = 3600
+            hd = 511
+            sc = _u(w0, w1, w2, w3, w4, w5, w6, w7, 72, 6)
+        elif t == 9:
+            # speed in whole knots (Table 60), 1023 = n/a
+            c = 2
+            al = _u(w0, w1, w2, w3, w4, w5, w6, w7, 38, 12)
+            sg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 50, 10)
+            sg_na = sg == 1023
+            sg = sg * 10
+            ac = _u(w0, w1, w2, w3, w4, w5, w6, w7, 60, 1)
+            lo = _s(w0, w1, w2, w3, w4, w5, w6, w7, 61, 28)
+            la = _s(w0, w1, w2, w3, w4, w5, w6, w7, 89, 27)
+            cg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 116, 12)
+            hd = 511
+            sc = _u(w0, w1, w2, w3, w4, w5, w6, w7, 128, 6)
+        elif t == 18 or t == 19:
+            c = 3
+            sg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 46, 10)
+            ac = _u(w0, w1, w2, w3, w4, w5, w6, w7, 56, 1)
+            lo = _s(w0, w1, w2, w3, w4, w5, w6, w7, 57, 28)
+            la = _s(w0, w1, w2, w3, w4, w5, w6, w7, 85, 27)
+            cg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 112, 12)
+            hd = _u(w0, w1, w2, w3, w4, w5, w6, w7, 124, 9)
+            sc = _u(w0, w1, w2, w3, w4, w5, w6, w7, 133, 6)
+        elif t == 21:
+            c = 4
+            ac = _u(w0, w1, w2, w3, w4, w5, w6, w7, 163, 1)
+            lo = _s(w0, w1, w2, w3, w4, w5, w6, w7, 164, 28)
+            la = _s(w0, w1, w2, w3, w4, w5, w6, w7, 192, 27)
+            sg = 1023
+            cg = 3600
+            hd = 511
+            sc = _u(w0, w1, w2, w3, w4, w5, w6, w7, 253, 6)
+        else:
+            # type 27: position in 1/10 min, speed in knots (63 = n/a), course in degrees (511 = n/a)
+            c = 5
+            ac = _u(w0, w1, w2, w3, w4, w5, w6, w7, 38, 1)
+            st_ = _u(w0, w1, w2, w3, w4, w5, w6, w7, 40, 4)
+            lo = _s(w0, w1, w2, w3, w4, w5, w6, w7, 44, 18)
+            la = _s(w0, w1, w2, w3, w4, w5, w6, w7, 62, 17)
+            sg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 79, 6)
+            sg = 1023 if sg == 63 else sg * 10
+            cg = _u(w0, w1, w2, w3, w4, w5, w6, w7, 85, 9)
+            cg = 3600 if cg >= 360 else cg * 10
+            hd = 511
+            sc = 60
+            scale = 600.0
+        mmsi[r] = _u(w0, w1, w2, w3, w4, w5, w6, w7, 8, 30)
+        cls[r] = c
+        lon_f = lo / scale
+        lat_f = la / scale
+        na = lo == round(181 * scale) or la == round(91 * scale)
+        o = (not na) and (abs(lon_f) > 180 or abs(lat_f) > 90)
+        lon[r] = lon_f
+        lat[r] = lat_f
+        pos_na[r] = na
+        oor[r] = o
+        sg_na = sg_na or sg == 1023
+        sog_na[r] = sg_na
+        sog_kn[r] = np.nan if sg_na else sg / 10.0
+        cog[r] = cg / 10.0
+        cog_na[r] = cg >= 3600
+        hdg[r] = float(hd)
+        hdg_na[r] = hd >= 360
+        x = rt / 4.733
+        sgn = 1.0 if rt > 0 else (-1.0 if rt < 0 else 0.0)
+        rot[r] = sgn * (x * x)
+        rot_na[r] = rt == -128
+        status[r] = st_
+        acc[r] = ac != 0
+        sec[r] = sc
+        alt[r] = float(al)
+        alt_na[r] = al >= 4095
+    return (mmsi, lat, lon, pos_na, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot, rot_na,
+            status, acc, sec, cls, alt, alt_na)
+
+
+@_njit
+def sixmat(a, m, n_single, start, nchar, sel, width):
+    """Six-bit values of the messages ``sel`` as a (messages x width) matrix, zero past the payload."""
+    n = len(sel)
+    out = np.zeros((n, width), np.uint8)
+    for r in range(n):
+        i = sel[r]
+        src = a if i < n_single else m
+        s = start[i]
+        for j in range(min(nchar[i], width)):
+            out[r, j] = _SIXV[src[s + j]] & 63
+    return out
+
+
+@_njit
+def views(a, starts, lens):
+    """Arrow string-view structs (16 bytes each, as 4 int32) of the slices ``a[start:start+len]``
+    (buffer index 0). Negative lengths count as empty."""
+    n = len(starts)
+    v = np.zeros((n, 4), np.int32)
+    b = v.view(np.uint8).reshape(n, 16)
+    for i in range(n):
+        ln = max(lens[i], 0)
+        s = starts[i]
+        v[i, 0] = ln
+        if ln > 12:
+            for j in range(4):
+                b[i, 4 + j] = a[s + j]
+            v[i, 3] = s
+        else:
+            for j in range(ln):
+                b[i, 4 + j] = a[s + j]
+    return v
+
+
+@_njit
+def text6(mat, nbits, off, nchars, trim):
+    """Six-bit ASCII text of ``nchars`` characters at bit ``off`` of each row of the six-bit
+    matrix ``mat``: '@' (and whatever follows) and, with ``trim``, trailing blanks become zero
+    bytes; characters past the message's bits count as '@'."""
+    n, width = mat.shape
+    out = np.zeros((n, nchars), np.uint8)
+    for r in range(n):
+        nch = min(nchars, max((nbits[r] - off) // 6, 0))
+        end = 0
+        for i in range(nch):
+            o = off + 6 * i
+            c0 = o // 6
+            c1 = (o + 5) // 6
+            val = 0
+            for k in range(c0, c1 + 1):
+                val = (val << 6) | (np.int64(mat[r, k]) if k < width else 0)
+            v = (val >> ((c1 + 1) * 6 - (o + 6))) & 63
+            if v < 32:
+                v += 64
+            if v == 64:
+                break
+            out[r, i] = v
+            end = i + 1
+        if trim:
+            while end > 0 and out[r, end - 1] == 32:
+                end -= 1
+                out[r, end] = 0
+    return out
