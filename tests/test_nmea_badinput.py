@@ -11,6 +11,7 @@ import pytest
 from seawatch import schema
 from seawatch.ingest.nmea import NmeaDecoder, decode_nmea
 from seawatch.testing import (
+    checksum,
     count_lines,
     flip_checksum,
     garbage_lines,
@@ -161,6 +162,16 @@ def test_orphan_first_fragment_carried_across_chunks_becomes_a_reject_at_finish(
     r2 = dec.finish()
     assert r2.lines_read == 1 and r2.lines_decoded == 0
     assert r2.rejects.select("line_no", "reason", "raw").rows() == [(1, "orphan_fragment", part1)]
+
+
+def test_fragments_without_a_payload_field_are_rejects_not_a_crash():
+    # "!AIVDM,2,1,3,A,0*hh": the field after the channel is taken as the fill bits, so the payload
+    # is shorter than empty; reassembling two such fragments used to read outside the buffer
+    lines = [f"!{b}*{checksum(b)}" for b in ("AIVDM,2,1,3,A,0", "AIVDM,2,2,3,A,0")]
+    r = decode_nmea(("\n".join(lines) + "\n").encode())
+    assert r.lines_read == 2 and r.lines_decoded == 0
+    assert r.rejects.select("line_no", "reason", "raw").rows() == [
+        (1, "payload_too_short", lines[0]), (2, "payload_too_short", lines[1])]
 
 
 def test_pending_first_line_names_the_waiting_fragment_until_its_partner_comes():

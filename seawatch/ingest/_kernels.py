@@ -59,6 +59,10 @@ _C_BLANK, _C_COMMENT, _C_NONAIS, _C_GARBAGE = 3, 4, 5, 6
 _C_BAD_SENTENCE, _C_BAD_CHECKSUM, _C_BAD_PAYLOAD = 8, 9, 10
 
 _I64MAX = 9223372036854775807
+_ONES8 = np.uint64(0x0101010101010101)
+_HIGH8 = np.uint64(0x8080808080808080)
+_NL8 = np.uint64(0x0A0A0A0A0A0A0A0A)
+_BANG8 = np.uint64(0x2121212121212121)
 
 
 @_njit
@@ -83,10 +87,11 @@ def _six_ok(c):
 
 
 @_njit
-def scan(a, n_data):
+def scan(a, a64, n_data):
     """Walk the (ASCII, newline-terminated, zero-padded) buffer ``a`` whose first ``n_data`` bytes
-    are data, once: every line is handled while it is in cache. Returns per-line and
-    per-sentence arrays; see ``nmea._parse``."""
+    are data, once: every line is handled while it is in cache. ``a64`` is ``a`` seen as 64-bit
+    words (its length is a multiple of 8). Returns per-line and per-sentence arrays; see
+    ``nmea._parse``."""
     N = len(a)
     # counts (vectorised): lines, and '!' as an upper bound of sentences
     n_lines = 0
@@ -123,7 +128,24 @@ def scan(a, n_data):
     ns = 0
     start = 0
     comment = a[0] == 35 if n_data else False
-    for i in range(n_data):
+    i = -1
+    while True:
+        # next '!' or newline: skip 8 bytes at a time while a word holds neither
+        i += 1
+        while i < n_data:
+            if (i & 7) == 0 and i + 8 <= n_data:
+                w = a64[i >> 3]
+                x = w ^ _NL8
+                y = w ^ _BANG8
+                if (((x - _ONES8) & ~x) | ((y - _ONES8) & ~y)) & _HIGH8 == 0:
+                    i += 8
+                    continue
+            c = a[i]
+            if c == 10 or c == 33:
+                break
+            i += 1
+        if i >= n_data:
+            break
         c = a[i]
         if c == 33:
             # '!' + 2 talker chars + 'VDM'/'VDO' + ','; a sentence quoted in a '#' line is a comment
@@ -351,11 +373,19 @@ def messages(a, m, n_single, start, nchar, fill, min_bits):
         nbits[i] = nb_
         e = min(s + nc, len(src))
         bad = np.uint8(0)
-        hv = _FNV0
+        hv = _FNV0 ^ np.uint64(max(e - max(s, 0), 0))
+        w = np.uint64(0)
+        q = 0
         for j in range(max(s, 0), e):
             c = src[j]
             bad |= _SIXV[c]
-            hv = (hv ^ np.uint64(c)) * _FNV1
+            w = (w << np.uint64(8)) | np.uint64(c)
+            q += 1
+            if q == 8:  # one multiply per 8 bytes
+                hv = (hv ^ w) * _FNV1
+                w = np.uint64(0)
+                q = 0
+        hv = (hv ^ w) * _FNV1
         # final mix (splitmix64) so that close payloads spread over the whole range
         hv ^= hv >> np.uint64(30)
         hv *= np.uint64(0xBF58476D1CE4E5B9)
@@ -455,29 +485,30 @@ def positions(a, m, n_single, start, nchar, mt, sel):
     for r in range(n):
         i = sel[r]
         src = a if i < n_single else m
-        s = start[i]
-        nc = min(nchar[i], 80)
-        w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = np.uint64(0)
-        for j in range(nc):
-            v = np.uint64(_SIXV[src[s + j]] & 63) << np.uint64(54 - 6 * (j % 10))
-            k = j // 10
-            if k == 0:
-                w0 |= v
-            elif k == 1:
-                w1 |= v
-            elif k == 2:
-                w2 |= v
-            elif k == 3:
-                w3 |= v
-            elif k == 4:
-                w4 |= v
-            elif k == 5:
-                w5 |= v
-            elif k == 6:
-                w6 |= v
-            else:
-                w7 |= v
         t = mt[i]
+        # the payload's first 50 characters (300 bits: every position field), 60 bits a word
+        s = start[i]
+        nc = min(nchar[i], 50 if t == 21 else 30)
+        if s < 0:
+            nc = 0
+        nc = max(min(nc, len(src) - s), 0)
+        w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = np.uint64(0)
+        for k in range((nc + 9) // 10):
+            w = np.uint64(0)
+            c10 = min(nc - 10 * k, 10)
+            for j in range(s + 10 * k, s + 10 * k + c10):
+                w = (w << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
+            w = w << np.uint64(6 * (10 - c10))
+            if k == 0:
+                w0 = w
+            elif k == 1:
+                w1 = w
+            elif k == 2:
+                w2 = w
+            elif k == 3:
+                w3 = w
+            else:
+                w4 = w
         st_ = -1
         rt = -128
         al = 4095
@@ -642,3 +673,139 @@ def text6(mat, nbits, off, nchars, trim):
                 end -= 1
                 out[r, end] = 0
     return out
+
+
+@_njit
+def dedup(h, t, timed, line, window_us, window_lines):
+    """Receiver duplicates: rows with the same payload hash ``h`` and the same ``timed`` flag, in
+    order of (t, line), are one message while consecutive ones are within the window (seconds
+    in microseconds for timed rows, lines for untimed ones). Returns (leader, size): whether a
+    row leads its group, and the group's size on its leader."""
+    n = len(h)
+    cap = 16
+    while cap < 2 * n:
+        cap <<= 1
+    mask = np.uint64(cap - 1)
+    table = np.full(cap, -1, np.int64)
+    nxt = np.full(n, -1, np.int64)
+    tail = np.empty(n, np.int64)
+    head = np.zeros(n, np.bool_)
+    for r in range(n):
+        slot = (h[r] ^ (np.uint64(0x9E3779B97F4A7C15) if timed[r] else np.uint64(0))) & mask
+        while True:
+            hd = table[slot]
+            if hd < 0:
+                table[slot] = r
+                tail[r] = r
+                head[r] = True
+                break
+            if h[hd] == h[r] and timed[hd] == timed[r]:
+                nxt[tail[hd]] = r
+                tail[hd] = r
+                break
+            slot = (slot + np.uint64(1)) & mask
+    leader = np.zeros(n, np.bool_)
+    size = np.zeros(n, np.int64)
+    members = np.empty(n, np.int64)
+    for r in range(n):
+        if not head[r]:
+            continue
+        if nxt[r] < 0:
+            leader[r] = True
+            size[r] = 1
+            continue
+        m = 0
+        j = r
+        while j >= 0:
+            members[m] = j
+            m += 1
+            j = nxt[j]
+        mem = members[:m].copy()
+        # order by (t, line): stable sorts, line first
+        o1 = np.argsort(line[mem], kind="mergesort")
+        mem = mem[o1]
+        o2 = np.argsort(t[mem], kind="mergesort")
+        mem = mem[o2]
+        lead = mem[0]
+        leader[lead] = True
+        size[lead] = 1
+        for q in range(1, m):
+            a_, b_ = mem[q - 1], mem[q]
+            if timed[b_]:
+                close = t[b_] - t[a_] <= window_us
+            else:
+                close = line[b_] - line[a_] <= window_lines
+            if close:
+                size[lead] += 1
+            else:
+                lead = b_
+                leader[lead] = True
+                size[lead] = 1
+    return leader, size
+
+
+@_njit
+def pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, window):
+    """Pair fragments into messages. ``perm`` orders the fragments by (channel, sequential id,
+    fragment count, arrival); a message starting at sorted position s occupies positions
+    s .. s+cnt-1 with numbers 1..cnt, arrivals within ``window`` of its first fragment, the same
+    tag-block group (where both have one) and the same station (where both have one).
+    Returns the sorted start position of every message."""
+    N = len(perm)
+    starts = np.empty(N, np.int64)
+    n = 0
+    for s in range(N):
+        r = perm[s]
+        if num[r] != 1:
+            continue
+        c = cnt[r]
+        ok = True
+        for k in range(1, c):
+            j = s + k
+            if j >= N:
+                ok = False
+                break
+            rj = perm[j]
+            if chan[rj] != chan[r] or seq[rj] != seq[r] or cnt[rj] != c or num[rj] != k + 1:
+                ok = False
+                break
+            if rj - r > window:
+                ok = False
+                break
+            if not (grp[rj] == grp[r] or grp[rj] < 0 or grp[r] < 0):
+                ok = False
+                break
+            if not st_null[rj] and not st_null[r] and st_hash[rj] != st_hash[r]:
+                ok = False
+                break
+        if ok:
+            starts[n] = s
+            n += 1
+    return starts[:n]
+
+
+@_njit
+def join_payloads(data, offs, perm, starts, cnt):
+    """Payload text of each message: its fragments' payloads (``data[offs[r]:offs[r+1]]``) in
+    number order. Returns (bytes + padding, start and length of each message)."""
+    n = len(starts)
+    total = 0
+    for i in range(n):
+        s = starts[i]
+        for k in range(cnt[perm[s]]):
+            r = perm[s + k]
+            total += offs[r + 1] - offs[r]
+    out = np.zeros(total + 32, np.uint8)
+    mstart = np.empty(n, np.int64)
+    mlen = np.empty(n, np.int64)
+    q = 0
+    for i in range(n):
+        s = starts[i]
+        mstart[i] = q
+        for k in range(cnt[perm[s]]):
+            r = perm[s + k]
+            for j in range(offs[r], offs[r + 1]):
+                out[q] = data[j]
+                q += 1
+        mlen[i] = q - mstart[i]
+    return out, mstart, mlen

@@ -173,11 +173,11 @@ def _parse(buf: bytes) -> _Parsed:
     if not P.ascii:  # parse an ASCII copy; raw lines keep the original
         a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
     n_data = len(a)
-    a = np.concatenate([a, np.zeros(_PAD, np.uint8)])
+    a = np.concatenate([a, np.zeros(_PAD + (-(n_data + _PAD)) % 8, np.uint8)])  # a whole number of words
     P.a = a
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
-     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat) = _kernels.scan(a, n_data)
+     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat) = _kernels.scan(a, a.view(np.uint64), n_data)
     n_lines = len(ls)
     n = len(p)
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
@@ -349,22 +349,23 @@ def _where(mask: np.ndarray, s: pl.Series) -> pl.Series:
     return s.scatter(np.flatnonzero(~mask), None) if (~mask).any() else s
 
 
+_NP_OF = {pl.Float32: (np.float32, pa.float32()), pl.Float64: (np.float64, pa.float64()),
+          pl.Int8: (np.int8, pa.int8()), pl.Int16: (np.int16, pa.int16()), pl.Int64: (np.int64, pa.int64())}
+
+
 def _nullable(v: np.ndarray, bad: np.ndarray, dtype) -> pl.Series:
-    return pl.Series(pa.array(v, mask=bad)).cast(dtype)
-
-
-def _latlon(lon_raw, lat_raw, scale, na_lon, na_lat):
-    lon = lon_raw / scale
-    lat = lat_raw / scale
-    lon_na = lon_raw == na_lon
-    lat_na = lat_raw == na_lat
-    pos_na = lon_na | lat_na
-    out_of_range = ~pos_na & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    return lon, lat, pos_na, out_of_range
+    """``v`` as ``dtype`` (values in range), null where ``bad``; built as an Arrow array."""
+    np_t, pa_t = _NP_OF[dtype]
+    vals = np.ascontiguousarray(np.asarray(v).astype(np_t, copy=False))
+    bad = np.asarray(bad, bool)
+    nb = int(bad.sum())
+    validity = pa.py_buffer(np.packbits(~bad, bitorder="little")) if nb else None
+    return pl.Series(pa.Array.from_buffers(pa_t, len(vals), [validity, pa.py_buffer(vals)], null_count=nb))
 
 
 #: Bit layout of position reports (ITU-R M.1371): field -> (offset, width, signed), or a constant
-#: for a field the message does not carry (the "not available" value).
+#: for a field the message does not carry (the "not available" value). ``_kernels.positions``
+#: reads these fields; the key order gives the ``ais_class`` codes.
 _POS_LAYOUT = {
     "A": dict(status=(38, 4, False), rot=(42, 8, True), sog=(50, 10, False), acc=(60, 1, False),
               lon=(61, 28, True), lat=(89, 27, True), cog=(116, 12, False), hdg=(128, 9, False),
@@ -385,11 +386,12 @@ _POS_LAYOUT = {
 _POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
 
 
-def _decode_positions(a, m, n_single, start, nchar, mt, sel) -> tuple[dict, np.ndarray]:
-    """Fields of the position reports ``sel``; returns (columns, out_of_range mask)."""
+def _position_frame(raw: tuple, mt: np.ndarray, rows: np.ndarray) -> dict:
+    """Columns of the position reports ``rows`` (positions in the arrays of
+    :func:`_kernels.positions`)."""
     (mmsi, lat, lon, na_pos, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot_val, rot_na, status,
-     acc, sec, cls, alt, alt_na) = _kernels.positions(a, m, n_single, start, nchar, mt, sel)
-    cols = {
+     acc, sec, cls, alt, alt_na) = (x[rows] for x in raw)
+    return {
         "mmsi": pl.Series(mmsi, dtype=pl.Int64),
         "lat": _nullable(lat, na_pos | oor, pl.Float64),
         "lon": _nullable(lon, na_pos | oor, pl.Float64),
@@ -399,12 +401,11 @@ def _decode_positions(a, m, n_single, start, nchar, mt, sel) -> tuple[dict, np.n
         "rot_deg_min": _nullable(rot_val, rot_na, pl.Float32),
         "nav_status": _nullable(status, status < 0, pl.Int8),
         "pos_accuracy": pl.Series(acc),
-        "utc_second": pl.Series(sec, dtype=pl.Int8),
-        "msg_type": pl.Series(mt[sel], dtype=pl.Int8),
+        "utc_second": pl.Series(sec.astype(np.int8)),
+        "msg_type": pl.Series(mt.astype(np.int8)),
         "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls),
         "altitude_m": _nullable(alt, alt_na, pl.Float32),
     }
-    return cols, oor
 
 
 def _dims(m: _Msgs, off: int) -> dict:
@@ -433,11 +434,13 @@ def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]
             imo = m.u(40, 30)
             dr = m.u(294, 8)
             mo, dy, hr, mi = m.u(274, 4), m.u(278, 5), m.u(283, 5), m.u(288, 6)
-            eta = pl.DataFrame({"mo": mo, "dy": dy, "hr": hr, "mi": mi}).select(
-                pl.when((pl.col("mo") > 0) & (pl.col("mo") <= 12) & (pl.col("dy") > 0))
-                .then(pl.format("{}-{}T{}:{}", *(pl.col(c).cast(pl.Utf8).str.zfill(2) for c in ("mo", "dy", "hr", "mi"))))
-                .otherwise(None)
-            ).to_series()
+            # "MM-DDTHH:MM" (every field has at most two digits), null without a month and day
+            eb = np.empty((len(sel), 11), np.uint8)
+            for j, v in ((0, mo), (3, dy), (6, hr), (9, mi)):
+                eb[:, j] = 48 + v // 10
+                eb[:, j + 1] = 48 + v % 10
+            eb[:, 2], eb[:, 5], eb[:, 8] = 45, 84, 58
+            eta = _where((mo > 0) & (mo <= 12) & (dy > 0), pl.Series(eb.view("S11").ravel()).cast(pl.Utf8))
             cols.update(
                 ais_version=pl.Series(m.u(38, 2), dtype=pl.Int8),
                 imo=_nullable(imo, imo == 0, pl.Int64),
@@ -573,44 +576,29 @@ class NmeaDecoder:
 
         # ---- build message set: singles (from buffer) + multi (from assembled payloads)
         si = np.flatnonzero(single)
-        mp = msgs["payload"]
-        mp_arr = mp.to_arrow()
-        if isinstance(mp_arr, pa.ChunkedArray):
-            mp_arr = mp_arr.combine_chunks()
-        mp_arr = mp_arr.cast(pa.large_string())
-        offs = np.frombuffer(mp_arr.buffers()[1], np.int64)[mp_arr.offset : mp_arr.offset + len(mp_arr) + 1]
-        data = (
-            np.frombuffer(mp_arr.buffers()[2], np.uint8) if mp_arr.buffers()[2] is not None else np.zeros(0, np.uint8)
-        )
-        mbytes = np.concatenate([data[offs[0] : offs[-1]], np.zeros(_PAD, np.uint8)])  # writable, padded
-        nm = msgs.height
+        mbytes = msgs.mbytes
+        nm = msgs.n
         ns_ = len(si)
-        m_start = offs[:-1] - offs[0]
-        m_len = np.diff(offs)
+        m_start, m_len = msgs.start, msgs.nchar
         start = np.concatenate([P.pstart[si], m_start])  # into P.a for singles, into mbytes for the others
         nchar = np.concatenate([P.plen[si], m_len])
-        fill = np.concatenate([P.fill[si], msgs["fill"].to_numpy().astype(np.int16)])
+        fill = np.concatenate([P.fill[si], msgs.fill])
         nbits, mt, part24, mstatus, phash = _kernels.messages(
             P.a, mbytes, ns_, start, nchar, fill.astype(np.int64), _MIN_BITS_ARR)
         nall = len(start)
 
-        ts_us = np.concatenate([P.ts_us[si], np.zeros(nm, np.int64)])
-        ts_ok = np.concatenate([P.ts_ok[si], np.zeros(nm, bool)])
-        m_ts = msgs["ts"]
-        if nm:
-            mts = m_ts.dt.epoch("us").to_numpy()
-            mok = ~m_ts.is_null().to_numpy()
-            ts_us[ns_:] = np.where(mok, np.nan_to_num(mts).astype(np.int64) if mts.dtype.kind == "f" else mts, 0)
-            ts_ok[ns_:] = mok
-        station = pl.concat([_station_series(P, si), msgs["station"]])
-        line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs["line_no"].to_numpy()])
+        ts_us = np.concatenate([P.ts_us[si], msgs.ts_us])
+        ts_ok = np.concatenate([P.ts_ok[si], msgs.ts_ok])
+        station = pl.concat([_station_series(P, si), msgs.station])
+        line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs.line_no])
 
         # ---- decode
         # type 24 parts other than A (0) and B (1) are not defined by ITU-R M.1371: kept raw
         mt_dec = np.where((mt == 24) & (part24 > 1), -24, mt)
         okm = mstatus == _OK
         pos_sel = np.flatnonzero(okm & _IS_POS[np.clip(mt, 0, 27)] & (mt >= 0))
-        pos_cols, oor = _decode_positions(P.a, mbytes, ns_, start, nchar, mt, pos_sel)
+        pos_raw = _kernels.positions(P.a, mbytes, ns_, start, nchar, mt, pos_sel)
+        oor = pos_raw[4]
         mstatus[pos_sel[oor]] = _CODE["position_out_of_range"]
         okm = mstatus == _OK
         st_sel = np.flatnonzero(okm & np.isin(mt_dec, (5, 19, 21, 24)))
@@ -627,70 +615,52 @@ class NmeaDecoder:
         dups = 0
         if self.dedup and good.any():
             gi = np.flatnonzero(good)
-            key = pl.concat(
-                [
-                    self._recent,
-                    pl.DataFrame(
-                        {
-                            "h": phash[gi],
-                            "t": np.where(ts_ok[gi], ts_us[gi], -(10**18)),
-                            "timed": ts_ok[gi],
-                            "line": line_first[gi],
-                            "i": gi,
-                        }
-                    ),
-                ]
-            ).sort(["h", "timed", "t", "line"])
-            h = key["h"].to_numpy()
-            t = key["t"].to_numpy()
-            timed = key["timed"].to_numpy()
-            ln = key["line"].to_numpy()
-            idx = key["i"].to_numpy()
-            new = np.ones(len(h), bool)
-            if len(h) > 1:
-                same = (h[1:] == h[:-1]) & (timed[1:] == timed[:-1])
-                close = np.where(timed[1:], (t[1:] - t[:-1]) <= DEDUP_WINDOW_S * _US, (ln[1:] - ln[:-1]) <= DEDUP_WINDOW_LINES)
-                new[1:] = ~(same & close)
-            gid = np.cumsum(new) - 1
-            sizes = np.bincount(gid)
-            lead = idx[new]
+            R = self._recent
+            h = np.concatenate([R["h"].to_numpy(), phash[gi]])
+            t = np.concatenate([R["t"].to_numpy(), np.where(ts_ok[gi], ts_us[gi], -(10**18))])
+            timed = np.concatenate([R["timed"].to_numpy(), ts_ok[gi]])
+            ln = np.concatenate([R["line"].to_numpy(), line_first[gi]])
+            idx = np.concatenate([np.full(R.height, -1, np.int64), gi])
+            leader, size = _kernels.dedup(h, t, timed, ln, DEDUP_WINDOW_S * _US, DEDUP_WINDOW_LINES)
+            lead_rows = np.flatnonzero(leader)
+            lead = idx[lead_rows]
             real = lead >= 0
             keep[:] = False
             keep[lead[real]] = True
-            n_rx[lead[real]] = sizes[real]
-            dups = int((idx >= 0).sum() - real.sum())
-            # remember the newest messages for the next call
-            groups_last = key.with_columns(gid=pl.Series(gid)).filter(pl.Series(new))
+            n_rx[lead[real]] = size[lead_rows][real]
+            dups = int(len(gi) - real.sum())
             # keep as ghosts every message no older than the oldest of the last RECENT_ARRIVALS
             # timed arrivals (across calls): robust to out-of-order and far-future timestamps
             real_timed = (idx >= 0) & timed
-            lr, tr = ln[real_timed], t[real_timed]
+            lr, tr, hr = ln[real_timed], t[real_timed], h[real_timed]
             if len(lr) > RECENT_ARRIVALS:  # only the last RECENT_ARRIVALS (by line) matter
                 thr = np.partition(lr, len(lr) - RECENT_ARRIVALS)[len(lr) - RECENT_ARRIVALS]
                 near = lr >= thr
-                lr, tr = lr[near], tr[near]
-            order_ = np.argsort(lr, kind="stable")
+                lr, tr, hr = lr[near], tr[near], hr[near]
+            order_ = np.lexsort((tr, hr, lr))  # arrival order; same line: by payload hash, time
             self._arrivals = np.concatenate([self._arrivals, tr[order_]])[-RECENT_ARRIVALS:]
             tmax = int(self._arrivals.min()) if len(self._arrivals) else 0
             lmax = ln.max() if len(ln) else 0
-            self._recent = groups_last.filter(
-                pl.when(pl.col("timed"))
-                .then(pl.col("t") >= tmax - DEDUP_WINDOW_S * _US)
-                .otherwise(pl.col("line") >= lmax - DEDUP_WINDOW_LINES)
-            ).select(h="h", t="t", timed="timed", line="line", i=pl.lit(-1, pl.Int64))
+            # remember the newest messages (group leaders) for the next call
+            ghost = leader & np.where(timed, t >= tmax - DEDUP_WINDOW_S * _US, ln >= lmax - DEDUP_WINDOW_LINES)
+            self._recent = pl.DataFrame(
+                {"h": h[ghost], "t": t[ghost], "timed": timed[ghost], "line": ln[ghost],
+                 "i": np.full(int(ghost.sum()), -1, np.int64)},
+                schema=self._recent.schema,
+            ).sort(["h", "timed", "t", "line"])
 
         # ---- tables
-        ts_all = _ts_series(ts_us, ts_ok)
-        nrx_s = pl.Series(n_rx, dtype=pl.Int16)
-        pk = keep[pos_sel]
-        positions = pl.DataFrame(pos_cols).with_columns(
-            ts=ts_all.gather(pos_sel), station=station.gather(pos_sel), n_rx=nrx_s.gather(pos_sel)
-        ).filter(pl.Series(pk & ~oor))
+        pk = np.flatnonzero(keep[pos_sel] & ~oor)
+        prow = pos_sel[pk]
+        positions = pl.DataFrame(_position_frame(pos_raw, mt[prow], pk)).with_columns(
+            ts=_ts_series(ts_us[prow], ts_ok[prow]), station=station.gather(prow), n_rx=pl.Series(n_rx[prow], dtype=pl.Int16)
+        )
         positions = schema.conform("positions", positions)
         sk = keep[st_idx]
-        statics = statics.with_columns(
-            ts=ts_all.gather(st_idx), station=station.gather(st_idx), n_rx=nrx_s.gather(st_idx)
-        ).filter(pl.Series(sk))
+        srow = st_idx[sk]
+        statics = statics.filter(pl.Series(sk)).with_columns(
+            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station.gather(srow), n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
+        )
         statics = schema.conform("statics", statics)
         ok_idx = oth_sel[keep[oth_sel]]
         om = _Msgs(P.a, mbytes, ns_, start, nchar, nbits, ok_idx).take(slice(None))
@@ -704,12 +674,12 @@ class NmeaDecoder:
             pl.DataFrame(
                 {
                     "mmsi": pl.Series(om.u(8, 30), dtype=pl.Int64),
-                    "ts": ts_all.gather(ok_idx),
+                    "ts": _ts_series(ts_us[ok_idx], ts_ok[ok_idx]),
                     "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
                     "payload": o_payload,
                     "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
                     "station": station.gather(ok_idx),
-                    "n_rx": nrx_s.gather(ok_idx),
+                    "n_rx": pl.Series(n_rx[ok_idx], dtype=pl.Int16),
                 }
             ),
         )
@@ -723,15 +693,26 @@ class NmeaDecoder:
         # multi-part messages: lines from this chunk
         rej_rows = []
         if nm:
-            mlines = msgs.select("line_nos", "raws", "sents").with_columns(code=pl.Series(multi_status, dtype=pl.Int16))
-            ex = mlines.explode(["line_nos", "raws", "sents"])
-            here = ex.filter(pl.col("sents") >= 0)
-            if here.height:
-                np.maximum.at(lstat, P.s_line[here["sents"].to_numpy()], here["code"].to_numpy())
-            # carried lines (from earlier chunks): account for them here
-            prev = ex.filter(pl.col("sents") < 0).unique("line_nos")
-            carried_ok = prev.filter(pl.col("code") == _OK).height
-            carried_rej = prev.filter(pl.col("code") != _OK)
+            code = multi_status[msgs.mem_msg]
+            sents = allf["sent"].to_numpy()[msgs.mem_rows]
+            here = sents >= 0
+            if here.any():
+                np.maximum.at(lstat, P.s_line[sents[here]], code[here])
+            # carried lines (from earlier chunks): account for them here, once per line
+            pr = msgs.mem_rows[~here]
+            if len(pr):
+                pln = allf["line_no"].to_numpy()[pr]
+                _, first_of = np.unique(pln, return_index=True)
+                pr, pcode = pr[first_of], code[~here][first_of]
+                carried_ok = int((pcode == _OK).sum())
+                bad = pcode != _OK
+                carried_rej = pl.DataFrame(
+                    {"line_nos": allf["line_no"].gather(pr[bad]), "raws": allf["raw"].gather(pr[bad]),
+                     "code": pl.Series(pcode[bad], dtype=pl.Int16)}
+                )
+            else:
+                carried_ok = 0
+                carried_rej = pl.DataFrame()
         else:
             carried_ok = 0
             carried_rej = pl.DataFrame()
@@ -817,93 +798,95 @@ def _empty_frags() -> pl.DataFrame:
     )
 
 
+class _Assembled:
+    """Multi-sentence messages of one call: payload text (``mbytes``, padded; message i at
+    ``start[i]``, ``nchar[i]`` characters), fields of each message, and its fragments
+    (``mem_rows``: rows of the fragment frame, message by message in number order; ``mem_msg``:
+    their message)."""
+
+    n = 0
+
+
+def _arrow_text(s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, offsets) of a string Series, offsets relative to the bytes."""
+    arr = s.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    offs = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    buf = arr.buffers()[2]
+    data = np.frombuffer(buf, np.uint8) if buf is not None else np.zeros(0, np.uint8)
+    data.flags.writeable = False  # one kernel signature whatever the source
+    return data, np.ascontiguousarray(offs)
+
+
 def _assemble(f: pl.DataFrame, final: bool):
-    """Pair fragments into messages. Returns (messages, orphans, carry)."""
-    msg_schema = {
-        "payload": pl.Utf8,
-        "fill": pl.Int16,
-        "ts": schema.UTC_TS,
-        "station": pl.Utf8,
-        "line_no": pl.Int64,
-        "line_nos": pl.List(pl.Int64),
-        "raws": pl.List(pl.Utf8),
-        "sents": pl.List(pl.Int64),
-    }
-    if f.height == 0:
-        return pl.DataFrame(schema=msg_schema), f.clear(), f.clear()
-    f = f.with_row_index("order").with_columns(pl.col("order").cast(pl.Int64))
-    f = f.sort(["chan", "seq", "cnt", "order"])
-    key = f.select(pl.struct("chan", "seq", "cnt").rank("dense")).to_series().to_numpy()
-    num = f["num"].to_numpy()
-    cnt = f["cnt"].to_numpy()
-    order = f["order"].to_numpy()
-    st = f["station"]
-    grp = f["grp"].to_numpy()
+    """Pair fragments into messages. Returns (messages, orphans, carry).
+
+    Fragments are ordered by (channel, sequential id, fragment count, arrival); a message is a run
+    of rows with numbers 1..count (see ``_kernels.pair``). Fragments left over become orphans,
+    or, near the end of a chunk that is not the last, are carried to the next call."""
+    M = _Assembled()
     N = f.height
-    start_ok = num == 1
+    M.n = 0
+    if N == 0:
+        M.mbytes = np.zeros(_PAD, np.uint8)
+        M.start = M.nchar = M.line_no = M.ts_us = M.mem_rows = M.mem_msg = np.zeros(0, np.int64)
+        M.fill = np.zeros(0, np.int16)
+        M.ts_ok = np.zeros(0, bool)
+        M.station = pl.Series([], dtype=pl.Utf8)
+        return M, f.clear(), f.clear()
+    chan = f["chan"].to_numpy().astype(np.int64)
+    seq = f["seq"].to_numpy().astype(np.int64)
+    cnt = f["cnt"].to_numpy().astype(np.int64)
+    num = f["num"].to_numpy().astype(np.int64)
+    grp = f["grp"].to_numpy().astype(np.int64)
+    st = f["station"]
+    st_null = st.is_null().to_numpy()
+    st_hash = st.hash().to_numpy()
+    perm = np.lexsort((np.arange(N), cnt, seq, chan))
+    starts = _kernels.pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, FRAGMENT_WINDOW)
+    starts = starts[np.argsort(perm[starts], kind="stable")]  # messages in order of their first fragment
+    nm = len(starts)
+    data, offs = _arrow_text(f["payload"])
+    M.mbytes, M.start, M.nchar = _kernels.join_payloads(data, offs, perm, starts, cnt)
+    c_m = cnt[perm[starts]]
+    # members, message by message in number order
+    mem_msg = np.repeat(np.arange(nm), c_m)
+    first = np.cumsum(c_m) - c_m
+    k_in = np.arange(len(mem_msg)) - np.repeat(first, c_m)
+    mem_rows = perm[np.repeat(starts, c_m) + k_in]
+    M.n = nm
+    M.mem_rows, M.mem_msg = mem_rows, mem_msg
+    M.fill = f["fill"].to_numpy()[perm[starts + c_m - 1]].astype(np.int16)
+    line_no = f["line_no"].to_numpy()
+    M.line_no = line_no[perm[starts]]
+    # receive time and station: the first fragment (in number order) that has one
+    ts = f["ts"]
+    ts_ok_r = ~ts.is_null().to_numpy()
+    ts_us_r = ts.dt.epoch("us").fill_null(0).to_numpy().astype(np.int64)
+    big = len(mem_rows)
+    pos = np.arange(big)
+    pick_t = np.full(nm, big, np.int64)
+    np.minimum.at(pick_t, mem_msg[ts_ok_r[mem_rows]], pos[ts_ok_r[mem_rows]])
+    M.ts_ok = pick_t < big
+    M.ts_us = np.where(M.ts_ok, ts_us_r[mem_rows[np.minimum(pick_t, max(big - 1, 0))]] if big else 0, 0)
+    has_st = ~st_null[mem_rows]
+    pick_s = np.full(nm, big, np.int64)
+    np.minimum.at(pick_s, mem_msg[has_st], pos[has_st])
+    st_ok = pick_s < big
+    M.station = _where(st_ok, st.gather(mem_rows[np.minimum(pick_s, max(big - 1, 0))])) if nm else pl.Series([], dtype=pl.Utf8)
     member = np.zeros(N, bool)
-    is_start = np.zeros(N, bool)
-    # a message starting at row i occupies rows i .. i+cnt-1 in key order, nums 1..cnt
-    cand = np.flatnonzero(start_ok)
-    good = np.ones(len(cand), bool)
-    maxc = int(cnt.max())
-    for k in range(1, maxc):
-        need = good & (cnt[cand] > k)
-        j = cand + k
-        jj = np.minimum(j, N - 1)
-        okk = (j < N) & (key[jj] == key[cand]) & (num[jj] == k + 1) & (order[jj] - order[cand] <= FRAGMENT_WINDOW)
-        okk &= (grp[jj] == grp[cand]) | (grp[jj] < 0) | (grp[cand] < 0)
-        good &= ~need | okk
-    if len(cand):
-        same_st = np.ones(len(cand), bool)
-        stn = st.to_numpy()
-        for k in range(1, maxc):
-            need = good & (cnt[cand] > k)
-            jj = np.minimum(cand + k, N - 1)
-            a_, b_ = stn[cand], stn[jj]
-            diff = np.array([x is not None and y is not None and x != y for x, y in zip(a_[need], b_[need])], bool) if need.any() else np.zeros(0, bool)
-            tmp = np.zeros(len(cand), bool)
-            tmp[need] = diff
-            same_st &= ~tmp
-        good &= same_st
-    starts = cand[good]
-    # overlapping claims cannot happen: consecutive rows with nums 1..cnt are disjoint runs
-    msg_id = np.full(N, -1, np.int64)
-    for k in range(0, maxc):
-        sel = starts[cnt[starts] > k]
-        member[sel + k] = True
-        msg_id[sel + k] = sel
-    is_start[starts] = True
-    f = f.with_columns(msg=pl.Series(msg_id))
-    members = f.filter(pl.col("msg") >= 0).sort(["msg", "num"])
-    msgs = (
-        members.group_by("msg", maintain_order=True)
-        .agg(
-            payload=pl.col("payload").str.join(""),
-            fill=pl.col("fill").last(),
-            ts=pl.col("ts").drop_nulls().first(),
-            station=pl.col("station").drop_nulls().first(),
-            line_no=pl.col("line_no").first(),
-            line_nos=pl.col("line_no"),
-            raws=pl.col("raw"),
-            sents=pl.col("sent"),
-            order=pl.col("order").first(),
-        )
-        .sort("order")
-        .select(list(msg_schema))
-    )
-    rest = f.filter(pl.col("msg") < 0)
-    if final or rest.height == 0:
-        carry = rest.clear()
-        orphans = rest
+    member[mem_rows] = True
+    rest = ~member
+    if final or not rest.any():
+        carry_m = np.zeros(N, bool)
     else:
         # fragments near the end of the chunk may still be completed by the next one
-        last = int(order.max())
-        near = pl.col("order") > last - FRAGMENT_WINDOW
-        carry = rest.filter(near)
-        orphans = rest.filter(~near)
+        carry_m = rest & (np.arange(N) > N - 1 - FRAGMENT_WINDOW)
+    orph_m = rest & ~carry_m
     cols = list(_empty_frags().columns) + ["sent"]
-    return msgs, orphans.select(cols), carry.sort("order").select(cols)
+    return M, f.filter(pl.Series(orph_m)).select(cols), f.filter(pl.Series(carry_m)).select(cols)
 
 
 def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_bytes: int = 16 << 20) -> IngestResult:
