@@ -63,6 +63,12 @@ _ONES8 = np.uint64(0x0101010101010101)
 _HIGH8 = np.uint64(0x8080808080808080)
 _NL8 = np.uint64(0x0A0A0A0A0A0A0A0A)
 _BANG8 = np.uint64(0x2121212121212121)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+# index of a 64-bit word's lowest set bit: (bit * _DEBRUIJN) >> 58 -> position table
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_POS = np.zeros(64, np.int64)
+for _b in range(64):
+    _DEBRUIJN_POS[int(((1 << _b) * 0x03F79D71B4CB0A89) % (1 << 64)) >> 58] = _b
 
 
 @_njit
@@ -128,218 +134,241 @@ def scan(a, a64, n_data):
     ns = 0
     start = 0
     comment = a[0] == 35 if n_data else False
-    i = -1
-    while True:
-        # next '!' or newline: skip 8 bytes at a time while a word holds neither
-        i += 1
-        while i < n_data:
-            if (i & 7) == 0 and i + 8 <= n_data:
-                w = a64[i >> 3]
-                x = w ^ _NL8
-                y = w ^ _BANG8
-                if (((x - _ONES8) & ~x) | ((y - _ONES8) & ~y)) & _HIGH8 == 0:
-                    i += 8
-                    continue
-            c = a[i]
-            if c == 10 or c == 33:
+    # events ('!' and newlines) a 64-bit word at a time: an exact mask of the event bytes, then
+    # its set bits lowest first
+    nw = (n_data + 7) >> 3
+    for wi in range(nw):
+        w = a64[wi]
+        x = w ^ _NL8
+        y = w ^ _BANG8
+        mx = ~(((x & _LOW7) + _LOW7) | x | _LOW7)
+        my = ~(((y & _LOW7) + _LOW7) | y | _LOW7)
+        mk = mx | my
+        while mk:
+            low = mk & (~mk + np.uint64(1))
+            mk ^= low
+            i = (wi << 3) + np.int64(_DEBRUIJN_POS[np.int64((low * _DEBRUIJN) >> np.uint64(58))] >> 3)
+            if i >= n_data:
                 break
-            i += 1
-        if i >= n_data:
-            break
-        c = a[i]
-        if c == 33:
-            # '!' + 2 talker chars + 'VDM'/'VDO' + ','; a sentence quoted in a '#' line is a comment
-            if not comment and a[i + 3] == 86 and a[i + 4] == 68 and (a[i + 5] == 77 or a[i + 5] == 79) and a[i + 6] == 44:
-                p[ns] = i
-                s_line[ns] = li
-                ns += 1
-        elif c == 10:
-            e = i
-            if e > start and a[e - 1] == 13:
-                e -= 1
-            ls[li] = start
-            le[li] = e
-            # the sentences of this line
-            k0 = ns
-            while k0 > 0 and s_line[k0 - 1] == li:
-                k0 -= 1
-            for k in range(k0, ns):
-                # fields, checksum, payload check and tag block of sentence k (inline: a call
-                # with array arguments costs reference counting per sentence)
-                q = p[k]
-                li = s_line[k]
-                lend = le[li]
-                nxt = p[k + 1] if k + 1 < ns else N
-                s_limit = min(lend, nxt)
-                cn = _digit(a[q + 7])
-                nu = _digit(a[q + 9])
-                if a[q + 11] == 44:
-                    c3 = q + 11
-                    sq = -1
-                else:
-                    c3 = q + 12
-                    sq = _digit(a[q + 11])
-                if a[c3 + 1] == 44:
-                    c4 = c3 + 1
-                    ch = 0
-                else:
-                    c4 = c3 + 2
-                    ch = np.int64(a[c3 + 1])
-                cnt[k] = cn
-                num[k] = nu
-                seq[k] = sq
-                chan[k] = ch
-                star = s_limit - 3
-                if a[max(star, 0)] != 42:
-                    star = -1
-                    for j in range(c4 + 1, s_limit - 2):
-                        if a[j] == 42:
-                            star = j
-                            break
-                c5 = star - 2
-                well = (
-                    star > c4
-                    and a[q + 8] == 44
-                    and a[q + 10] == 44
-                    and a[c3] == 44
-                    and a[c4] == 44
-                    and a[max(c5, 0)] == 44
-                    and 1 <= cn <= 9
-                    and 1 <= nu <= cn
-                    and sq != 255
-                )
-                well_a[k] = well
-                if well:
-                    st = _OK
-                else:
-                    st = _C_BAD_SENTENCE
-                    star = q + 2
-                    c5 = q + 1
-                    c4 = q
-                star_a[k] = star
-                fl = _digit(a[c5 + 1])
-                fill[k] = fl
-                if st == _OK:
-                    x = np.uint8(0)
-                    for j in range(q + 1, star):
-                        x ^= a[j]
-                    h1 = _hexv(a[star + 1])
-                    h2 = _hexv(a[star + 2])
-                    if h1 == 255 or h2 == 255 or ((h1 << 4) | h2) != x:
-                        st = _C_BAD_CHECKSUM
-                ps = c4 + 1
-                pl_ = c5 - c4 - 1 if st == _OK else 0
-                pstart[k] = ps
-                plen[k] = pl_
-                if st == _OK:
-                    if fl > 5:
-                        st = _C_BAD_PAYLOAD
+            c = a[i]
+            if c == 33:
+                # '!' + 2 talker chars + 'VDM'/'VDO' + ','; a sentence quoted in a '#' line is a comment
+                if not comment and a[i + 3] == 86 and a[i + 4] == 68 and (a[i + 5] == 77 or a[i + 5] == 79) and a[i + 6] == 44:
+                    p[ns] = i
+                    s_line[ns] = li
+                    ns += 1
+            elif c == 10:
+                e = i
+                if e > start and a[e - 1] == 13:
+                    e -= 1
+                ls[li] = start
+                le[li] = e
+                # the sentences of this line
+                k0 = ns
+                while k0 > 0 and s_line[k0 - 1] == li:
+                    k0 -= 1
+                for k in range(k0, ns):
+                    # fields, checksum, payload check and tag block of sentence k (inline: a call
+                    # with array arguments costs reference counting per sentence)
+                    q = p[k]
+                    li = s_line[k]
+                    lend = le[li]
+                    nxt = p[k + 1] if k + 1 < ns else N
+                    s_limit = min(lend, nxt)
+                    cn = _digit(a[q + 7])
+                    nu = _digit(a[q + 9])
+                    if a[q + 11] == 44:
+                        c3 = q + 11
+                        sq = -1
                     else:
-                        bad = 0
-                        for j in range(ps, ps + pl_):
-                            bad |= _SIXV[a[j]]
-                        if bad & 128:
+                        c3 = q + 12
+                        sq = _digit(a[q + 11])
+                    if a[c3 + 1] == 44:
+                        c4 = c3 + 1
+                        ch = 0
+                    else:
+                        c4 = c3 + 2
+                        ch = np.int64(a[c3 + 1])
+                    cnt[k] = cn
+                    num[k] = nu
+                    seq[k] = sq
+                    chan[k] = ch
+                    star = s_limit - 3
+                    if a[max(star, 0)] != 42:
+                        star = -1
+                        for j in range(c4 + 1, s_limit - 2):
+                            if a[j] == 42:
+                                star = j
+                                break
+                    c5 = star - 2
+                    well = (
+                        star > c4
+                        and a[q + 8] == 44
+                        and a[q + 10] == 44
+                        and a[c3] == 44
+                        and a[c4] == 44
+                        and a[max(c5, 0)] == 44
+                        and 1 <= cn <= 9
+                        and 1 <= nu <= cn
+                        and sq != 255
+                    )
+                    well_a[k] = well
+                    if well:
+                        st = _OK
+                    else:
+                        st = _C_BAD_SENTENCE
+                        star = q + 2
+                        c5 = q + 1
+                        c4 = q
+                    star_a[k] = star
+                    fl = _digit(a[c5 + 1])
+                    fill[k] = fl
+                    if st == _OK:
+                        # XOR of the characters between '!' and '*', a 64-bit word at a time
+                        x = np.uint8(0)
+                        j = q + 1
+                        while j < star and (j & 7):
+                            x ^= a[j]
+                            j += 1
+                        w = np.uint64(0)
+                        while j + 8 <= star:
+                            w ^= a64[j >> 3]
+                            j += 8
+                        while j < star:
+                            x ^= a[j]
+                            j += 1
+                        w ^= w >> np.uint64(32)
+                        w ^= w >> np.uint64(16)
+                        w ^= w >> np.uint64(8)
+                        x ^= np.uint8(w & np.uint64(255))
+                        h1 = _hexv(a[star + 1])
+                        h2 = _hexv(a[star + 2])
+                        if h1 == 255 or h2 == 255 or ((h1 << 4) | h2) != x:
+                            st = _C_BAD_CHECKSUM
+                    ps = c4 + 1
+                    pl_ = c5 - c4 - 1 if st == _OK else 0
+                    pstart[k] = ps
+                    plen[k] = pl_
+                    if st == _OK:
+                        if fl > 5:
                             st = _C_BAD_PAYLOAD
-                status[k] = st
-                # ---- tag block directly before the '!'
-                es = q
-                if q > 0 and a[q - 1] == 92:
-                    lo = ls[li]
-                    if k > 0 and s_line[k - 1] == li:
-                        pe = star_a[k - 1] + 3 if well_a[k - 1] else p[k - 1] + 1
-                        lo = max(lo, pe)
-                    tb = -1
-                    j = q - 2
-                    while j >= lo:
-                        if a[j] == 92:
-                            tb = j
-                            break
-                        j -= 1
-                    if tb >= 0:
-                        es = tb
+                        else:
+                            # a payload character is in '0'..'W' or '`'..'w' (branch-free, vectorises)
+                            bad = np.uint8(0)
+                            for j in range(ps, ps + pl_):
+                                c = a[j]
+                                bad |= np.uint8(np.uint8(c - np.uint8(48)) >= np.uint8(72)) | np.uint8(np.uint8(c - np.uint8(88)) < np.uint8(8))
+                            if bad:
+                                st = _C_BAD_PAYLOAD
+                    status[k] = st
+                    # ---- tag block directly before the '!'
+                    es = q
+                    if q > 0 and a[q - 1] == 92:
+                        lo = ls[li]
+                        if k > 0 and s_line[k - 1] == li:
+                            pe = star_a[k - 1] + 3 if well_a[k - 1] else p[k - 1] + 1
+                            lo = max(lo, pe)
+                        # one walk back to the opening backslash; keys are picked up on the way
+                        # (walking back, the first valid c: / g: and the first s: met are the
+                        # block's last ones, which win); a value ends at ',', '*' or '\\', after
+                        # 24 characters, or at the block's end
+                        tb = -1
                         tb_end = q - 1
-                        for kk in range(tb + 2, tb_end):
-                            if a[kk] != 58:
-                                continue
-                            key = a[kk - 1]
-                            pre = a[kk - 2]
-                            if not (pre == 92 or pre == 44):
-                                continue
-                            if not (key == 99 or key == 115 or key == 103):
-                                continue
-                            vs = kk + 1
-                            ve = vs + 24
-                            for j2 in range(vs, min(vs + 24, N)):
-                                b = a[j2]
-                                if b == 44 or b == 42 or b == 92:
-                                    ve = j2
-                                    break
-                            ve = min(ve, tb_end)
-                            vl = ve - vs
-                            if key == 99:
-                                if 1 <= vl <= 13:
-                                    v = 0
-                                    okd = True
-                                    for j2 in range(vs, ve):
-                                        d = _digit(a[j2])
-                                        if d == 255:
-                                            okd = False
-                                            break
-                                        v = v * 10 + d
-                                    if okd and v > 0:
-                                        ts_us[k] = v * 1000 if v >= 100_000_000_000 else v * 1_000_000
-                                        ts_ok[k] = True
-                            elif key == 115:
-                                st_start[k] = vs
-                                st_len[k] = vl
-                            else:
-                                # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
-                                j2 = vs
-                                okg = True
-                                for _part in range(2):
-                                    j3 = j2
-                                    while j2 < ve and _digit(a[j2]) != 255:
-                                        j2 += 1
-                                    if j2 == j3 or j2 >= ve or a[j2] != 45:
-                                        okg = False
-                                        break
-                                    j2 += 1
-                                if okg:
-                                    j3 = j2
-                                    v = 0
-                                    while j2 < ve:
-                                        d = _digit(a[j2])
-                                        if d == 255:
-                                            okg = False
-                                            break
-                                        if v > (_I64MAX - d) // 10:
-                                            okg = False
-                                            break
-                                        v = v * 10 + d
-                                        j2 += 1
-                                    if j2 == j3:
-                                        okg = False
-                                    if okg:
-                                        grp[k] = v
-                elem_start[k] = es
-                tr_start[k] = star + 3 if well else s_limit
-            for k in range(k0, ns):
-                tr_end[k] = min(elem_start[k + 1], e) if k + 1 < ns else e
-            if ns > k0:
-                first_elem[li] = elem_start[k0]
-            elif e <= start:
-                lstat[li] = _C_BLANK
-            else:
-                fc = a[start]
-                if fc == 36 or fc == 33:
-                    lstat[li] = _C_NONAIS
-                elif fc == 35:
-                    lstat[li] = _C_COMMENT
+                        stop = tb_end
+                        c_val = -1
+                        g_val = -1
+                        s_vs = -1
+                        s_vl = 0
+                        j = q - 2
+                        while j >= lo:
+                            b = a[j]
+                            if b == 92:
+                                tb = j
+                                break
+                            if b == 44 or b == 42:
+                                stop = j
+                            elif b == 58 and j >= 2:
+                                key = a[j - 1]
+                                pre = a[j - 2]
+                                if (pre == 92 or pre == 44) and (key == 99 or key == 115 or key == 103):
+                                    vs = j + 1
+                                    ve = min(stop, vs + 24)
+                                    vl = ve - vs
+                                    if key == 99:
+                                        if c_val < 0 and 1 <= vl <= 13:
+                                            v = 0
+                                            okd = True
+                                            for j2 in range(vs, ve):
+                                                d = _digit(a[j2])
+                                                if d == 255:
+                                                    okd = False
+                                                    break
+                                                v = v * 10 + d
+                                            if okd and v > 0:
+                                                c_val = v
+                                    elif key == 115:
+                                        if s_vs < 0:
+                                            s_vs = vs
+                                            s_vl = vl
+                                    elif g_val < 0:
+                                        # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
+                                        j2 = vs
+                                        okg = True
+                                        for _part in range(2):
+                                            j3 = j2
+                                            while j2 < ve and _digit(a[j2]) != 255:
+                                                j2 += 1
+                                            if j2 == j3 or j2 >= ve or a[j2] != 45:
+                                                okg = False
+                                                break
+                                            j2 += 1
+                                        if okg:
+                                            j3 = j2
+                                            v = 0
+                                            while j2 < ve:
+                                                d = _digit(a[j2])
+                                                if d == 255:
+                                                    okg = False
+                                                    break
+                                                if v > (_I64MAX - d) // 10:
+                                                    okg = False
+                                                    break
+                                                v = v * 10 + d
+                                                j2 += 1
+                                            if j2 == j3:
+                                                okg = False
+                                            if okg:
+                                                g_val = v
+                            j -= 1
+                        if tb >= 0:
+                            es = tb
+                            if c_val > 0:
+                                ts_us[k] = c_val * 1000 if c_val >= 100_000_000_000 else c_val * 1_000_000
+                                ts_ok[k] = True
+                            if s_vs >= 0:
+                                st_start[k] = s_vs
+                                st_len[k] = s_vl
+                            if g_val >= 0:
+                                grp[k] = g_val
+                    elem_start[k] = es
+                    tr_start[k] = star + 3 if well else s_limit
+                for k in range(k0, ns):
+                    tr_end[k] = min(elem_start[k + 1], e) if k + 1 < ns else e
+                if ns > k0:
+                    first_elem[li] = elem_start[k0]
+                elif e <= start:
+                    lstat[li] = _C_BLANK
                 else:
-                    lstat[li] = _C_GARBAGE
-            li += 1
-            start = i + 1
-            comment = a[start] == 35
+                    fc = a[start]
+                    if fc == 36 or fc == 33:
+                        lstat[li] = _C_NONAIS
+                    elif fc == 35:
+                        lstat[li] = _C_COMMENT
+                    else:
+                        lstat[li] = _C_GARBAGE
+                li += 1
+                start = i + 1
+                comment = a[start] == 35
     n = ns
     return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
             pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
@@ -356,7 +385,7 @@ _FNV1 = np.uint64(0x100000001B3)
 
 
 @_njit
-def messages(a, m, n_single, start, nchar, fill, min_bits):
+def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
     """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type), type 24
     part number and a 64-bit hash of the payload text (for receiver-duplicate detection)."""
     n = len(start)
@@ -366,26 +395,33 @@ def messages(a, m, n_single, start, nchar, fill, min_bits):
     mstatus = np.empty(n, np.int16)
     h = np.empty(n, np.uint64)
     for i in range(n):
-        src = a if i < n_single else m
+        single = i < n_single
+        src = a if single else m
+        src64 = a64 if single else m64
         s = start[i]
         nc = nchar[i]
         nb_ = nc * 6 - fill[i]
         nbits[i] = nb_
-        e = min(s + nc, len(src))
+        s0 = max(s, 0)
+        e = max(min(s + nc, len(src) - 8), s0)  # the buffers are padded: whole words stay inside
         bad = np.uint8(0)
-        hv = _FNV0 ^ np.uint64(max(e - max(s, 0), 0))
-        w = np.uint64(0)
-        q = 0
-        for j in range(max(s, 0), e):
-            c = src[j]
-            bad |= _SIXV[c]
-            w = (w << np.uint64(8)) | np.uint64(c)
-            q += 1
-            if q == 8:  # one multiply per 8 bytes
-                hv = (hv ^ w) * _FNV1
-                w = np.uint64(0)
-                q = 0
-        hv = (hv ^ w) * _FNV1
+        if not single:  # single sentences were checked by ``scan``
+            for j in range(s0, e):
+                bad |= _SIXV[src[j]]
+        # hash: the payload 8 bytes (one little-endian word) at a time
+        hv = _FNV0 ^ np.uint64(e - s0)
+        j = s0
+        while j < e:
+            wi = j >> 3
+            sh = np.uint64((j & 7) * 8)
+            w = src64[wi] >> sh
+            if sh:
+                w |= src64[wi + 1] << (np.uint64(64) - sh)
+            r = e - j
+            if r < 8:
+                w &= (np.uint64(1) << np.uint64(8 * r)) - np.uint64(1)
+            hv = (hv ^ w) * _FNV1
+            j += 8
         # final mix (splitmix64) so that close payloads spread over the whole range
         hv ^= hv >> np.uint64(30)
         hv *= np.uint64(0xBF58476D1CE4E5B9)
@@ -460,27 +496,27 @@ def _s(w0, w1, w2, w3, w4, w5, w6, w7, off, width):
 
 @_njit
 def positions(a, m, n_single, start, nchar, mt, sel):
-    """Fields of the position reports ``sel`` (rows in that order). Float columns hold the
-    values seawatch stores; ``*_na`` are their null masks."""
+    """Fields of the position reports ``sel`` (rows in that order), in the types seawatch stores
+    (float32 values are computed in float64, then rounded); ``*_na`` are their null masks."""
     n = len(sel)
     mmsi = np.empty(n, np.int64)
     lat = np.empty(n, np.float64)
     lon = np.empty(n, np.float64)
     pos_na = np.zeros(n, np.bool_)
     oor = np.zeros(n, np.bool_)
-    sog_kn = np.empty(n, np.float64)
+    sog_kn = np.empty(n, np.float32)
     sog_na = np.zeros(n, np.bool_)
-    cog = np.empty(n, np.float64)
+    cog = np.empty(n, np.float32)
     cog_na = np.zeros(n, np.bool_)
-    hdg = np.empty(n, np.float64)
+    hdg = np.empty(n, np.float32)
     hdg_na = np.zeros(n, np.bool_)
-    rot = np.empty(n, np.float64)
+    rot = np.empty(n, np.float32)
     rot_na = np.zeros(n, np.bool_)
-    status = np.empty(n, np.int64)
+    status = np.empty(n, np.int8)
     acc = np.zeros(n, np.bool_)
-    sec = np.empty(n, np.int64)
-    cls = np.empty(n, np.int64)
-    alt = np.empty(n, np.float64)
+    sec = np.empty(n, np.int8)
+    cls = np.empty(n, np.int8)
+    alt = np.empty(n, np.float32)
     alt_na = np.zeros(n, np.bool_)
     for r in range(n):
         i = sel[r]
@@ -580,7 +616,7 @@ def positions(a, m, n_single, start, nchar, mt, sel):
             sc = 60
             scale = 600.0
         mmsi[r] = _u(w0, w1, w2, w3, w4, w5, w6, w7, 8, 30)
-        cls[r] = c
+        cls[r] = np.int8(c)
         lon_f = lo / scale
         lat_f = la / scale
         na = lo == round(181 * scale) or la == round(91 * scale)
@@ -591,19 +627,19 @@ def positions(a, m, n_single, start, nchar, mt, sel):
         oor[r] = o
         sg_na = sg_na or sg == 1023
         sog_na[r] = sg_na
-        sog_kn[r] = np.nan if sg_na else sg / 10.0
-        cog[r] = cg / 10.0
+        sog_kn[r] = np.float32(np.nan if sg_na else sg / 10.0)
+        cog[r] = np.float32(cg / 10.0)
         cog_na[r] = cg >= 3600
-        hdg[r] = float(hd)
+        hdg[r] = np.float32(float(hd))
         hdg_na[r] = hd >= 360
         x = rt / 4.733
         sgn = 1.0 if rt > 0 else (-1.0 if rt < 0 else 0.0)
-        rot[r] = sgn * (x * x)
+        rot[r] = np.float32(sgn * (x * x))
         rot_na[r] = rt == -128
-        status[r] = st_
+        status[r] = np.int8(st_)
         acc[r] = ac != 0
-        sec[r] = sc
-        alt[r] = float(al)
+        sec[r] = np.int8(sc)
+        alt[r] = np.float32(float(al))
         alt_na[r] = al >= 4095
     return (mmsi, lat, lon, pos_na, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot, rot_na,
             status, acc, sec, cls, alt, alt_na)
@@ -686,22 +722,22 @@ def dedup(h, t, timed, line, window_us, window_lines):
     while cap < 2 * n:
         cap <<= 1
     mask = np.uint64(cap - 1)
-    table = np.full(cap, -1, np.int64)
-    nxt = np.full(n, -1, np.int64)
-    tail = np.empty(n, np.int64)
+    table = np.full(cap, -1, np.int32)  # rows of one chunk (plus ghosts) fit in 32 bits
+    nxt = np.full(n, -1, np.int32)
+    tail = np.empty(n, np.int32)
     head = np.zeros(n, np.bool_)
     for r in range(n):
         slot = (h[r] ^ (np.uint64(0x9E3779B97F4A7C15) if timed[r] else np.uint64(0))) & mask
         while True:
             hd = table[slot]
             if hd < 0:
-                table[slot] = r
-                tail[r] = r
+                table[slot] = np.int32(r)
+                tail[r] = np.int32(r)
                 head[r] = True
                 break
             if h[hd] == h[r] and timed[hd] == timed[r]:
-                nxt[tail[hd]] = r
-                tail[hd] = r
+                nxt[tail[hd]] = np.int32(r)
+                tail[hd] = np.int32(r)
                 break
             slot = (slot + np.uint64(1)) & mask
     leader = np.zeros(n, np.bool_)
@@ -720,12 +756,23 @@ def dedup(h, t, timed, line, window_us, window_lines):
             members[m] = j
             m += 1
             j = nxt[j]
-        mem = members[:m].copy()
-        # order by (t, line): stable sorts, line first
-        o1 = np.argsort(line[mem], kind="mergesort")
-        mem = mem[o1]
-        o2 = np.argsort(t[mem], kind="mergesort")
-        mem = mem[o2]
+        # order by (t, line), ties in arrival order: insertion sort for the usual few copies,
+        # two stable sorts for long runs
+        if m <= 32:
+            for q in range(1, m):
+                v = members[q]
+                z = q - 1
+                while z >= 0 and (t[members[z]] > t[v] or (t[members[z]] == t[v] and line[members[z]] > line[v])):
+                    members[z + 1] = members[z]
+                    z -= 1
+                members[z + 1] = v
+            mem = members
+        else:
+            mem = members[:m].copy()
+            o1 = np.argsort(line[mem], kind="mergesort")
+            mem = mem[o1]
+            o2 = np.argsort(t[mem], kind="mergesort")
+            mem = mem[o2]
         lead = mem[0]
         leader[lead] = True
         size[lead] = 1
@@ -795,7 +842,7 @@ def join_payloads(data, offs, perm, starts, cnt):
         for k in range(cnt[perm[s]]):
             r = perm[s + k]
             total += offs[r + 1] - offs[r]
-    out = np.zeros(total + 32, np.uint8)
+    out = np.zeros(total + 32 + (-(total + 32)) % 8, np.uint8)  # padded to whole 64-bit words
     mstart = np.empty(n, np.int64)
     mlen = np.empty(n, np.int64)
     q = 0
@@ -809,3 +856,13 @@ def join_payloads(data, offs, perm, starts, cnt):
                 q += 1
         mlen[i] = q - mstart[i]
     return out, mstart, mlen
+
+
+@_njit
+def max_at(out, idx, vals):
+    """``out[idx[i]] = max(out[idx[i]], vals[i])`` (numpy's ``maximum.at``, bounds-checked)."""
+    n_out = len(out)
+    for i in range(len(idx)):
+        j = idx[i]
+        if 0 <= j < n_out and vals[i] > out[j]:
+            out[j] = vals[i]

@@ -34,8 +34,21 @@ import pyarrow as pa
 
 from .. import schema
 from ..errors import SeawatchError
-from . import _kernels
 from .result import IngestResult
+
+
+class _LazyKernels:
+    """``_kernels`` (numba) is imported on first use, so importing seawatch does not pay for
+    numba's import and JIT start-up unless something is decoded."""
+
+    def __getattr__(self, name):
+        from . import _kernels as k
+
+        globals()["_kernels"] = k
+        return getattr(k, name)
+
+
+_kernels = _LazyKernels()
 
 #: fragments of one message further apart than this many sentences are not paired
 FRAGMENT_WINDOW = 200
@@ -85,6 +98,11 @@ for _t, _b in MIN_BITS.items():
     _MIN_BITS_ARR[_t] = _b
 _IS_POS = np.zeros(28, bool)
 _IS_POS[[1, 2, 3, 4, 9, 18, 19, 21, 27]] = True
+# by message type + 64 (types are -24 .. 63 here; -24: a type 24 part other than A or B)
+_IS_STATIC = np.zeros(128, bool)
+_IS_STATIC[[64 + t for t in (5, 19, 21, 24)]] = True
+_IS_DECODED = np.zeros(128, bool)
+_IS_DECODED[[64 + t for t in DECODED_TYPES]] = True
 _US = 1_000_000
 
 
@@ -139,10 +157,16 @@ def _civil_us(y, mo, d, h, mi, sec, ms):
     return us, ok
 
 
+_TS_TYPE = pa.timestamp("us", tz="UTC")
+
+
 def _ts_series(us: np.ndarray, ok: np.ndarray) -> pl.Series:
-    return pl.Series(pa.array(us, type=pa.int64(), mask=~ok)).cast(pl.Datetime("us")).dt.replace_time_zone(
-        "UTC"
-    )
+    """UTC microsecond timestamps, null where not ``ok`` (an Arrow array over ``us``)."""
+    vals = np.ascontiguousarray(us, np.int64)
+    ok = np.asarray(ok, bool)
+    nb = len(ok) - int(ok.sum())
+    validity = pa.py_buffer(np.packbits(ok, bitorder="little")) if nb else None
+    return pl.Series(pa.Array.from_buffers(_TS_TYPE, len(vals), [validity, pa.py_buffer(vals)], null_count=nb))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +188,7 @@ def _rows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return win[starts]
 
 
-def _parse(buf: bytes) -> _Parsed:
+def _parse(buf: bytes | memoryview) -> _Parsed:
     a = np.frombuffer(buf, np.uint8)
     if len(a) and a[-1] != 10:
         a = np.concatenate([a, np.array([10], np.uint8)])
@@ -403,7 +427,7 @@ def _position_frame(raw: tuple, mt: np.ndarray, rows: np.ndarray) -> dict:
         "pos_accuracy": pl.Series(acc),
         "utc_second": pl.Series(sec.astype(np.int8)),
         "msg_type": pl.Series(mt.astype(np.int8)),
-        "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls),
+        "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls.astype(np.int64)),
         "altitude_m": _nullable(alt, alt_na, pl.Float32),
     }
 
@@ -514,7 +538,7 @@ class NmeaDecoder:
         buf = self._tail + bytes(data)
         cut = buf.rfind(b"\n") + 1
         self._tail = buf[cut:]
-        return self._process(buf[:cut], final=False)
+        return self._process(memoryview(buf)[:cut], final=False)  # no copy of the chunk
 
     @property
     def pending_first_line(self) -> int | None:
@@ -533,7 +557,7 @@ class NmeaDecoder:
         return self._process(buf, final=True)
 
     # -------------------------------------------------------------------------------------
-    def _process(self, buf: bytes, final: bool) -> IngestResult:
+    def _process(self, buf: bytes | memoryview, final: bool) -> IngestResult:
         P = _parse(buf)
         line0 = self._line0
         self._line0 += P.n_lines
@@ -584,12 +608,26 @@ class NmeaDecoder:
         nchar = np.concatenate([P.plen[si], m_len])
         fill = np.concatenate([P.fill[si], msgs.fill])
         nbits, mt, part24, mstatus, phash = _kernels.messages(
-            P.a, mbytes, ns_, start, nchar, fill.astype(np.int64), _MIN_BITS_ARR)
+            P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill.astype(np.int64), _MIN_BITS_ARR)
         nall = len(start)
 
         ts_us = np.concatenate([P.ts_us[si], msgs.ts_us])
         ts_ok = np.concatenate([P.ts_ok[si], msgs.ts_ok])
-        station = pl.concat([_station_series(P, si), msgs.station])
+
+        def station_of(rows: np.ndarray) -> pl.Series:
+            """Station names of messages ``rows``: singles from the chunk, then reassembled ones."""
+            order = None
+            if len(rows) > 1 and (np.diff(rows) < 0).any():
+                order = np.argsort(rows, kind="stable")
+                rows = rows[order]
+            cut = int(np.searchsorted(rows, ns_))
+            s = pl.concat([_station_series(P, si[rows[:cut]]), msgs.station.gather(rows[cut:] - ns_)])
+            if order is not None:
+                inv = np.empty_like(order)
+                inv[order] = np.arange(len(order))
+                s = s.gather(inv)
+            return s
+
         line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs.line_no])
 
         # ---- decode
@@ -601,10 +639,10 @@ class NmeaDecoder:
         oor = pos_raw[4]
         mstatus[pos_sel[oor]] = _CODE["position_out_of_range"]
         okm = mstatus == _OK
-        st_sel = np.flatnonzero(okm & np.isin(mt_dec, (5, 19, 21, 24)))
+        st_sel = np.flatnonzero(okm & _IS_STATIC[mt_dec + 64])
         statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_sel), mt[st_sel])
         st_idx = st_sel[st_order]
-        oth_sel = np.flatnonzero(okm & ~np.isin(mt_dec, tuple(DECODED_TYPES)))
+        oth_sel = np.flatnonzero(okm & ~_IS_DECODED[mt_dec + 64])
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
         # "ghosts" here, so copies split across a chunk boundary are merged too (n_rx of the row
@@ -653,13 +691,13 @@ class NmeaDecoder:
         pk = np.flatnonzero(keep[pos_sel] & ~oor)
         prow = pos_sel[pk]
         positions = pl.DataFrame(_position_frame(pos_raw, mt[prow], pk)).with_columns(
-            ts=_ts_series(ts_us[prow], ts_ok[prow]), station=station.gather(prow), n_rx=pl.Series(n_rx[prow], dtype=pl.Int16)
+            ts=_ts_series(ts_us[prow], ts_ok[prow]), station=station_of(prow), n_rx=pl.Series(n_rx[prow], dtype=pl.Int16)
         )
         positions = schema.conform("positions", positions)
         sk = keep[st_idx]
         srow = st_idx[sk]
         statics = statics.filter(pl.Series(sk)).with_columns(
-            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station.gather(srow), n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
+            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(srow), n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
         )
         statics = schema.conform("statics", statics)
         ok_idx = oth_sel[keep[oth_sel]]
@@ -678,7 +716,7 @@ class NmeaDecoder:
                     "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
                     "payload": o_payload,
                     "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
-                    "station": station.gather(ok_idx),
+                    "station": station_of(ok_idx),
                     "n_rx": pl.Series(n_rx[ok_idx], dtype=pl.Int16),
                 }
             ),
@@ -689,7 +727,7 @@ class NmeaDecoder:
         multi_status = mstatus[len(si):]
         lstat = P.line_status.copy()
         if n:
-            np.maximum.at(lstat, P.s_line, status)
+            _kernels.max_at(lstat, P.s_line, status)
         # multi-part messages: lines from this chunk
         rej_rows = []
         if nm:
@@ -697,7 +735,7 @@ class NmeaDecoder:
             sents = allf["sent"].to_numpy()[msgs.mem_rows]
             here = sents >= 0
             if here.any():
-                np.maximum.at(lstat, P.s_line[sents[here]], code[here])
+                _kernels.max_at(lstat, P.s_line[sents[here]], code[here])
             # carried lines (from earlier chunks): account for them here, once per line
             pr = msgs.mem_rows[~here]
             if len(pr):
@@ -768,13 +806,13 @@ class NmeaDecoder:
         return res
 
 
-def _raw_lines(buf: bytes, P: _Parsed, lines: np.ndarray) -> pl.Series:
+def _raw_lines(buf: bytes | memoryview, P: _Parsed, lines: np.ndarray) -> pl.Series:
     """Original text of the given chunk lines (non-ASCII escaped)."""
     if not len(lines):
         return pl.Series([], dtype=pl.Utf8)
     if not P.ascii:
         return pl.Series(
-            [buf[s:e].decode("ascii", "backslashreplace").replace("\x00", "\\x00") for s, e in zip(P.line_start[lines], P.line_end[lines])],
+            [bytes(buf[s:e]).decode("ascii", "backslashreplace").replace("\x00", "\\x00") for s, e in zip(P.line_start[lines], P.line_end[lines])],
             dtype=pl.Utf8,
         )
     return _strings(P.a, P.line_start[lines], P.line_end[lines] - P.line_start[lines])
@@ -830,7 +868,7 @@ def _assemble(f: pl.DataFrame, final: bool):
     N = f.height
     M.n = 0
     if N == 0:
-        M.mbytes = np.zeros(_PAD, np.uint8)
+        M.mbytes = np.zeros(_PAD + (-_PAD) % 8, np.uint8)
         M.start = M.nchar = M.line_no = M.ts_us = M.mem_rows = M.mem_msg = np.zeros(0, np.int64)
         M.fill = np.zeros(0, np.int16)
         M.ts_ok = np.zeros(0, bool)
