@@ -74,6 +74,7 @@ from .errors import SeawatchError
 from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
 from .ingest.result import IngestResult
 from .sources import FileFollow, Replay, Source, parse_source
+from .scale import CLIENT_SIDE, PER_VESSEL
 from .store import Store
 
 #: defaults of ``seawatch watch``
@@ -386,6 +387,16 @@ class Watcher:
         self.detections: pl.DataFrame | None = None
         self.detections_gen: int | None = None
         self.dirty = False  # new rows since the last detection
+        # carried per-vessel state: the last pass's tracks and segments (as detector inputs) and
+        # the events of the per-vessel detectors; a pass rebuilds only the vessels
+        # whose rows changed since (seawatch.scale's kernel contract: per-vessel kernels see
+        # whole vessels, so the others' results stand)
+        self._inputs: Any = None  # seawatch.detect.base.Inputs of the last pass
+        self._parts: dict[str, pl.DataFrame] | None = None  # per-vessel events, rx grid, encounter grid
+        self._changed: list[pl.Series] = []  # mmsi of window rows added or evicted since
+        self._full = True  # the next pass rebuilds every vessel
+        self.passes = {"full": 0, "incremental": 0}
+        self.last_pass_vessels = 0  # vessels rebuilt by the last pass
         self.resume: dict[str, dict[str, Any]] = {}
         #: per stream, the batch files committed and not yet compacted (oldest first)
         self.small: dict[str, list[str]] = {}
@@ -672,6 +683,7 @@ class Watcher:
                         self._bump_now(df)
                     if self.cfg.detect:
                         self.win[t].append(self._placed(df) if t == "positions" else df)
+                        self._changed.append(df["mmsi"])
                         self.dirty = True
         if self.data_now_us is not None and not self.cfg.detect:
             self.seen.prune(self._window_lo())
@@ -727,23 +739,31 @@ class Watcher:
         return add_places(df.select([c for c in WINDOW_COLUMNS if c in df.columns]), self.ports, self.zones)
 
     def _window(self, table: str) -> pl.DataFrame:
+        """The window's rows of ``table``: the frames appended since, the rows older than the
+        window dropped (their vessels are rebuilt in the next pass). Frames are joined into one
+        only now and then (a pass reads them as they are)."""
         frames = self.win[table]
-        df = pl.concat(frames, how="vertical_relaxed") if frames else schema.empty(table)
         if self.data_now_us is not None:
             lo = self._window_lo()
             lo_dt = self._dt(lo)
-            n = df.height
-            df = df.filter(pl.col("ts") >= lo_dt)
-            if df.height < n:
-                self.evicted = True
+            kept = []
+            for f in frames:
+                if f["ts"].min() < lo_dt:
+                    self.evicted = True
+                    self._changed.append(f.filter(pl.col("ts") < lo_dt)["mmsi"])  # these vessels lose rows
+                    f = f.filter(pl.col("ts") >= lo_dt)
+                if f.height:
+                    kept.append(f)
+            frames = kept
             self.seen.prune(lo)
-        df = df.rechunk()
-        self.win[table] = [df] if df.height else []
-        return df
+        if len(frames) > 16:
+            frames = [pl.concat(frames, how="vertical_relaxed", rechunk=True)]
+        self.win[table] = frames
+        return pl.concat(frames, how="vertical_relaxed", rechunk=False) if frames else schema.empty(table)
 
     def _detect(self, final: bool = False) -> None:
-        from .detect import detect
-        from .tracks import PORT_COLUMNS, add_places, build_tracks, ports_with_anchorages
+        from .detect import detect, encounter, gap
+        from .tracks import PORT_COLUMNS, add_places, ports_with_anchorages
 
         self.dirty = False
         pos = self._window("positions")
@@ -758,14 +778,69 @@ class Watcher:
             self.ports_at_wall = time.monotonic()
             pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
             self.win["positions"] = [pos]
-        tr = build_tracks(pos, ports=self.ports, zones=self.zones)
+            self._full = True  # every vessel's port columns changed
+        inputs, parts = self._vessels(pos, statics, full=self._full or final)
         dets = self._detections()
         corr: list[pl.DataFrame] = []
-        ev = detect(tr.points, tr.segments, statics, preset=self.cfg.preset, config=self.cfg.config,
-                    ports=self.ports, ports_in_tracks=True, detections=dets, correlation_out=corr)
+        # the cross-vessel detectors (seawatch.scale.CROSS_VESSEL, CLIENT_SIDE) over the whole
+        # window, from the per-vessel parts
+        cross = [gap.detect(inputs, self.params["ais_gap"], grid=parts["rx"]),
+                 encounter.detect(inputs, self.params["encounter"], grid=parts["encounter"]),
+                 # (dark: sensor detections, if any in the window)
+                 detect(inputs.tracks, inputs.segments, statics, noise=inputs.noise, only=list(CLIENT_SIDE),
+                        detections=dets, correlation_out=corr, preset=self.cfg.preset, config=self.cfg.config,
+                        ports=self.ports, ports_in_tracks=True) if dets is not None else schema.empty("events")]
+        # as detect() over every detector at once: one row per id, the same order
+        ev = pl.concat([f for f in (parts["events"], *cross) if f.height] or [schema.empty("events")]) \
+            .unique("event_id", keep="first", maintain_order=True).sort("start_time", "event_type", "mmsi", "event_id")
         self._diff(ev)
         if dets is not None and corr and corr[0].height:
             self.store.write_derived("correlation", corr[0], {"live": True, "session": self.session})
+
+    def _vessels(self, pos: pl.DataFrame, statics: pl.DataFrame, *, full: bool) -> tuple[Any, dict[str, Any]]:
+        """The window's tracks (as detector inputs: segment points and noise points apart) and
+        what is computed per vessel for the detectors: the per-vessel detectors' events, the
+        reception count of ais_gap and the grid points of encounter. Rebuilt for the vessels
+        whose rows changed since the last pass, carried over for the others (all of them when
+        ``full``: the first pass, new ports, the final flush). Vessels are whole on either side,
+        so only the row order between vessels differs from a full rebuild, and no detector
+        depends on it (tests/test_live.py checks pass by pass)."""
+        from .detect import detect, encounter, gap
+        from .detect.base import Inputs
+        from .tracks import build_tracks
+
+        kw = dict(preset=self.cfg.preset, config=self.cfg.config, ports=self.ports, ports_in_tracks=True)
+        changed = pl.concat(self._changed).unique() if self._changed else pl.Series("mmsi", [], pl.Int64)
+        self._changed = []
+        carried, parts = self._inputs, self._parts
+        self._full = True  # until this pass has finished
+        mine = pl.col("mmsi").is_in(changed.implode())
+        full = full or carried is None or parts is None
+        if not full:
+            pos, statics = pos.filter(mine), statics.filter(mine)
+        tr = build_tracks(pos, ports=self.ports, zones=self.zones)
+        fresh = Inputs(tr.points, tr.segments, statics, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
+        new_parts = {
+            "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL), **kw),
+            "rx": gap.vessel_grid(fresh.points),
+            "encounter": encounter.grid_points(fresh, self.params["encounter"]),
+        }
+        if full:
+            inputs = fresh
+            self.passes["full"] += 1
+            self.last_pass_vessels = tr.segments["mmsi"].n_unique()
+        else:
+            inputs = Inputs(
+                pl.concat([carried.tracks.filter(~mine), fresh.tracks]),
+                pl.concat([carried.segments.filter(~mine), fresh.segments]),
+                ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
+                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]))
+            new_parts = {k: pl.concat([parts[k].filter(~mine), v], how="vertical_relaxed") for k, v in new_parts.items()}
+            self.passes["incremental"] += 1
+            self.last_pass_vessels = changed.len()
+        self._inputs, self._parts = inputs, new_parts
+        self._full = False
+        return inputs, new_parts
 
     def _detections(self) -> pl.DataFrame | None:
         """The sensor detections in the window up to data time "now" (`seawatch ingest
@@ -789,28 +864,38 @@ class Watcher:
         return self._dt(self._window_lo() + int(guard * 3600 * _US))
 
     def _diff(self, ev: pl.DataFrame) -> None:
+        """Compare this pass's events with the known ones: open, escalate, update, close, retract;
+        alerts, then the events table. The comparison is columnar (a join on the id); only the
+        events that changed become Python rows."""
         guard = self._guard_lo()
         if guard is not None:
             ev = ev.filter(pl.col("start_time") >= guard)
-        known = {r["event_id"]: r for r in self.events.to_dicts()}
-        new = {r["event_id"]: r for r in ev.to_dicts()}
-        changed = False
-        alerts: list[dict[str, Any]] = []
-        data_time = _iso(self._dt(self.data_now_us)) if self.data_now_us is not None else None
         fields = ("end_time", "severity", "score", "status", "lat", "lon", "zone_name", "zone_kind",
                   "zone_state", "evidence", "other_mmsi")
+        old_df = self.events
+        o = old_df.select("event_id", *[pl.col(f).alias(f"{f}__old") for f in fields])
+        same = pl.all_horizontal([pl.col(f).eq_missing(pl.col(f"{f}__old")) for f in fields])
+        cand = ev.join(o, on="event_id", how="left").filter(~(pl.col("status__old").is_not_null() & same))
+        cand = cand.select(ev.columns)
+        gone = old_df.filter(~pl.col("event_id").is_in(ev["event_id"].implode()) & (pl.col("status") != "retracted"))
+        ids = pl.concat([cand["event_id"], gone["event_id"], pl.Series(sorted(self.folded_ids), dtype=pl.Utf8)])
+        known = {r["event_id"]: r for r in old_df.filter(pl.col("event_id").is_in(ids.implode())).to_dicts()}
+        new = {r["event_id"]: r for r in cand.to_dicts()}
+        updated: dict[str, dict[str, Any]] = {}
+        alerts: list[dict[str, Any]] = []
+        data_time = _iso(self._dt(self.data_now_us)) if self.data_now_us is not None else None
         # the detections that belong to a dark track (its open / escalate alerts cover them)
-        tracked = {d for r in new.values() if r["event_type"] == "dark_track"
-                   for d in (json.loads(r["evidence"] or "{}").get("detection_ids") or ())}
+        tracked = {d for ev_js in ev.filter(pl.col("event_type") == "dark_track")["evidence"].to_list()
+                   for d in (json.loads(ev_js or "{}").get("detection_ids") or ())}
         # folded plots whose track is gone (late data matched a plot, say): alerted now
-        unfolded = [e for e in self.folded_ids if not (e in new and _detection_id(new[e]) in tracked)]
+        folded_now = {r["event_id"]: r for r in ev.filter(pl.col("event_id").is_in(
+            pl.Series(sorted(self.folded_ids), dtype=pl.Utf8).implode())).to_dicts()}
+        unfolded = [e for e in self.folded_ids if not (e in folded_now and _detection_id(folded_now[e]) in tracked)]
         for eid, row in new.items():
             old = known.get(eid)
             if old is None or old["status"] == "retracted":
                 action, prev_sev = "open", None
             else:
-                if all(old.get(f) == row.get(f) for f in fields):
-                    continue
                 prev_sev = old["severity"]
                 if SEVERITY_RANK.get(row["severity"], 0) > SEVERITY_RANK.get(prev_sev, 0):
                     action = "escalate"
@@ -818,8 +903,7 @@ class Watcher:
                     action = "close"
                 else:
                     action = "update"
-            known[eid] = row
-            changed = True
+            updated[eid] = row
             self.actions[action] += 1
             if action == "open" and row["event_type"] == "dark_target" and self.cfg.fold_dark_targets \
                     and _detection_id(row) in tracked:
@@ -829,25 +913,24 @@ class Watcher:
                 alerts.append(self._alert(row, action, prev_sev, data_time))
         for eid in unfolded:
             self.folded_ids.discard(eid)
-            if eid in new:
-                alerts.append(self._alert(new[eid], "open", None, data_time))
-        for eid, old in list(known.items()):
-            if eid in new or old["status"] == "retracted":
-                continue
+            if eid in folded_now:
+                alerts.append(self._alert(folded_now[eid], "open", None, data_time))
+        for old in gone.iter_rows(named=True):
             if guard is not None and old["start_time"] is not None and old["start_time"] < guard:
                 continue  # final: the window no longer holds its start
             row = dict(old, status="retracted")
-            known[eid] = row
-            changed = True
+            updated[old["event_id"]] = row
             self.actions["retract"] += 1
             if self.cfg.alert_retractions:
                 alerts.append(self._alert(row, "retract", old["severity"], data_time))
         # alerts first (at-least-once), then the tables
         for a in alerts:
             self._emit(a)
-        if changed:
-            events = pl.DataFrame(list(known.values()), schema=schema.polars_schema("events")) \
-                if known else schema.empty("events")
+        if updated:
+            events = pl.concat([
+                old_df.filter(~pl.col("event_id").is_in(pl.Series(list(updated), dtype=pl.Utf8).implode())),
+                pl.DataFrame(list(updated.values()), schema=schema.polars_schema("events")),
+            ])
             events = events.sort("start_time", "event_type", "mmsi", "event_id", nulls_last=True)
             self.events = events
             self._write_events(events)
@@ -953,6 +1036,7 @@ class Watcher:
             "lag_s": None if data_now is None else round(now - data_now.timestamp(), 1),
             "cycles": self.cycles, "last_cycle_s": round(self.last_cycle_s, 3),
             "last_detect_s": round(self.last_detect_s, 3), "window_positions": self.window_rows(),
+            "passes": dict(self.passes), "last_pass_vessels": self.last_pass_vessels,
             "warnings": self.warnings(), "files": self.files_committed, "compactions": self.compactions,
             "rows": dict(self.rows), "duplicates": self.duplicates, "buffered_bytes": self._buffered,
             "events": by_status, "actions": dict(self.actions), "alerts": self.alerts_sent,

@@ -247,11 +247,13 @@ def close_steps(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
 
 
 # -- the detector -------------------------------------------------------------------------------------
-def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
+def detect(inputs: Inputs, params: Params | None = None, grid: pl.DataFrame | None = None) -> pl.DataFrame:
     """Encounters (schema.EVENTS rows), one per pair of vessels and merged meeting.
-    ``params`` defaults to the preset named by ``inputs.preset``."""
+    ``params`` defaults to the preset named by ``inputs.preset``. ``grid``: the
+    :func:`grid_points` of every vessel in ``inputs``, if already computed (they are per vessel:
+    any union of whole vessels' grid points will do)."""
     p = params if params is not None else PRESETS[inputs.preset]
-    grid = grid_points(inputs, p)
+    grid = grid_points(inputs, p) if grid is None else grid
     if grid.height < 2 or grid["mmsi"].n_unique() < 2:
         return schema.empty("events")
     # 3-4. close steps: one row per pair and grid time (the closest pair of segments)

@@ -234,7 +234,27 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
     return out.with_columns(pl.col("rx0", "rx1", "rxv0", "rxv1").fill_null(0).cast(pl.Int64))
 
 
-def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
+def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
+    """:func:`reception_grid` with one row per vessel too (``mmsi`` kept): rows of the vessels
+    whose positions changed can be dropped and counted again while the rest is kept (the live
+    watch does so between passes); any union of whole vessels' rows is a valid ``grid``."""
+    cell = RX_CELL_NM / NM_PER_DEG_LAT
+    return (
+        points.select(
+            "mmsi",
+            cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
+            cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
+            tb=(pl.col("ts").dt.epoch("s") // RX_BUCKET_S).cast(pl.Int64),
+        )
+        .group_by("mmsi", "cy", "cx", "tb")
+        .agg(n=pl.len())
+        .with_columns(ms=pl.concat_list("mmsi"))
+    )
+
+
+def detect(inputs: Inputs, params: Params, grid: pl.DataFrame | None = None) -> pl.DataFrame:
+    """ais_gap events. ``grid``: the reception count of every vessel in ``inputs``
+    (:func:`reception_grid` or :func:`vessel_grid`), if already counted."""
     pts = inputs.points
     if pts.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
@@ -242,8 +262,8 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     gaps = _gaps(pts, params.min_gap_h * 3600.0, data_end).with_row_index("gi")
     if gaps.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
-    rx = _reception(gaps, pts, params.reception_radius_nm, data_end,
-                    open_radius_nm=params.open_radius_nm, open_ahead_h=params.min_gap_h)
+    rx = _reception(gaps, pts if grid is None else None, params.reception_radius_nm, data_end,
+                    open_radius_nm=params.open_radius_nm, open_ahead_h=params.min_gap_h, grid=grid)
     return gap_events(gaps, rx, params, data_end, inputs.preset)
 
 
@@ -313,4 +333,4 @@ def gap_events(gaps: pl.DataFrame, rx: pl.DataFrame, params: Params, data_end: o
     return finish(ev, "ais_gap", preset)
 
 
-__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "reception_grid"]
+__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "reception_grid", "vessel_grid"]
