@@ -1009,8 +1009,10 @@ class Watcher:
             self._alert_fh = None
 
     def warm_up(self) -> None:
-        """Load the zone and port data and the detector modules now, not in the first batch."""
+        """Load the zone and port data, the detector modules and the decoder's compiled kernels
+        now, not in the first batch (the decoder's first call loads or compiles them: seconds)."""
         from .detect import DETECTORS, module
+        from .simulate import run as simulate
         from .zones import lookup
         from .zones.ports import ports_table
 
@@ -1018,6 +1020,10 @@ class Watcher:
             module(n)
         ports_table()
         lookup(np.array([38.0]), np.array([138.5]))
+        _, lines = simulate("all", hours=0.05)  # a few minutes of every kind of message
+        dec = NmeaDecoder("warm-up")
+        dec.feed(("\n".join(lines) + "\n").encode())
+        dec.finish()
 
     # -- status ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
