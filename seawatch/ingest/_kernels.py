@@ -370,24 +370,41 @@ def scan(a, a64, n_data):
                 start = i + 1
                 comment = a[start] == 35
     n = ns
+    # how many sentences / lines need the rarer time sources (the caller skips what is absent):
+    # text after the checksum (USCG), '$' lines ($PGHP), whitespace lines, text before the first
+    # sentence of a line (epoch / ISO-8601 prefix)
+    rare = np.zeros(4, np.int64)
+    for k in range(n):
+        if tr_end[k] - tr_start[k] > 1 and a[min(tr_start[k], N - 1)] == 44:
+            rare[0] += 1
+    for li in range(n_lines):
+        fc = a[ls[li]]
+        if first_elem[li] < 0:
+            if fc == 36 and le[li] - ls[li] >= 6:
+                rare[1] += 1
+            elif lstat[li] == _C_GARBAGE and (fc == 32 or fc == 9):
+                rare[2] += 1
+        elif first_elem[li] > ls[li]:
+            rare[3] += 1
     return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
             pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
-            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat)
+            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare)
 
 
 # ---------------------------------------------------------------------------------------------
 # messages: six-bit payloads of single sentences (in the chunk buffer ``a``) and of reassembled
 # multi-sentence messages (in ``m``): message i < n_single reads ``a``, the others ``m``
 
-_C_BAD_MSG_TYPE, _C_TOO_SHORT = 11, 12
+_C_BAD_MSG_TYPE, _C_TOO_SHORT, _C_OUT_OF_RANGE = 11, 12, 13
 _FNV0 = np.uint64(0xCBF29CE484222325)
 _FNV1 = np.uint64(0x100000001B3)
 
 
 @_njit
 def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
-    """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type), type 24
-    part number and a 64-bit hash of the payload text (for receiver-duplicate detection)."""
+    """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type /
+    position_out_of_range), type 24 part number and a 64-bit hash of the payload text (for
+    receiver-duplicate detection)."""
     n = len(start)
     nbits = np.empty(n, np.int64)
     mt = np.empty(n, np.int64)
@@ -444,6 +461,44 @@ def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
             st = _C_BAD_MSG_TYPE
         if st == _OK and nb_ < min_bits[t]:
             st = _C_TOO_SHORT
+        if st == _OK and (t <= 4 or t == 9 or t == 18 or t == 19 or t == 21 or t == 27):
+            # position reports: a position outside +-180 / +-90 (not the "not available" value) is
+            # a reject; the same arithmetic as ``positions``
+            if t <= 3 or t == 9:
+                lo_off, la_off = 61, 89
+            elif t == 4:
+                lo_off, la_off = 79, 107
+            elif t == 21:
+                lo_off, la_off = 164, 192
+            elif t == 27:
+                lo_off, la_off = 44, 62
+            else:
+                lo_off, la_off = 57, 85
+            lo_w, la_w, scale = (18, 17, 600.0) if t == 27 else (28, 27, 600000.0)
+            lo = 0
+            la = 0
+            for fld in range(2):
+                off = lo_off if fld == 0 else la_off
+                w = lo_w if fld == 0 else la_w
+                c0 = off // 6
+                c1 = (off + w - 1) // 6
+                acc = 0
+                for c in range(c0, c1 + 1):
+                    acc <<= 6
+                    if c < nc and s + c < len(src):
+                        acc |= np.int64(_SIXV[src[s + c]] & 63)
+                v = (acc >> ((c1 + 1) * 6 - off - w)) & ((1 << w) - 1)
+                if v >= (1 << (w - 1)):
+                    v -= 1 << w
+                if fld == 0:
+                    lo = v
+                else:
+                    la = v
+            lon_f = lo / scale
+            lat_f = la / scale
+            na = lo == round(181 * scale) or la == round(91 * scale)
+            if (not na) and (abs(lon_f) > 180 or abs(lat_f) > 90):
+                st = _C_OUT_OF_RANGE
         mstatus[i] = st
     return nbits, mt, part24, mstatus, h
 

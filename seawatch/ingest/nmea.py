@@ -201,7 +201,7 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
     P.a = a
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
-     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat) = _kernels.scan(a, a.view(np.uint64), n_data)
+     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare) = _kernels.scan(a, a.view(np.uint64), n_data)
     n_lines = len(ls)
     n = len(p)
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
@@ -213,7 +213,8 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
     P.status = status
 
     # USCG trailing fields after the checksum
-    tri = np.flatnonzero((tr_end - tr_start > 1) & (a[np.minimum(tr_start, len(a) - 1)] == 44))
+    n_tri, n_dollar, n_ws, n_pre = (int(x) for x in rare)
+    tri = np.flatnonzero((tr_end - tr_start > 1) & (a[np.minimum(tr_start, len(a) - 1)] == 44)) if n_tri else np.zeros(0, np.int64)
     if len(tri):
         trail = pl.DataFrame({"s": _strings(a, tr_start[tri], tr_end[tri] - tr_start[tri])})
         got = trail.select(
@@ -232,8 +233,8 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
     # line-level: $PGHP and prefixes
     line_ts = np.zeros(n_lines, np.int64)
     line_ts_ok = np.zeros(n_lines, bool)
-    first_char = a[np.minimum(ls, len(a) - 1)] if n_lines else np.zeros(0, np.uint8)
-    dollar = np.flatnonzero((first_char == 36) & (le - ls >= 6) & (first_elem < 0))
+    first_char = a[np.minimum(ls, len(a) - 1)] if n_lines and (n_dollar or n_ws) else np.zeros(0, np.uint8)
+    dollar = np.flatnonzero((first_char == 36) & (le - ls >= 6) & (first_elem < 0)) if n_dollar else np.zeros(0, np.int64)
     if len(dollar):
         pg = dollar[(a[ls[dollar] + 1] == 80) & (a[ls[dollar] + 2] == 71) & (a[ls[dollar] + 3] == 72) & (a[ls[dollar] + 4] == 80)]
         if len(pg):
@@ -249,7 +250,7 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
     else:
         P.pghp_lines = np.zeros(0, np.int64)
     # prefix before the first sentence element: epoch or ISO-8601
-    pre_lines = np.flatnonzero((first_elem > ls))
+    pre_lines = np.flatnonzero((first_elem > ls)) if n_pre else np.zeros(0, np.int64)
     if len(pre_lines):
         ps = pl.DataFrame({"s": _strings(a, ls[pre_lines], first_elem[pre_lines] - ls[pre_lines])})
         t = ps.select(
@@ -294,7 +295,7 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
 
     # line classification for lines without any sentence (the kernel did blank, comment,
     # non-AIS and garbage): whitespace-only lines are blank
-    if n_lines:
+    if n_lines and n_ws:
         ws = (lstat == _CODE["garbage"]) & ((first_char == 32) | (first_char == 9))
         if ws.any():
             wl = np.flatnonzero(ws)
@@ -410,11 +411,10 @@ _POS_LAYOUT = {
 _POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
 
 
-def _position_frame(raw: tuple, mt: np.ndarray, rows: np.ndarray) -> dict:
-    """Columns of the position reports ``rows`` (positions in the arrays of
-    :func:`_kernels.positions`)."""
+def _position_frame(raw: tuple, mt: np.ndarray) -> dict:
+    """Columns of position reports from the arrays of :func:`_kernels.positions`."""
     (mmsi, lat, lon, na_pos, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot_val, rot_na, status,
-     acc, sec, cls, alt, alt_na) = (x[rows] for x in raw)
+     acc, sec, cls, alt, alt_na) = raw
     return {
         "mmsi": pl.Series(mmsi, dtype=pl.Int64),
         "lat": _nullable(lat, na_pos | oor, pl.Float64),
@@ -634,11 +634,8 @@ class NmeaDecoder:
         # type 24 parts other than A (0) and B (1) are not defined by ITU-R M.1371: kept raw
         mt_dec = np.where((mt == 24) & (part24 > 1), -24, mt)
         okm = mstatus == _OK
+        # (out-of-range positions are already position_out_of_range in mstatus)
         pos_sel = np.flatnonzero(okm & _IS_POS[np.clip(mt, 0, 27)] & (mt >= 0))
-        pos_raw = _kernels.positions(P.a, mbytes, ns_, start, nchar, mt, pos_sel)
-        oor = pos_raw[4]
-        mstatus[pos_sel[oor]] = _CODE["position_out_of_range"]
-        okm = mstatus == _OK
         st_sel = np.flatnonzero(okm & _IS_STATIC[mt_dec + 64])
         statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_sel), mt[st_sel])
         st_idx = st_sel[st_order]
@@ -688,9 +685,9 @@ class NmeaDecoder:
             ).sort(["h", "timed", "t", "line"])
 
         # ---- tables
-        pk = np.flatnonzero(keep[pos_sel] & ~oor)
-        prow = pos_sel[pk]
-        positions = pl.DataFrame(_position_frame(pos_raw, mt[prow], pk)).with_columns(
+        prow = pos_sel[keep[pos_sel]]
+        pos_raw = _kernels.positions(P.a, mbytes, ns_, start, nchar, mt, prow)
+        positions = pl.DataFrame(_position_frame(pos_raw, mt[prow])).with_columns(
             ts=_ts_series(ts_us[prow], ts_ok[prow]), station=station_of(prow), n_rx=pl.Series(n_rx[prow], dtype=pl.Int16)
         )
         positions = schema.conform("positions", positions)
