@@ -814,7 +814,7 @@ class Watcher:
         self._changed = []
         carried, parts = self._inputs, self._parts
         self._full = True  # until this pass has finished
-        mine = pl.col("mmsi").is_in(changed.implode())
+        mine = pl.col("mmsi").is_in(changed.implode()).fill_null(False)  # a row without mmsi is nobody's
         full = full or carried is None or parts is None
         if not full:
             pos, statics = pos.filter(mine), statics.filter(mine)
