@@ -204,6 +204,8 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
     d = haversine_nm(lat[:, None], lon[:, None], (cy + 0.5) * cell, (cx + 0.5) * cell)
     ei, k = np.nonzero(d <= r_end[:, None])
     near = pl.DataFrame({"ei": ei.astype(np.int64), "cy": cy[ei, k].astype(np.int32), "cx": cx[ei, k].astype(np.int32)})
+    # only cells where anything was heard can count (most of the sea is empty)
+    near = near.join(grid.select("cy", "cx").unique(), on=["cy", "cx"], how="semi")
     # the buckets fully inside each gap (or, for a gap shorter than a bucket, those it touches)
     t0 = ends["t0"].to_numpy()
     t1 = ends["t1"].to_numpy()
@@ -222,7 +224,10 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
         near.join(buckets, on="ei")
         .join(grid, on=["cy", "cx", "tb"])
         .group_by("ei", "tb")
-        .agg(n=pl.col("n").sum(), v=pl.col("ms").list.explode(keep_nulls=False, empty_as_null=False).n_unique())
+        .agg(n=pl.col("n").sum(),
+             # a grid by vessel (vessel_grid) has the MMSI as a column: no lists to explode
+             v=pl.col("mmsi").n_unique() if "mmsi" in grid.columns
+             else pl.col("ms").list.explode(keep_nulls=False, empty_as_null=False).n_unique())
         .group_by("ei")
         .agg(n=pl.col("n").sum(), v=pl.col("v").max())
     )
