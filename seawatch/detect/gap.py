@@ -136,22 +136,31 @@ RX_BUCKET_S = 600
 RX_MAX_BUCKETS = 36
 
 
+def _keyed(points: pl.DataFrame) -> pl.DataFrame:
+    """``mmsi`` and each position's reception key: cell ``cy, cx`` and 10-min bucket ``tb``."""
+    cell = RX_CELL_NM / NM_PER_DEG_LAT
+    return points.select(
+        "mmsi",
+        cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
+        cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
+        tb=(pl.col("ts").dt.epoch("s") // RX_BUCKET_S).cast(pl.Int64),
+    )
+
+
 def reception_grid(points: pl.DataFrame) -> pl.DataFrame:
     """Positions counted per (cell ``cy, cx``, 10-min bucket ``tb``): ``n`` positions and the
     distinct ``ms`` (MMSI list) heard there. Grids of disjoint sets of vessels may simply be
     concatenated: :func:`_reception` sums ``n`` and counts distinct MMSIs over all rows of a key
     (how the Dask engine, :mod:`seawatch.scale`, builds it per partition)."""
-    cell = RX_CELL_NM / NM_PER_DEG_LAT
-    return (
-        points.select(
-            "mmsi",
-            cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
-            cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
-            tb=(pl.col("ts").dt.epoch("s") // RX_BUCKET_S).cast(pl.Int64),
-        )
-        .group_by("cy", "cx", "tb")
-        .agg(n=pl.len(), ms=pl.col("mmsi").unique())
-    )
+    return _keyed(points).group_by("cy", "cx", "tb").agg(n=pl.len(), ms=pl.col("mmsi").unique())
+
+
+def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
+    """The count of :func:`reception_grid` by vessel as well (``mmsi`` instead of ``ms``): rows
+    of the vessels whose positions changed can be dropped and counted again while the rest is
+    kept (the live watch does so between passes); any union of whole vessels' rows is a valid
+    ``grid`` for :func:`_reception`."""
+    return _keyed(points).group_by("mmsi", "cy", "cx", "tb").agg(n=pl.len())
 
 
 def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float, data_end: object,
@@ -225,7 +234,7 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
         .join(grid, on=["cy", "cx", "tb"])
         .group_by("ei", "tb")
         .agg(n=pl.col("n").sum(),
-             # a grid by vessel (vessel_grid) has the MMSI as a column: no lists to explode
+             # a grid by vessel (vessel_grid) has the MMSI as a column, reception_grid lists
              v=pl.col("mmsi").n_unique() if "mmsi" in grid.columns
              else pl.col("ms").list.explode(keep_nulls=False, empty_as_null=False).n_unique())
         .group_by("ei")
@@ -237,24 +246,6 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
         a = per_end.filter(pl.col("end") == e).select("gi", pl.col("n").alias(f"rx{e}"), pl.col("v").alias(f"rxv{e}"))
         out = out.join(a, on="gi", how="left")
     return out.with_columns(pl.col("rx0", "rx1", "rxv0", "rxv1").fill_null(0).cast(pl.Int64))
-
-
-def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
-    """:func:`reception_grid` with one row per vessel too (``mmsi`` kept): rows of the vessels
-    whose positions changed can be dropped and counted again while the rest is kept (the live
-    watch does so between passes); any union of whole vessels' rows is a valid ``grid``."""
-    cell = RX_CELL_NM / NM_PER_DEG_LAT
-    return (
-        points.select(
-            "mmsi",
-            cy=(pl.col("lat") / cell).floor().cast(pl.Int32),
-            cx=(pl.col("lon") / cell).floor().cast(pl.Int32),
-            tb=(pl.col("ts").dt.epoch("s") // RX_BUCKET_S).cast(pl.Int64),
-        )
-        .group_by("mmsi", "cy", "cx", "tb")
-        .agg(n=pl.len())
-        .with_columns(ms=pl.concat_list("mmsi"))
-    )
 
 
 def detect(inputs: Inputs, params: Params, grid: pl.DataFrame | None = None) -> pl.DataFrame:
