@@ -113,12 +113,15 @@ _US = 1_000_000
 def _strings(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
     """A polars string Series of buffer slices, without copying them (Arrow string views).
 
-    The buffer must be ASCII (``_parse`` sanitises it) and stays referenced by the Series.
+    The buffer must be ASCII (``_parse`` sanitises it). Strings of up to 12 bytes live in the
+    views themselves; only when a longer one is present does the Series keep the buffer.
     """
     n = len(starts)
-    v = _kernels.views(a, starts.astype(np.int64, copy=False), lens.astype(np.int64, copy=False))
+    lens = lens.astype(np.int64, copy=False)
+    v = _kernels.views(a, starts.astype(np.int64, copy=False), lens)
     bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.Array.from_buffers(pa.string_view(), n, [bitmap, pa.py_buffer(v), pa.py_buffer(a)])
+    data = pa.py_buffer(a) if n and int(lens.max()) > 12 else pa.py_buffer(b"")
+    arr = pa.Array.from_buffers(pa.string_view(), n, [bitmap, pa.py_buffer(v), data])
     return pl.Series(arr).cast(pl.Utf8)
 
 
