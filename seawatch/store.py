@@ -378,6 +378,11 @@ class Store:
             if name not in DAY_PARTITIONED:
                 self._write_part(df, self.path / name / fname)
                 continue
+            ts = df["ts"]
+            lo, hi = ts.min(), ts.max()
+            if ts.null_count() == 0 and lo.date() == hi.date():  # one day (the usual chunk): no split
+                self._write_part(df, self.path / name / f"day={lo.date().isoformat()}" / fname)
+                continue
             day = (
                 pl.when(pl.col("ts").is_null())
                 .then(pl.lit(UNTIMED))
