@@ -74,7 +74,7 @@ from .errors import SeawatchError
 from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
 from .ingest.result import IngestResult
 from .sources import FileFollow, Replay, Source, parse_source
-from .scale import CLIENT_SIDE, PER_VESSEL
+from .scale import PER_VESSEL
 from .store import Store
 
 #: defaults of ``seawatch watch``
@@ -762,7 +762,7 @@ class Watcher:
         return pl.concat(frames, how="vertical_relaxed", rechunk=False) if frames else schema.empty(table)
 
     def _detect(self, final: bool = False) -> None:
-        from .detect import detect, encounter, gap
+        from .detect import combine_events, dark, encounter, gap
         from .tracks import PORT_COLUMNS, add_places, ports_with_anchorages
 
         self.dirty = False
@@ -780,22 +780,17 @@ class Watcher:
             self.win["positions"] = [pos]
             self._full = True  # every vessel's port columns changed
         inputs, parts = self._vessels(pos, statics, full=self._full or final)
+        # the cross-vessel detectors (seawatch.scale.CROSS_VESSEL and CLIENT_SIDE) over the whole
+        # window, from the per-vessel parts; dark only with sensor detections in the window
+        frames = [parts["events"], gap.detect(inputs, self.params["ais_gap"], grid=parts["rx"]),
+                  encounter.detect(inputs, self.params["encounter"], grid=parts["encounter"])]
         dets = self._detections()
-        corr: list[pl.DataFrame] = []
-        # the cross-vessel detectors (seawatch.scale.CROSS_VESSEL, CLIENT_SIDE) over the whole
-        # window, from the per-vessel parts
-        cross = [gap.detect(inputs, self.params["ais_gap"], grid=parts["rx"]),
-                 encounter.detect(inputs, self.params["encounter"], grid=parts["encounter"]),
-                 # (dark: sensor detections, if any in the window)
-                 detect(inputs.tracks, inputs.segments, statics, noise=inputs.noise, only=list(CLIENT_SIDE),
-                        detections=dets, correlation_out=corr, preset=self.cfg.preset, config=self.cfg.config,
-                        ports=self.ports, ports_in_tracks=True) if dets is not None else schema.empty("events")]
-        # as detect() over every detector at once: one row per id, the same order
-        ev = pl.concat([f for f in (parts["events"], *cross) if f.height] or [schema.empty("events")]) \
-            .unique("event_id", keep="first", maintain_order=True).sort("start_time", "event_type", "mmsi", "event_id")
-        self._diff(ev)
-        if dets is not None and corr and corr[0].height:
-            self.store.write_derived("correlation", corr[0], {"live": True, "session": self.session})
+        corr = dark.correlate(dets, inputs.points, statics, self.params["dark"]) if dets is not None else None
+        if corr is not None:
+            frames.append(dark.events_from(corr, self.params["dark"], self.cfg.preset))
+        self._diff(combine_events(frames))  # as detect() over every detector at once
+        if corr is not None and corr.height:
+            self.store.write_derived("correlation", corr, {"live": True, "session": self.session})
 
     def _vessels(self, pos: pl.DataFrame, statics: pl.DataFrame, *, full: bool) -> tuple[Any, dict[str, Any]]:
         """The window's tracks (as detector inputs: segment points and noise points apart) and
@@ -878,8 +873,7 @@ class Watcher:
         cand = ev.join(o, on="event_id", how="left").filter(~(pl.col("status__old").is_not_null() & same))
         cand = cand.select(ev.columns)
         gone = old_df.filter(~pl.col("event_id").is_in(ev["event_id"].implode()) & (pl.col("status") != "retracted"))
-        ids = pl.concat([cand["event_id"], gone["event_id"], pl.Series(sorted(self.folded_ids), dtype=pl.Utf8)])
-        known = {r["event_id"]: r for r in old_df.filter(pl.col("event_id").is_in(ids.implode())).to_dicts()}
+        known = {r["event_id"]: r for r in old_df.filter(pl.col("event_id").is_in(cand["event_id"].implode())).to_dicts()}
         new = {r["event_id"]: r for r in cand.to_dicts()}
         updated: dict[str, dict[str, Any]] = {}
         alerts: list[dict[str, Any]] = []
@@ -1009,10 +1003,18 @@ class Watcher:
             self._alert_fh = None
 
     def warm_up(self) -> None:
-        """Load the zone and port data, the detector modules and the decoder's compiled kernels
-        now, not in the first batch (the decoder's first call loads or compiles them: seconds)."""
-        from .detect import DETECTORS, module
+        """Load the decoder's compiled kernels (its first call loads or compiles them: seconds)
+        and, when the watch detects, the zone and port data and the detector modules now, not
+        in the first batch."""
         from .simulate import run as simulate
+
+        _, lines = simulate("all", hours=0.05)  # a few minutes of every kind of message
+        dec = NmeaDecoder("warm-up")
+        dec.feed(("\n".join(lines) + "\n").encode())
+        dec.finish()
+        if not self.cfg.detect:
+            return
+        from .detect import DETECTORS, module
         from .zones import lookup
         from .zones.ports import ports_table
 
@@ -1020,10 +1022,6 @@ class Watcher:
             module(n)
         ports_table()
         lookup(np.array([38.0]), np.array([138.5]))
-        _, lines = simulate("all", hours=0.05)  # a few minutes of every kind of message
-        dec = NmeaDecoder("warm-up")
-        dec.feed(("\n".join(lines) + "\n").encode())
-        dec.finish()
 
     # -- status ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -1103,8 +1101,7 @@ class Watcher:
         last_status = time.monotonic()
         last_file_status = 0.0
         try:
-            if self.cfg.detect:
-                await asyncio.to_thread(self.warm_up)
+            await asyncio.to_thread(self.warm_up)
             if self.dirty and self.cfg.detect:  # bring the loaded window's events up to date
                 await asyncio.to_thread(self._process, [], False)
             next_batch = time.monotonic() + self.cfg.batch_s

@@ -143,6 +143,12 @@ def detect(
             frames.append(dk.events_from(corr, params[n], inputs.preset))
         else:
             frames.append(module(n).detect(inputs, params[n]))
+    return combine_events(frames)
+
+
+def combine_events(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Detector outputs -> one events frame: one row per id (the first), sorted by start_time,
+    event_type, mmsi, event_id (what :func:`detect` returns)."""
     ev = pl.concat([f for f in frames if f.height] or [schema.empty("events")])
     ev = ev.unique("event_id", keep="first", maintain_order=True)
     return ev.sort("start_time", "event_type", "mmsi", "event_id")
@@ -252,6 +258,7 @@ __all__ = [
     "Inputs",
     "PRESET_NAMES",
     "WEIGHTS",
+    "combine_events",
     "detect",
     "finish",
     "module",
