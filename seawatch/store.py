@@ -262,8 +262,7 @@ class Store:
         :meth:`files_current` compares."""
         import hashlib
 
-        names = sorted({p.stem for p in (self.path / FILES_DIR).glob("*.json")} - self._replaced())
-        return hashlib.sha1("\n".join(names).encode()).hexdigest()[:16]
+        return hashlib.sha1("\n".join(sorted(self._committed())).encode()).hexdigest()[:16]
 
     def files_current(self, meta: Mapping[str, Any]) -> bool:
         """Were the derived tables with this ``meta`` computed from the files committed now?
@@ -417,9 +416,12 @@ class Store:
         return manifest
 
     # -- reading ---------------------------------------------------------------------------------
+    def _committed(self) -> set[str]:
+        """Fingerprints of the committed files whose rows no compaction has taken over."""
+        return {p.stem for p in (self.path / FILES_DIR).glob("*.json")} - self._replaced()
+
     def _committed_fp16(self) -> set[str]:
-        names = {p.stem for p in (self.path / FILES_DIR).glob("*.json")}
-        return {n[:16] for n in names - self._replaced()}
+        return {n[:16] for n in self._committed()}
 
     def compact(self, fingerprints: Sequence[str], meta: Mapping[str, Any] | None = None,
                 *, keep_s: float = 60.0) -> dict[str, Any] | None:

@@ -577,12 +577,18 @@ def test_parts_written_before_a_column_existed_read_as_null(tmp_path):
     assert st.table("positions")["source"].null_count() == 50
 
 
-def test_compaction_rewrites_files_as_one_and_readers_see_each_row_once(tmp_path):
-    srcs = []
-    for i in range(3):
+def _noaa_files(tmp_path, sizes: list[int]) -> list:
+    """NOAA CSV files p0.csv, p1.csv, ... of noaa_csv(size) each."""
+    out = []
+    for i, n in enumerate(sizes):
         f = tmp_path / f"p{i}.csv"
-        f.write_bytes(noaa_csv(40 + i))
-        srcs.append(f)
+        f.write_bytes(noaa_csv(n))
+        out.append(f)
+    return out
+
+
+def test_compaction_rewrites_files_as_one_and_readers_see_each_row_once(tmp_path):
+    srcs = _noaa_files(tmp_path, [40, 41, 42])
     db = tmp_path / "db"
     ingest(srcs, db, progress=False)
     st = Store(db)
@@ -611,11 +617,7 @@ def test_compaction_rewrites_files_as_one_and_readers_see_each_row_once(tmp_path
 def test_derived_tables_know_the_files_they_came_from_even_after_a_compaction(tmp_path):
     from seawatch.tracks import materialise_tracks
 
-    srcs = []
-    for i in range(2):
-        f = tmp_path / f"p{i}.csv"
-        f.write_bytes(noaa_csv(30 + i))
-        srcs.append(f)
+    srcs = _noaa_files(tmp_path, [30, 31])
     db = tmp_path / "db"
     ingest(srcs[:1], db, progress=False)
     st = Store(db)
