@@ -74,6 +74,7 @@ from .errors import SeawatchError
 from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
 from .ingest.result import IngestResult
 from .sources import FileFollow, Replay, Source, parse_source
+from .detect.gap import ReceptionCache
 from .scale import PER_VESSEL
 from .store import Store
 
@@ -392,7 +393,8 @@ class Watcher:
         # whose rows changed since (seawatch.scale's kernel contract: per-vessel kernels see
         # whole vessels, so the others' results stand)
         self._inputs: Any = None  # seawatch.detect.base.Inputs of the last pass
-        self._parts: dict[str, pl.DataFrame] | None = None  # per-vessel events, rx grid, encounter grid
+        self._parts: dict[str, pl.DataFrame] | None = None  # per-vessel events, rx grid, encounter grid, close pairs
+        self._rx_cache = ReceptionCache()  # ais_gap's reception counts of the last pass
         self._changed: list[pl.Series] = []  # mmsi of window rows added or evicted since
         self._full = True  # the next pass rebuilds every vessel
         self.passes = {"full": 0, "incremental": 0}
@@ -782,8 +784,8 @@ class Watcher:
         inputs, parts = self._vessels(pos, statics, full=self._full or final)
         # the cross-vessel detectors (seawatch.scale.CROSS_VESSEL and CLIENT_SIDE) over the whole
         # window, from the per-vessel parts; dark only with sensor detections in the window
-        frames = [parts["events"], gap.detect(inputs, self.params["ais_gap"], grid=parts["rx"]),
-                  encounter.detect(inputs, self.params["encounter"], grid=parts["encounter"])]
+        frames = [parts["events"], gap.detect(inputs, self.params["ais_gap"], grid=parts["rx"], cache=self._rx_cache),
+                  encounter.detect(inputs, self.params["encounter"], rows=parts["enc_rows"])]
         dets = self._detections()
         corr = dark.correlate(dets, inputs.points, statics, self.params["dark"]) if dets is not None else None
         if corr is not None:
@@ -822,6 +824,8 @@ class Watcher:
         }
         if full:
             inputs = fresh
+            self._rx_cache.clear()
+            new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"])
             self.passes["full"] += 1
             self.last_pass_vessels = tr.segments["mmsi"].n_unique()
         else:
@@ -830,7 +834,14 @@ class Watcher:
                 pl.concat([carried.segments.filter(~mine), fresh.segments]),
                 ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
                 noise=pl.concat([carried.noise.filter(~mine), fresh.noise]))
+            moved = encounter.changed_points(parts["encounter"].filter(mine), new_parts["encounter"])
+            old_rx = parts["rx"].filter(mine)
+            self._rx_cache.grid_changed(pl.concat([old_rx.join(new_parts["rx"], on=old_rx.columns, how="anti"),
+                                                   new_parts["rx"].join(old_rx, on=old_rx.columns, how="anti")])["tb"].unique())
             new_parts = {k: pl.concat([parts[k].filter(~mine), v], how="vertical_relaxed") for k, v in new_parts.items()}
+            # close pairs searched again only where grid points moved
+            new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"],
+                                                         carried=parts["enc_rows"], changed=moved)
             self.passes["incremental"] += 1
             self.last_pass_vessels = changed.len()
         self._inputs, self._parts = inputs, new_parts

@@ -678,7 +678,7 @@ def _encounter_pair_task(q: int, files: list[str], preset: str, config: Any) -> 
 def _gap_needed_tiles(gaps: pl.DataFrame, p: Any, t: int, data_end: Any) -> pl.DataFrame:
     """The reception tiles and days (``ty, tx, td``) within reach of the gaps' ends (start, end,
     and the dead-reckoned position of open gaps; a cell of margin) during the gaps."""
-    from .detect.gap import NM_PER_DEG_LAT, RX_BUCKET_S, RX_CELL_NM, RX_MAX_BUCKETS
+    from .detect.gap import NM_PER_DEG_LAT, RX_BUCKET_S, RX_CELL_NM, bucket_range, sampled_buckets
     from .tracks import destination
 
     cell = RX_CELL_NM / NM_PER_DEG_LAT
@@ -701,19 +701,10 @@ def _gap_needed_tiles(gaps: pl.DataFrame, p: Any, t: int, data_end: Any) -> pl.D
     rj, tx = _ranges(np.floor_divide(cx - kx, t)[ri], np.floor_divide(cx + kx, t)[ri])
     tiles = pl.DataFrame({"g": gi[ri[rj]], "ty": ty[rj].astype(np.int32), "tx": tx.astype(np.int32)}).unique()
     # the days of the 10-min buckets _reception samples in each gap (at most RX_MAX_BUCKETS)
-    b = RX_BUCKET_S
     end_s = int(pl.Series([data_end]).dt.epoch("s")[0])
-    t0 = gaps["t0"].dt.epoch("s").to_numpy()
-    t1 = gaps["t1"].dt.epoch("s").fill_null(end_s).to_numpy()
-    lo, hi = t0 // b + 1, -(-t1 // b) - 2
-    short = hi < lo
-    lo, hi = np.where(short, t0 // b, lo), np.where(short, t1 // b, hi)
-    nb = hi - lo + 1
-    kb = np.minimum(nb, RX_MAX_BUCKETS)
-    rep = np.repeat(np.arange(n), kb)
-    step = np.arange(kb.sum()) - np.repeat(np.cumsum(kb) - kb, kb)
-    tb = lo[rep] + (step * nb[rep]) // kb[rep]
-    days = pl.DataFrame({"g": rep, "td": (tb * b // 86_400).astype(np.int32)}).unique()
+    rep, tb = sampled_buckets(*bucket_range(gaps["t0"].dt.epoch("s").to_numpy(),
+                                            gaps["t1"].dt.epoch("s").fill_null(end_s).to_numpy()))
+    days = pl.DataFrame({"g": rep, "td": (tb * RX_BUCKET_S // 86_400).astype(np.int32)}).unique()
     return tiles.join(days, on="g").select("ty", "tx", "td").unique()
 
 

@@ -93,6 +93,63 @@ def test_a_gap_in_port_is_not_an_ais_gap():
     assert events(tracks_of(a, b, *others), only=["ais_gap"]).height == 0
 
 
+def test_reception_counts_carried_between_calls_equal_counting_again():
+    """The live watch keeps ais_gap's reception counts between passes (gap.ReceptionCache) and
+    counts a gap again only when its ends or buckets moved or the grid changed in one of its
+    buckets: the counts equal a count from scratch, call after call."""
+    import numpy as np
+    from polars.testing import assert_frame_equal
+
+    from seawatch.detect import gap
+
+    rng = np.random.default_rng(3)
+    t_start = np.datetime64("2024-06-01T00:00:00", "us")
+
+    def heard(n, h0, h1):  # n positions of 40 vessels around SEA between hours h0 and h1
+        return pl.DataFrame({
+            "mmsi": rng.integers(431100000, 431100040, n),
+            "ts": pl.Series(t_start + (rng.uniform(h0, h1, n) * 3.6e9).astype("timedelta64[us]")).dt.replace_time_zone("UTC"),
+            "lat": SEA["lat"] + rng.uniform(-0.4, 0.4, n), "lon": SEA["lon"] + rng.uniform(-0.5, 0.5, n)})
+
+    n_gaps = 30
+    t0 = t_start + (rng.uniform(0, 3, n_gaps) * 3.6e9).astype("timedelta64[us]")
+    t1 = t0 + (rng.uniform(2, 4, n_gaps) * 3.6e9).astype("timedelta64[us]")
+    is_open = np.arange(n_gaps) % 3 == 0
+    gaps = pl.DataFrame({
+        "t0": pl.Series(t0).dt.replace_time_zone("UTC"),
+        "t1": pl.Series(t1).dt.replace_time_zone("UTC").scatter(np.flatnonzero(is_open), None),
+        "lat0": SEA["lat"] + rng.uniform(-0.3, 0.3, n_gaps), "lon0": SEA["lon"] + rng.uniform(-0.3, 0.3, n_gaps),
+        "lat1": pl.Series(SEA["lat"] + rng.uniform(-0.3, 0.3, n_gaps)).scatter(np.flatnonzero(is_open), None),
+        "lon1": pl.Series(SEA["lon"] + rng.uniform(-0.3, 0.3, n_gaps)).scatter(np.flatnonzero(is_open), None),
+        "sog0": rng.uniform(0, 6, n_gaps).astype(np.float32), "cog0": rng.uniform(0, 360, n_gaps).astype(np.float32),
+    }).with_row_index("gi")
+    pts = heard(4000, 0, 8)
+    cache = gap.ReceptionCache()
+
+    def both(points, end):
+        grid = gap.vessel_grid(points)
+        kw = dict(open_radius_nm=10.0, open_ahead_h=2.0, grid=grid)
+        got = gap._reception(gaps, None, 20.0, end, cache=cache, **kw)
+        assert_frame_equal(got, gap._reception(gaps, None, 20.0, end, **kw))
+        return grid
+
+    end = pts["ts"].max()
+    grid = both(pts, end)
+    assert cache.counted == n_gaps and cache.reused == 0 and (grid["n"] > 0).all()
+    both(pts, end)  # nothing changed: every gap's counts reused
+    assert cache.counted == n_gaps and cache.reused == n_gaps
+    # new positions of some vessels between hours 3 and 4, the grid changes in those buckets only
+    more = pl.concat([pts, heard(300, 3, 4)])
+    new = gap.vessel_grid(more)
+    cache.grid_changed(pl.concat([grid.join(new, on=grid.columns, how="anti"), new.join(grid, on=grid.columns, how="anti")])["tb"])
+    both(more, end)
+    assert 0 < cache.counted - n_gaps < n_gaps and cache.reused > n_gaps  # some counted again, some reused
+    # data time moves on by an hour: open gaps reach new buckets and are counted again
+    before = cache.counted
+    both(more, end + np.timedelta64(1, "h"))
+    assert cache.counted - before >= int(is_open.sum())
+
+
 # -- speed_anomaly -----------------------------------------------------------------------------------
 def test_a_declared_fishing_vessel_at_32_kn_is_a_speed_anomaly():
     ev = events(tracks_of(track(412000001, sog_kn=32, hours=0.5, **SEA)), statics=static(412000001, ship_type=30), only=["speed_anomaly"])

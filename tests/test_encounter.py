@@ -8,6 +8,7 @@ import json
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from seawatch import schema
 from seawatch.detect import encounter
@@ -213,6 +214,42 @@ def test_close_steps_match_a_brute_force_search_everywhere_on_the_globe(max_m):
     want = sorted(zip(np.where(swap, jj, ii).tolist(), np.where(swap, ii, jj).tolist()))
     assert len(want) > 100
     assert sorted(zip(got["i"].to_list(), got["j"].to_list())) == want
+
+
+def test_close_rows_searched_again_only_where_points_moved_equal_a_full_search():
+    """The live watch keeps the close pairs of the last pass and searches again only at the
+    (vessel, grid time) whose points were added, removed or moved: the same rows as a search
+    over the whole new grid, round after round of changes."""
+    rng = np.random.default_rng(11)
+    p = encounter.Params()
+
+    def points(n, k_hi):
+        la, lo = destination(np.full(n, SEA["lat"]), np.full(n, SEA["lon"]), rng.uniform(0, 360, n),
+                             rng.uniform(0, 1.5, n))
+        return pl.DataFrame({"mmsi": rng.integers(1, 30, n), "seg": 0, "k": rng.integers(0, k_hi, n), "lat": la,
+                             "lon": lo, "speed_kn": rng.uniform(0, 3, n), "port_km": rng.uniform(20, 40, n)},
+                            schema={**encounter._GRID_SCHEMA, "port_km": pl.Float64})
+
+    def by_vessel(g):
+        return g.unique(["mmsi", "k"], keep="first", maintain_order=True)  # one point a vessel and time
+
+    def rows_sorted(r):
+        return r.sort(r.columns)
+
+    grid = by_vessel(points(600, 12))
+    rows = encounter.close_rows(grid, p)
+    assert rows.height > 50
+    for rnd in range(6):
+        moved_v = rng.choice(grid["mmsi"].unique().to_numpy(), 4, replace=False)  # vessels rebuilt
+        old = grid.filter(pl.col("mmsi").is_in(moved_v))
+        keep = old.sample(fraction=0.7, seed=rnd, shuffle=True)  # some points gone, some moved
+        shifted = keep.head(5).with_columns(lat=pl.col("lat") + 0.001)
+        new = by_vessel(pl.concat([shifted, keep.slice(5), points(30, 14).with_columns(
+            mmsi=pl.Series(rng.choice(moved_v, 30)))]))
+        grid = pl.concat([grid.filter(~pl.col("mmsi").is_in(moved_v)), new])
+        rows = encounter.close_rows(grid, p, carried=rows, changed=encounter.changed_points(old, new))
+        assert_frame_equal(rows_sorted(rows), rows_sorted(encounter.close_rows(grid, p)))
+    assert encounter.close_rows(grid, p, carried=rows, changed=encounter.changed_points(grid, grid)) is rows
 
 
 def test_resample_interpolates_on_the_10_min_grid_and_not_across_long_silences():

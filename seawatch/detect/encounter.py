@@ -247,17 +247,63 @@ def close_steps(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
 
 
 # -- the detector -------------------------------------------------------------------------------------
-def detect(inputs: Inputs, params: Params | None = None, grid: pl.DataFrame | None = None) -> pl.DataFrame:
+def detect(inputs: Inputs, params: Params | None = None, grid: pl.DataFrame | None = None,
+           rows: pl.DataFrame | None = None) -> pl.DataFrame:
     """Encounters (schema.EVENTS rows), one per pair of vessels and merged meeting.
     ``params`` defaults to the preset named by ``inputs.preset``. ``grid``: the
     :func:`grid_points` of every vessel in ``inputs``, if already computed (they are per vessel:
-    any union of whole vessels' grid points will do)."""
+    any union of whole vessels' grid points will do). ``rows``: their close pairs
+    (:func:`close_rows`), if already found."""
     p = params if params is not None else PRESETS[inputs.preset]
-    grid = grid_points(inputs, p) if grid is None else grid
-    if grid.height < 2 or grid["mmsi"].n_unique() < 2:
-        return schema.empty("events")
-    # 3-4. close steps: one row per pair and grid time (the closest pair of segments)
-    return events_from_steps(pair_rows(grid, close_steps(grid, p.max_distance_m)), p, inputs.preset)
+    if rows is None:
+        grid = grid_points(inputs, p) if grid is None else grid
+        if grid.height < 2 or grid["mmsi"].n_unique() < 2:
+            return schema.empty("events")
+        # 3-4. close steps: one row per pair and grid time (the closest pair of segments)
+        rows = close_rows(grid, p)
+    return events_from_steps(rows, p, inputs.preset)
+
+
+#: the columns that identify a grid point's content (``seg`` is a running number of one resample
+#: call, not stable between calls)
+_POINT_KEY = ["mmsi", "k", "lat", "lon", "speed_kn", "port_km"]
+
+
+def changed_points(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """``mmsi, k`` of the grid points that differ between ``old`` and ``new``
+    (:func:`grid_points` of the same vessels before and after their rows changed): added,
+    removed or moved. The input of :func:`close_rows`."""
+    cols = [c for c in _POINT_KEY if c in old.columns and c in new.columns]
+    gone = old.join(new, on=cols, how="anti", nulls_equal=True)
+    added = new.join(old, on=cols, how="anti", nulls_equal=True)
+    return pl.concat([gone.select("mmsi", "k"), added.select("mmsi", "k")]).unique()
+
+
+def close_rows(grid: pl.DataFrame, p: Params, *, carried: pl.DataFrame | None = None,
+               changed: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The :func:`pair_rows` of every close pair of points of ``grid``.
+
+    With ``carried`` (what this returned for an earlier grid) and ``changed`` (``mmsi, k`` of
+    the grid points added, removed or changed since: :func:`changed_points`), only the pairs
+    that touch a changed (vessel, grid time) are searched again, among the points at those grid
+    times (pairs form at one grid time only); the other carried rows stand. The result has the
+    same rows as a search over the whole grid (the live watch relies on it; tests/test_live.py
+    compares pass by pass)."""
+    if carried is None or changed is None:
+        return pair_rows(grid, close_steps(grid, p.max_distance_m))
+    if changed.height == 0:
+        return carried
+    keys = changed.select(pl.col("mmsi").cast(pl.Int64), pl.col("k").cast(pl.Int64))
+    kept = carried.join(keys, on=["mmsi", "k"], how="anti").join(
+        keys.rename({"mmsi": "other_mmsi"}), on=["other_mmsi", "k"], how="anti")
+    sub = grid.join(keys.select("k").unique(), on="k", how="semi")
+    pairs = close_steps(sub, p.max_distance_m)
+    if pairs.height:
+        touched = sub.select("mmsi", "k").with_row_index("r").join(keys, on=["mmsi", "k"], how="semi")["r"].to_numpy()
+        hit = np.zeros(sub.height, dtype=bool)
+        hit[touched] = True
+        pairs = pairs.filter(pl.Series(hit[pairs["i"].to_numpy()] | hit[pairs["j"].to_numpy()]))
+    return pl.concat([kept, pair_rows(sub, pairs)])
 
 
 def grid_points(inputs: Inputs, p: Params) -> pl.DataFrame:

@@ -163,26 +163,67 @@ def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
     return _keyed(points).group_by("mmsi", "cy", "cx", "tb").agg(n=pl.len())
 
 
+def bucket_range(t0_s: np.ndarray, t1_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last 10-min bucket (``tb``) whose reception counts for silences from
+    ``t0_s`` to ``t1_s`` (epoch seconds): the buckets fully inside each (those it touches when it
+    is shorter than a bucket)."""
+    b = RX_BUCKET_S
+    lo = t0_s // b + 1  # buckets [k*b, (k+1)*b) strictly inside (t0, t1)
+    hi = -(-t1_s // b) - 2
+    short = hi < lo
+    return np.where(short, t0_s // b, lo), np.where(short, t1_s // b, hi)
+
+
+def sampled_buckets(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The buckets counted for each range of :func:`bucket_range`: all of them, or
+    :data:`RX_MAX_BUCKETS` spread evenly over a long range. Returns (row of the range, bucket)."""
+    nb = hi - lo + 1
+    kb = np.minimum(nb, RX_MAX_BUCKETS)
+    rep = np.repeat(np.arange(len(lo)), kb)
+    step = np.arange(kb.sum()) - np.repeat(np.cumsum(kb) - kb, kb)
+    return rep, lo[rep] + (step * nb[rep]) // kb[rep]
+
+
+class ReceptionCache:
+    """Reception counts of gaps kept between :func:`detect` calls on a window that changes a
+    little at a time (the live watch keeps one between passes). A gap is counted again only
+    when its ends or its buckets moved, or the grid's counts changed in one of its buckets:
+    tell :meth:`grid_changed` the buckets (``tb``) where they did since the last call, or
+    :meth:`clear` it. The counts equal counting every gap (tests/test_live.py checks)."""
+
+    def __init__(self) -> None:
+        self.clear()
+        self.reused = self.counted = 0  # gaps whose counts were reused / counted, over all calls
+
+    def clear(self) -> None:
+        self.rows: pl.DataFrame | None = None  # _RX_KEY + the counts
+        self.box: tuple[int, int] | None = None  # the cell box the rows were counted with
+        self.tb = np.zeros(0, dtype=np.int64)
+
+    def grid_changed(self, tb: np.ndarray | pl.Series) -> None:
+        """The grid's counts changed in these buckets."""
+        self.tb = np.union1d(self.tb, np.asarray(tb, dtype=np.int64))
+
+
+#: what a gap's reception depends on: its bucket range, its ends and the radius at its start
+_RX_KEY = ["lo", "hi", "lat0", "lon0", "r0", "lat1", "lon1"]
+_RX = ["rx0", "rxv0", "rx1", "rxv1"]
+
+
 def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float, data_end: object,
                open_radius_nm: float | None = None, open_ahead_h: float = 0.0,
-               grid: pl.DataFrame | None = None) -> pl.DataFrame:
+               grid: pl.DataFrame | None = None, cache: ReceptionCache | None = None) -> pl.DataFrame:
     """For each gap (row index ``gi``): positions of other vessels received during it within
     ``radius_nm`` of its start (``rx0``) and of its end (``rx1``), and the most vessels heard
     there at once (``rxv0``, ``rxv1``). Memory is bounded by gaps x cells x buckets, not by the
     positions: the positions are first counted per (cell, 10-min bucket). ``grid``: that count
     (:func:`reception_grid`, at least the cells within the radius of each gap end), instead of
-    ``points``."""
+    ``points``. ``cache``: counts of earlier calls to reuse (:class:`ReceptionCache`)."""
     cell = RX_CELL_NM / NM_PER_DEG_LAT
-    b = RX_BUCKET_S
     if grid is None:
         grid = reception_grid(points)
     end_s = int(pl.Series([data_end]).dt.epoch("s")[0])
-    g = gaps.select(
-        "gi",
-        t0=pl.col("t0").dt.epoch("s"),
-        t1=pl.col("t1").dt.epoch("s").fill_null(end_s),
-        lat0="lat0", lon0="lon0", lat1="lat1", lon1="lon1",
-    )
+    lo, hi = bucket_range(gaps["t0"].dt.epoch("s").to_numpy(), gaps["t1"].dt.epoch("s").fill_null(end_s).to_numpy())
     # open gaps: count around where the vessel would have been, open_ahead_h on its last course
     is_open = gaps["t1"].is_null().to_numpy()
     lat0, lon0 = gaps["lat0"].to_numpy(), gaps["lon0"].to_numpy()
@@ -193,19 +234,50 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
         dla, dlo = destination(lat0, lon0, cog, sog * open_ahead_h)
         lat0, lon0 = np.where(is_open, dla, lat0), np.where(is_open, dlo, lon0)
         r0 = np.where(is_open, open_radius_nm, radius_nm)
-    g = g.with_columns(lat0=pl.Series(lat0), lon0=pl.Series(lon0), r0=pl.Series(r0))
+    g = gaps.select("gi", "lat1", "lon1").with_columns(
+        lo=pl.Series(lo), hi=pl.Series(hi), lat0=pl.Series(lat0), lon0=pl.Series(lon0), r0=pl.Series(r0))
+    # the box of cells around each end that may lie within its radius
+    lat1 = gaps["lat1"].drop_nulls().to_numpy()
+    r_cells = int(np.ceil(max(radius_nm, float(r0.max())) / RX_CELL_NM))
+    max_lat = float(np.nanmax(np.abs(np.concatenate([lat0, lat1]))))
+    kx = int(np.ceil(r_cells / max(np.cos(np.radians(min(max_lat, 80.0))), 0.17)))
+    reused = None
+    if cache is not None and cache.rows is not None and cache.box == (r_cells, kx):
+        j = g.join(cache.rows, on=_RX_KEY, how="left", nulls_equal=True)
+        hit = j["rx0"].is_not_null().to_numpy()
+        if len(cache.tb) and hit.any():
+            rep, tb = sampled_buckets(lo, hi)
+            hit[rep[np.isin(tb, cache.tb)]] = False
+        reused = j.filter(pl.Series(hit)).select("gi", *_RX)
+        g = g.filter(pl.Series(~hit))
+    counted = _count(g, grid, radius_nm, r_cells, kx, cell)
+    out = counted if reused is None else pl.concat([reused, counted])
+    out = gaps.select("gi").join(out, on="gi", how="left")
+    if cache is not None:
+        keyed = gaps.select("gi").with_columns(lo=pl.Series(lo), hi=pl.Series(hi), lat0=pl.Series(lat0),
+                                               lon0=pl.Series(lon0), r0=pl.Series(r0), lat1=gaps["lat1"],
+                                               lon1=gaps["lon1"])
+        cache.rows = keyed.join(out, on="gi").select(*_RX_KEY, *_RX).unique(_RX_KEY, keep="first")
+        cache.box, cache.tb = (r_cells, kx), np.zeros(0, dtype=np.int64)
+        cache.counted += g.height
+        cache.reused += 0 if reused is None else reused.height
+    return out
+
+
+def _count(g: pl.DataFrame, grid: pl.DataFrame, radius_nm: float, r_cells: int, kx: int, cell: float) -> pl.DataFrame:
+    """:func:`_reception`'s count for the gaps ``g`` (``gi``, :data:`_RX_KEY`)."""
+    if g.height == 0:
+        return pl.DataFrame(schema={"gi": g.schema["gi"], **{c: pl.Int64 for c in _RX}})
     ends = pl.concat([
-        g.select("gi", "t0", "t1", end=pl.lit(0, pl.Int8), lat="lat0", lon="lon0", r="r0"),
+        g.select("gi", "lo", "hi", end=pl.lit(0, pl.Int8), lat="lat0", lon="lon0", r="r0"),
         g.filter(pl.col("lat1").is_not_null()).select(
-            "gi", "t0", "t1", end=pl.lit(1, pl.Int8), lat="lat1", lon="lon1", r=pl.lit(radius_nm)
+            "gi", "lo", "hi", end=pl.lit(1, pl.Int8), lat="lat1", lon="lon1", r=pl.lit(radius_nm)
         ),
     ])
     # cells whose centre lies within the radius of each end (numpy broadcasting, no loop per gap)
     lat = ends["lat"].to_numpy()
     lon = ends["lon"].to_numpy()
     r_end = ends["r"].to_numpy()
-    r_cells = int(np.ceil(max(radius_nm, float(r_end.max())) / RX_CELL_NM))
-    kx = int(np.ceil(r_cells / max(np.cos(np.radians(min(np.nanmax(np.abs(lat)), 80.0))), 0.17)))
     dy, dx = np.meshgrid(np.arange(-r_cells, r_cells + 1), np.arange(-kx, kx + 1), indexing="ij")
     dy, dx = dy.ravel(), dx.ravel()
     cy = np.floor(lat / cell).astype(np.int64)[:, None] + dy[None, :]
@@ -216,18 +288,7 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
     # only cells where anything was heard can count (most of the sea is empty)
     near = near.join(grid.select("cy", "cx").unique(), on=["cy", "cx"], how="semi")
     # the buckets fully inside each gap (or, for a gap shorter than a bucket, those it touches)
-    t0 = ends["t0"].to_numpy()
-    t1 = ends["t1"].to_numpy()
-    lo = t0 // b + 1  # buckets [k*b, (k+1)*b) strictly inside (t0, t1)
-    hi = -(-t1 // b) - 2
-    short = hi < lo
-    lo = np.where(short, t0 // b, lo)
-    hi = np.where(short, t1 // b, hi)
-    nb = hi - lo + 1
-    kb = np.minimum(nb, RX_MAX_BUCKETS)
-    rep = np.repeat(np.arange(len(ends)), kb)
-    step = np.arange(kb.sum()) - np.repeat(np.cumsum(kb) - kb, kb)
-    tb = lo[rep] + (step * nb[rep]) // kb[rep]
+    rep, tb = sampled_buckets(ends["lo"].to_numpy(), ends["hi"].to_numpy())
     buckets = pl.DataFrame({"ei": rep.astype(np.int64), "tb": tb.astype(np.int64)})
     hits = (
         near.join(buckets, on="ei")
@@ -241,16 +302,18 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
         .agg(n=pl.col("n").sum(), v=pl.col("v").max())
     )
     per_end = ends.with_row_index("ei").select(pl.col("ei").cast(pl.Int64), "gi", "end").join(hits, on="ei", how="left")
-    out = gaps.select("gi")
+    out = g.select("gi")
     for e in (0, 1):
         a = per_end.filter(pl.col("end") == e).select("gi", pl.col("n").alias(f"rx{e}"), pl.col("v").alias(f"rxv{e}"))
         out = out.join(a, on="gi", how="left")
     return out.with_columns(pl.col("rx0", "rx1", "rxv0", "rxv1").fill_null(0).cast(pl.Int64))
 
 
-def detect(inputs: Inputs, params: Params, grid: pl.DataFrame | None = None) -> pl.DataFrame:
+def detect(inputs: Inputs, params: Params, grid: pl.DataFrame | None = None,
+           cache: ReceptionCache | None = None) -> pl.DataFrame:
     """ais_gap events. ``grid``: the reception count of every vessel in ``inputs``
-    (:func:`reception_grid` or :func:`vessel_grid`), if already counted."""
+    (:func:`reception_grid` or :func:`vessel_grid`), if already counted. ``cache``: reception
+    counts of earlier calls (:class:`ReceptionCache`)."""
     pts = inputs.points
     if pts.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
@@ -259,7 +322,7 @@ def detect(inputs: Inputs, params: Params, grid: pl.DataFrame | None = None) -> 
     if gaps.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
     rx = _reception(gaps, pts if grid is None else None, params.reception_radius_nm, data_end,
-                    open_radius_nm=params.open_radius_nm, open_ahead_h=params.min_gap_h, grid=grid)
+                    open_radius_nm=params.open_radius_nm, open_ahead_h=params.min_gap_h, grid=grid, cache=cache)
     return gap_events(gaps, rx, params, data_end, inputs.preset)
 
 
