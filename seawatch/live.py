@@ -833,7 +833,7 @@ class Watcher:
                 pl.concat([carried.tracks.filter(~mine), fresh.tracks]),
                 pl.concat([carried.segments.filter(~mine), fresh.segments]),
                 ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]))
+                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True)
             moved = encounter.changed_points(parts["encounter"].filter(mine), new_parts["encounter"])
             old_rx = parts["rx"].filter(mine)
             self._rx_cache.grid_changed(pl.concat([old_rx.join(new_parts["rx"], on=old_rx.columns, how="anti"),

@@ -53,6 +53,9 @@ class Inputs:
     noise: pl.DataFrame | None = None
     ports_in_tracks: bool = False
     detections: pl.DataFrame | None = None
+    #: the caller vouches that ``tracks`` are contiguous per segment and in time (e.g. whole
+    #: vessels of earlier Inputs joined: the live watch), so the check over every row is skipped
+    contiguous: bool = False
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_NAMES:
@@ -77,7 +80,7 @@ class Inputs:
         # build_tracks gives rows by (mmsi, seg_id, ts): sort only if someone reordered them
         from ..tracks import _contiguous
 
-        if not _contiguous(points):
+        if not self.contiguous and not _contiguous(points):
             points = points.sort("seg_id", "ts")
         self.tracks = points
 
