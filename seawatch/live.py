@@ -75,6 +75,7 @@ from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
 from .ingest.result import IngestResult
 from .sources import FileFollow, Replay, Source, parse_source
 from .detect.gap import ReceptionCache
+from .zones.ports import PORT_SEARCH_KM
 from .scale import PER_VESSEL
 from .store import Store
 
@@ -339,6 +340,12 @@ class WatchConfig:
     on_alert: Callable[[dict[str, Any]], None] | None = None
 
 
+def _ports_moved(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The ports (rows of either table) that are not in both: added, removed or changed."""
+    return pl.concat([old.join(new, on=old.columns, how="anti", nulls_equal=True),
+                      new.join(old, on=old.columns, how="anti", nulls_equal=True)])
+
+
 class Watcher:
     """The streaming loop (see the module docstring). ``await Watcher(cfg).run()`` until
     :meth:`stop`; or :func:`start_watch` to run it in a thread."""
@@ -398,6 +405,7 @@ class Watcher:
         self._changed: list[pl.Series] = []  # mmsi of window rows added or evicted since
         self._full = True  # the next pass rebuilds every vessel
         self.passes = {"full": 0, "incremental": 0}
+        self.port_refreshes = 0  # times the ports (inferred anchorages) were recomputed
         self.last_pass_vessels = 0  # vessels rebuilt by the last pass
         self.resume: dict[str, dict[str, Any]] = {}
         #: per stream, the batch files committed and not yet compacted (oldest first)
@@ -775,12 +783,18 @@ class Watcher:
         if self.ports is None or final or self.ports_at_us is None or (
                 self.data_now_us - self.ports_at_us >= PORTS_EVERY_S * _US
                 and time.monotonic() - self.ports_at_wall >= PORTS_MIN_WALL_S):
-            self.ports = ports_with_anchorages(pos)
+            old, self.ports = self.ports, ports_with_anchorages(pos)
+            self.port_refreshes += 1
             self.ports_at_us = self.data_now_us
             self.ports_at_wall = time.monotonic()
-            pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
-            self.win["positions"] = [pos]
-            self._full = True  # every vessel's port columns changed
+            moved = None if old is None or final else _ports_moved(old, self.ports)
+            if moved is None or moved.height:
+                pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
+                self.win["positions"] = [pos]
+            if moved is None:
+                self._full = True
+            elif moved.height:  # rebuild the vessels within reach of a port that came, went or moved
+                self._changed.append(self._near_ports(pos, moved))
         inputs, parts = self._vessels(pos, statics, full=self._full or final)
         # the cross-vessel detectors (seawatch.scale.CROSS_VESSEL and CLIENT_SIDE) over the whole
         # window, from the per-vessel parts; dark only with sensor detections in the window
@@ -793,6 +807,18 @@ class Watcher:
         self._diff(combine_events(frames))  # as detect() over every detector at once
         if corr is not None and corr.height:
             self.store.write_derived("correlation", corr, {"live": True, "session": self.session})
+
+    def _near_ports(self, pos: pl.DataFrame, ports: pl.DataFrame) -> pl.Series:
+        """MMSIs with a window row within reach of ``ports``: the farthest any detector looks
+        for a port (50 km, or a larger port parameter), plus 50 km for the encounter detector's
+        grid points interpolated between reports (at most 1 h apart at 50 kn: 46 km)."""
+        from .zones.ports import nearest_port
+
+        reach = max([PORT_SEARCH_KM] + [float(getattr(p, f)) for p in self.params.values() for f in
+                                        ("port_exclusion_km", "min_port_km", "port_radius_km", "entry_km", "exit_km")
+                                        if hasattr(p, f)])
+        near = nearest_port(pos["lat"], pos["lon"], ports=ports, search_km=reach + 50.0)["port_dist_km"].is_not_null()
+        return pos.filter(near)["mmsi"].drop_nulls().unique()
 
     def _vessels(self, pos: pl.DataFrame, statics: pl.DataFrame, *, full: bool) -> tuple[Any, dict[str, Any]]:
         """The window's tracks (as detector inputs: segment points and noise points apart) and

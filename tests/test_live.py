@@ -732,32 +732,25 @@ def test_status_warns_when_detection_passes_are_slow(tmp_path) -> None:
             assert "WARNING detection takes" in w.status_line()
 
 
-def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) -> None:
-    """Each pass rebuilds only the vessels whose rows changed (added, or evicted from a 3 h
-    window) and carries the others' tracks and per-vessel events over. The going-dark feed in
-    20 time slices, each fed as four micro-batches of a quarter of the fleet (MMSI mod 4; the
-    later quarters' rows arrive late within the slice): after every fourth pass and the final
-    one, the carried tracks, segments and events equal a full rebuild of the same window (ports
-    re-inferred as often as the data allow, statics arriving throughout)."""
+def _checked_against_full_passes(w: Watcher, every: int = 4) -> tuple[list[tuple[int, int]], list[dict[str, int]], dict]:
+    """Make ``w`` compare, after every ``every``-th pass and the final one (``flag["final"]``),
+    its carried tracks, segments and events with a full rebuild of the same window. Returns
+    (vessels rebuilt and in the window per pass, event counts per compared pass, flag)."""
     from polars.testing import assert_frame_equal
 
-    import seawatch.live as live_mod
     from seawatch.detect import detect
     from seawatch.detect.base import Inputs
     from seawatch.tracks import build_tracks
 
-    monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
-    monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
-    w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", window_h=3.0))
     rebuilt: list[tuple[int, int]] = []
     checked: list[dict[str, int]] = []
-    final = False
+    flag = {"final": False}
     diff = w._diff
 
     def check(ev: pl.DataFrame) -> None:
         got = w._inputs
         rebuilt.append((w.last_pass_vessels, got.segments["mmsi"].n_unique()))
-        if len(rebuilt) % 4 == 0 or final:
+        if len(rebuilt) % every == 0 or flag["final"]:
             pos, st = w._window("positions"), w._window("statics")
             tr = build_tracks(pos, ports=w.ports, zones=w.zones)
             full = detect(tr.points, tr.segments, st, ports=w.ports, ports_in_tracks=True, detections=w._detections())
@@ -769,6 +762,22 @@ def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) 
         diff(ev)
 
     w._diff = check
+    return rebuilt, checked, flag
+
+
+def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) -> None:
+    """Each pass rebuilds only the vessels whose rows changed (added, or evicted from a 3 h
+    window) and carries the others' tracks and per-vessel events over. The going-dark feed in
+    20 time slices, each fed as four micro-batches of a quarter of the fleet (MMSI mod 4; the
+    later quarters' rows arrive late within the slice): after every fourth pass and the final
+    one, the carried tracks, segments and events equal a full rebuild of the same window (ports
+    re-inferred as often as the data allow, statics arriving throughout)."""
+    import seawatch.live as live_mod
+
+    monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
+    monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
+    w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", window_h=3.0))
+    rebuilt, checked, flag = _checked_against_full_passes(w)
     lines, group, g = going_dark["lines"], [], 0
     for ln in lines:  # a second fragment goes with its first
         m = _mmsi(ln)
@@ -780,13 +789,62 @@ def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) 
             for q in range(4):
                 w.feed(b"".join(ln for ln, gq in zip(lines[i:i + k], group[i:i + k]) if gq == q))
                 w.step()
-        final = True
+        flag["final"] = True
         w.step(final=True)
     finally:
         w.close()
     assert len(rebuilt) == 81 and w.passes["incremental"] >= 60 and len(checked) == 21
     assert sum(n < total / 2 for n, total in rebuilt) > 40  # most passes rebuilt a part of the fleet
     assert any(c.get("ais_gap") for c in checked)  # with events of the cross-vessel detectors too
+
+
+def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, monkeypatch) -> None:
+    """Ports are re-inferred as the data time goes on. When an anchorage appears (four ships
+    at anchor 12 h off Sado, and their port visits begin), the next pass rebuilds the vessels
+    within reach of it (a trawler that drifted 2 km from it and has been silent since, a ship
+    passing) and carries the far
+    ones (four drifting off Oki, 200 km west): tracks and events still equal a full rebuild,
+    pass after pass, and only the first and the final passes are full."""
+    import seawatch.live as live_mod
+    from seawatch.testing import concat, nmea_line, track
+
+    monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
+    monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
+    spot = dict(lat=38.3, lon=138.0)
+    far = dict(lat=36.5, lon=135.8)
+    pos = concat(
+        *[track(431000100 + i, start="2024-06-01T00:00:00Z", lat=spot["lat"] + 0.001 * i, lon=spot["lon"],
+                sog_kn=0.0, hours=15, every_s=600) for i in range(4)],
+        track(431000200, start="2024-06-01T07:00:00Z", lat=spot["lat"] + 0.018, lon=spot["lon"], sog_kn=0.3,
+              hours=4, every_s=120),  # loitering 2 km from the spot, silent before the anchorage is known
+        track(431000300, start="2024-06-01T06:00:00Z", lat=spot["lat"] - 0.3, lon=spot["lon"] - 0.3, sog_kn=11,
+              cog_deg=45, hours=9, every_s=300),
+        *[track(431000400 + i, start="2024-06-01T00:00:00Z", lat=far["lat"] + 0.01 * i, lon=far["lon"], sog_kn=0.2,
+                hours=15, every_s=600) for i in range(4)],
+    )
+    t = pos["ts"].dt.epoch("s").to_numpy()
+    lines = [nmea_line({"type": 1, "mmsi": m, "lat": la, "lon": lo, "speed": s, "course": c, "status": 0},
+                       tagblock_time=float(ts), station="r1").encode() + b"\n"
+             for m, la, lo, s, c, ts in zip(pos["mmsi"], pos["lat"], pos["lon"], pos["sog_kn"], pos["cog_deg"], t)]
+    w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", window_h=24.0))
+    rebuilt, checked, flag = _checked_against_full_passes(w, every=1)
+    near_ports, marked = w._near_ports, []
+    monkeypatch.setattr(w, "_near_ports", lambda p, moved: marked.append(set(near_ports(p, moved).to_list())) or pl.Series(sorted(marked[-1]), dtype=pl.Int64))
+    anchorages = []
+    try:
+        for h in np.arange(0.5, 15.5, 0.5):  # half-hour slices of data time
+            w.feed(b"".join(ln for ln, ts in zip(lines, t) if h - 0.5 <= (ts - t.min()) / 3600 < h))
+            w.step()
+            anchorages.append(w.ports.filter(pl.col("source") == "inferred").height)
+        flag["final"] = True
+        w.step(final=True)
+    finally:
+        w.close()
+    assert anchorages[0] == 0 and anchorages[-2] > 0  # an anchorage appeared on the way
+    near = {431000100, 431000101, 431000102, 431000103, 431000200, 431000300}
+    assert marked and all(m <= near for m in marked) and 431000200 in marked[0]  # the far ones carried
+    assert w.passes["full"] == 2 and len(checked) == len(rebuilt)
+    assert checked[-1].get("port_visit") and not checked[0].get("port_visit")  # visits to the new anchorage
 
 
 def test_the_watch_runs_every_detector() -> None:
