@@ -24,7 +24,10 @@ Architecture (one asyncio loop, one worker thread)::
            batch to batch is the window itself, its rows with their place columns (zone,
            shore, night, port: seawatch.tracks.add_places, computed once per row when it
            arrives, the port columns again when the inferred anchorages change), the known
-           events and the de-duplication index. (A detection pass over a recent tail only was
+           events, the de-duplication index, and per vessel what the last pass computed
+           (tracks, per-vessel events, reception and encounter grid points, close pairs, gap
+           reception counts): a pass rebuilds only the vessels whose rows changed (see
+           Watcher._vessels) and equals a full pass. (A detection pass over a recent tail only was
            tried and dropped: port visits and encounters merge across hours-long silences, so
            a tail's events differ from the window's and raise alerts that are then retracted.)
         -> the ``events`` (with status open / closed / retracted) and ``risk`` tables are
@@ -70,14 +73,14 @@ import numpy as np
 import polars as pl
 
 from . import schema
+from .detect.gap import ReceptionCache
 from .errors import SeawatchError
 from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
 from .ingest.result import IngestResult
-from .sources import FileFollow, Replay, Source, parse_source
-from .detect.gap import ReceptionCache
-from .zones.ports import PORT_SEARCH_KM
 from .scale import PER_VESSEL
+from .sources import FileFollow, Replay, Source, parse_source
 from .store import Store
+from .zones.ports import PORT_SEARCH_KM
 
 #: defaults of ``seawatch watch``
 BATCH_S = 0.25
@@ -825,7 +828,8 @@ class Watcher:
         what is computed per vessel for the detectors: the per-vessel detectors' events, the
         reception count of ais_gap and the grid points of encounter. Rebuilt for the vessels
         whose rows changed since the last pass, carried over for the others (all of them when
-        ``full``: the first pass, new ports, the final flush). Vessels are whole on either side,
+        ``full``: the first pass, the final flush; new anchorages add the vessels near them).
+        Vessels are whole on either side,
         so only the row order between vessels differs from a full rebuild, and no detector
         depends on it (tests/test_live.py checks pass by pass)."""
         from .detect import detect, encounter, gap

@@ -810,8 +810,8 @@ def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, m
 
     monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
     monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
-    spot = dict(lat=38.3, lon=138.0)
-    far = dict(lat=36.5, lon=135.8)
+    spot = {"lat": 38.3, "lon": 138.0}
+    far = {"lat": 36.5, "lon": 135.8}
     pos = concat(
         *[track(431000100 + i, start="2024-06-01T00:00:00Z", lat=spot["lat"] + 0.001 * i, lon=spot["lon"],
                 sog_kn=0.0, hours=15, every_s=600) for i in range(4)],
