@@ -95,6 +95,9 @@ FUTURE_SLACK_S = 600.0
 #: every few seconds: a day's anchorages do not move in a minute)
 PORTS_EVERY_S = 3600.0
 PORTS_MIN_WALL_S = 60.0
+#: the carried tracks are kept as slices of earlier passes' frames (no copy) up to this many
+#: chunks, then copied into one
+MAX_CHUNKS = 64
 #: events starting in the first GUARD_H hours of the window are final (see the module docstring)
 GUARD_H = 8.0
 #: every this many seconds, each stream's batch files committed since are compacted into one
@@ -343,6 +346,33 @@ class WatchConfig:
     on_alert: Callable[[dict[str, Any]], None] | None = None
 
 
+def _vessel_rows(tracks: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
+    """``mmsi, start, n``: where each vessel's rows are in ``tracks`` (whose rows are
+    contiguous per vessel), ``offset`` added to the starts."""
+    m = tracks["mmsi"]
+    first = np.flatnonzero((m != m.shift(1)).fill_null(True).to_numpy()) if len(m) else np.zeros(0, np.int64)
+    return pl.DataFrame({"mmsi": m.gather(first), "start": first.astype(np.int64) + offset,
+                         "n": np.diff(np.append(first, len(m))).astype(np.int64)})
+
+
+def _without_vessels(tracks: pl.DataFrame, rows: pl.DataFrame, drop: pl.Series) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """``tracks`` without the rows of the vessels ``drop``, as zero-copy slices (the runs of
+    vessels kept), and where the kept vessels' rows are in those slices put end to end
+    (``rows``: :func:`_vessel_rows` of ``tracks``)."""
+    keep = rows.filter(~pl.col("mmsi").is_in(drop.implode())).sort("start")
+    if keep.height == 0:
+        return [], keep
+    s = keep["start"].to_numpy()
+    e = s + keep["n"].to_numpy()
+    head = np.ones(len(s), dtype=bool)
+    head[1:] = s[1:] != e[:-1]  # a vessel whose rows do not follow the previous kept vessel's
+    run = np.cumsum(head) - 1
+    rs, re = s[head], e[np.append(head[1:], True)]
+    off = np.concatenate([[0], np.cumsum(re - rs)[:-1]]).astype(np.int64)
+    kept = [tracks.slice(int(a), int(b - a)) for a, b in zip(rs, re)]
+    return kept, keep.with_columns(start=pl.Series(off[run] + (s - rs[run]), dtype=pl.Int64))
+
+
 def _ports_moved(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     """The ports (rows of either table) that are not in both: added, removed or changed."""
     return pl.concat([old.join(new, on=old.columns, how="anti", nulls_equal=True),
@@ -405,6 +435,7 @@ class Watcher:
         self._inputs: Any = None  # seawatch.detect.base.Inputs of the last pass
         self._parts: dict[str, pl.DataFrame] | None = None  # per-vessel events, rx grid, encounter grid, close pairs
         self._rx_cache = ReceptionCache()  # ais_gap's reception counts of the last pass
+        self._rows: pl.DataFrame | None = None  # where each vessel's rows are in self._inputs.tracks
         self._changed: list[pl.Series] = []  # mmsi of window rows added or evicted since
         self._full = True  # the next pass rebuilds every vessel
         self.passes = {"full": 0, "incremental": 0}
@@ -854,13 +885,19 @@ class Watcher:
         }
         if full:
             inputs = fresh
+            rows = _vessel_rows(fresh.tracks)
             self._rx_cache.clear()
             new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"])
             self.passes["full"] += 1
             self.last_pass_vessels = tr.segments["mmsi"].n_unique()
         else:
+            kept, rows = _without_vessels(carried.tracks, self._rows, changed)
+            rows = pl.concat([rows, _vessel_rows(fresh.tracks, offset=sum(f.height for f in kept))])
+            tracks = pl.concat([*kept, fresh.tracks], rechunk=False)
+            if tracks.n_chunks() > MAX_CHUNKS:
+                tracks = tracks.rechunk()
             inputs = Inputs(
-                pl.concat([carried.tracks.filter(~mine), fresh.tracks]),
+                tracks,
                 pl.concat([carried.segments.filter(~mine), fresh.segments]),
                 ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
                 noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True)
@@ -874,7 +911,7 @@ class Watcher:
                                                          carried=parts["enc_rows"], changed=moved)
             self.passes["incremental"] += 1
             self.last_pass_vessels = changed.len()
-        self._inputs, self._parts = inputs, new_parts
+        self._inputs, self._parts, self._rows = inputs, new_parts, rows
         self._full = False
         return inputs, new_parts
 

@@ -847,6 +847,36 @@ def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, m
     assert checked[-1].get("port_visit") and not checked[0].get("port_visit")  # visits to the new anchorage
 
 
+def test_carried_tracks_are_slices_of_the_vessels_kept() -> None:
+    """A pass keeps the unchanged vessels' track rows as zero-copy slices and appends the rebuilt
+    vessels: round after round, the same rows as filtering them out, and the row index of each
+    vessel stays right (chunks are joined now and then)."""
+    from polars.testing import assert_frame_equal
+
+    from seawatch.live import _vessel_rows, _without_vessels
+
+    limit = 16  # seawatch.live.MAX_CHUNKS, smaller
+    rng = np.random.default_rng(5)
+    n_of = dict(zip(range(1, 41), rng.integers(1, 30, 40)))
+    tracks = pl.DataFrame({"mmsi": np.repeat(list(n_of), list(n_of.values())).astype(np.int64)}).with_row_index("x")
+    rows = _vessel_rows(tracks)
+    chunks = []
+    for _ in range(60):
+        drop = pl.Series("mmsi", rng.choice(list(n_of), rng.integers(0, 6), replace=False), dtype=pl.Int64)
+        rebuilt = pl.DataFrame({"mmsi": np.repeat(drop.to_numpy(), rng.integers(1, 30, drop.len())).astype(np.int64)}
+                               ).with_row_index("x", offset=10_000)
+        want = pl.concat([tracks.filter(~pl.col("mmsi").is_in(drop.implode())), rebuilt])
+        kept, rows = _without_vessels(tracks, rows, drop)
+        rows = pl.concat([rows, _vessel_rows(rebuilt, offset=sum(f.height for f in kept))])
+        tracks = pl.concat([*kept, rebuilt], rechunk=False)
+        chunks.append(tracks.n_chunks())
+        if tracks.n_chunks() > limit:
+            tracks = tracks.rechunk()
+        assert_frame_equal(tracks, want)
+        assert_frame_equal(rows.sort("start"), _vessel_rows(tracks))
+    assert max(chunks) > limit  # joined into one now and then
+
+
 def test_the_watch_runs_every_detector() -> None:
     """Live passes call the per-vessel detectors by name and the cross-vessel ones (ais_gap,
     encounter, dark) by hand: a new detector must be added to one of them."""
