@@ -437,6 +437,9 @@ class Watcher:
         self._rx_cache = ReceptionCache()  # ais_gap's reception counts of the last pass
         self._rows: pl.DataFrame | None = None  # where each vessel's rows are in self._inputs.tracks
         self._changed: list[pl.Series] = []  # mmsi of window rows added or evicted since
+        self._resegment: list[pl.Series] = []  # mmsi whose tracks cannot just be extended (rows evicted, ports moved)
+        self._new_pos: list[pl.DataFrame] = []  # the positions added to the window since
+        self.extended = {"vessels": 0, "segmented": 0}  # dirty vessels of incremental passes: tracks extended / built again
         self._full = True  # the next pass rebuilds every vessel
         self.passes = {"full": 0, "incremental": 0}
         self.port_refreshes = 0  # times the ports (inferred anchorages) were recomputed
@@ -727,6 +730,8 @@ class Watcher:
                         self._bump_now(df)
                     if self.cfg.detect:
                         self.win[t].append(self._placed(df) if t == "positions" else df)
+                        if t == "positions":
+                            self._new_pos.append(self.win[t][-1])
                         self._changed.append(df["mmsi"])
                         self.dirty = True
         if self.data_now_us is not None and not self.cfg.detect:
@@ -794,7 +799,9 @@ class Watcher:
             for f in frames:
                 if f["ts"].min() < lo_dt:
                     self.evicted = True
-                    self._changed.append(f.filter(pl.col("ts") < lo_dt)["mmsi"])  # these vessels lose rows
+                    gone = f.filter(pl.col("ts") < lo_dt)["mmsi"]  # these vessels lose rows
+                    self._changed.append(gone)
+                    self._resegment.append(gone)
                     f = f.filter(pl.col("ts") >= lo_dt)
                 if f.height:
                     kept.append(f)
@@ -828,7 +835,9 @@ class Watcher:
             if moved is None:
                 self._full = True
             elif moved.height:  # rebuild the vessels within reach of a port that came, went or moved
-                self._changed.append(self._near_ports(pos, moved))
+                near = self._near_ports(pos, moved)
+                self._changed.append(near)
+                self._resegment.append(near)
         inputs, parts = self._vessels(pos, statics, full=self._full or final)
         # the cross-vessel detectors (seawatch.scale.CROSS_VESSEL and CLIENT_SIDE) over the whole
         # window, from the per-vessel parts; dark only with sensor detections in the window
@@ -869,15 +878,19 @@ class Watcher:
 
         kw = dict(preset=self.cfg.preset, config=self.cfg.config, ports=self.ports, ports_in_tracks=True)
         changed = pl.concat(self._changed).unique() if self._changed else pl.Series("mmsi", [], pl.Int64)
-        self._changed = []
+        resegment = pl.concat(self._resegment).unique() if self._resegment else pl.Series("mmsi", [], pl.Int64)
+        new_pos = pl.concat(self._new_pos, how="vertical_relaxed") if self._new_pos else None
+        self._changed, self._resegment, self._new_pos = [], [], []
         carried, parts = self._inputs, self._parts
         self._full = True  # until this pass has finished
         mine = pl.col("mmsi").is_in(changed.implode()).fill_null(False)  # a row without mmsi is nobody's
         full = full or carried is None or parts is None
-        if not full:
-            pos, statics = pos.filter(mine), statics.filter(mine)
-        tr = build_tracks(pos, ports=self.ports, zones=self.zones)
-        fresh = Inputs(tr.points, tr.segments, statics, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
+        if full:
+            tr = build_tracks(pos, ports=self.ports, zones=self.zones)
+            fresh = Inputs(tr.points, tr.segments, statics, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
+        else:
+            statics = statics.filter(mine)
+            fresh = self._extended(carried, changed, resegment, new_pos, pos, statics)
         new_parts = {
             "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL), **kw),
             "rx": gap.vessel_grid(fresh.points),
@@ -889,7 +902,7 @@ class Watcher:
             self._rx_cache.clear()
             new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"])
             self.passes["full"] += 1
-            self.last_pass_vessels = tr.segments["mmsi"].n_unique()
+            self.last_pass_vessels = fresh.segments["mmsi"].n_unique()
         else:
             kept, rows = _without_vessels(carried.tracks, self._rows, changed)
             rows = pl.concat([rows, _vessel_rows(fresh.tracks, offset=sum(f.height for f in kept))])
@@ -914,6 +927,60 @@ class Watcher:
         self._inputs, self._parts, self._rows = inputs, new_parts, rows
         self._full = False
         return inputs, new_parts
+
+    def _extended(self, carried: Any, changed: pl.Series, resegment: pl.Series, new_pos: pl.DataFrame | None,
+                  pos: pl.DataFrame, statics: pl.DataFrame) -> Any:
+        """Detector inputs of the ``changed`` vessels, whole: their carried tracks extended by
+        their new positions where :func:`seawatch.tracks.extend` allows it (the common case: a
+        vessel reporting along its course), the others (rows evicted, ports moved, a late or
+        implausible position, a new vessel) segmented again from their window rows."""
+        from .detect.base import Inputs
+        from .tracks import build_tracks, extend, segments_of, usable_vessel_rows
+
+        tracks, segs, noise = carried.tracks, carried.segments, carried.noise
+        rows = self._rows.join(changed.to_frame(), on="mmsi", how="semi").filter(
+            ~pl.col("mmsi").is_in(resegment.implode()))
+        # each candidate's latest track point, if it is the vessel's latest usable position
+        at = rows.select("mmsi", last=pl.col("start") + pl.col("n") - 1)
+        last = tracks[at["last"].to_numpy()].select("mmsi", "ts", "lat", "lon", "seg_id")
+        last = last.join(segs.select("seg_id", "n_points"), on="seg_id", how="left")
+        latest = segs.join(changed.to_frame(), on="mmsi", how="semi").group_by("mmsi").agg(
+            end=pl.col("end_time").max(), n_end=(pl.col("end_time") == pl.col("end_time").max()).sum())
+        noise_end = noise.join(changed.to_frame(), on="mmsi", how="semi").group_by("mmsi").agg(noise_end=pl.col("ts").max())
+        last = (last.join(latest, on="mmsi", how="left").join(noise_end, on="mmsi", how="left")
+                .filter((pl.col("ts") == pl.col("end")) & (pl.col("n_end") == 1)
+                        & (pl.col("noise_end").is_null() | (pl.col("noise_end") < pl.col("ts"))))
+                .select("mmsi", "ts", "lat", "lon", "seg_id", "n_points"))
+        new = usable_vessel_rows(new_pos) if new_pos is not None else pos.clear()
+        ext, bad = extend(last, new)
+        keep = last.filter(~pl.col("mmsi").is_in(bad.implode()))["mmsi"]
+        again = changed.filter(~changed.is_in(keep.implode()))
+        # extended vessels: their carried rows, then their new rows (a single gather)
+        ext = ext.select(tracks.columns).cast(tracks.schema)
+        kr = rows.join(keep.to_frame(), on="mmsi", how="semi").sort("mmsi")
+        en = ext.group_by("mmsi", maintain_order=True).len()
+        kr = kr.join(en, on="mmsi", how="left").with_columns(pl.col("len").fill_null(0))
+        e_len = kr["len"].to_numpy().astype(np.int64)
+        e_start = np.cumsum(e_len) - e_len
+        starts = np.column_stack([kr["start"].to_numpy(), tracks.height + e_start]).ravel()
+        lens = np.column_stack([kr["n"].to_numpy(), e_len]).ravel().astype(np.int64)
+        total = int(lens.sum())
+        idx = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        both = pl.concat([tracks, ext], rechunk=False)  # ext is sorted by vessel and time
+        ext_tracks = both[idx] if total else tracks.clear()
+        grown = ext["seg_id"].unique()
+        ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown.implode())),
+                              segments_of(ext_tracks.filter(pl.col("seg_id").is_in(grown.implode())))])
+        ext_noise = noise.join(keep.to_frame(), on="mmsi", how="semi")
+        self.extended["vessels"] += keep.len()
+        self.extended["segmented"] += again.len()
+        # the others: segmented again from their window rows
+        tr = build_tracks(pos.filter(pl.col("mmsi").is_in(again.implode())), ports=self.ports, zones=self.zones)
+        seg_again = Inputs(tr.points, tr.segments, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
+        return Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
+                      pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
+                      ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
+                      noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True)
 
     def _detections(self) -> pl.DataFrame | None:
         """The sensor detections in the window up to data time "now" (`seawatch ingest

@@ -528,6 +528,64 @@ def build_tracks(
     return Tracks(points=points, segments=segments, stats=stats)
 
 
+def usable_vessel_rows(positions: pl.DataFrame) -> pl.DataFrame:
+    """The rows :func:`build_tracks` tracks: timed, with a position (not 0N 0E), of a vessel."""
+    return positions.filter(
+        pl.col("ts").is_not_null() & pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
+        & pl.col("mmsi").is_not_null() & ~((pl.col("lat") == 0) & (pl.col("lon") == 0))
+        & (pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
+    )
+
+
+def extend(last: pl.DataFrame, new: pl.DataFrame, params: SegmentParams | None = None) -> tuple[pl.DataFrame, pl.Series]:
+    """New positions that only extend their vessel's latest segment, as :func:`build_tracks`
+    would place them, without segmenting the vessel again (the live watch's fast path).
+
+    ``last``: per vessel (``mmsi``), its latest track point ``ts, lat, lon, seg_id`` and
+    ``n_points`` of that segment, given only where that point is the vessel's latest usable
+    position (no other segment or noise point at or after it). ``new``: usable positions
+    (:func:`usable_vessel_rows`) of those vessels. A vessel's new positions extend the segment
+    when each comes strictly after the one before (the first after the latest point) and is
+    explained by it (:class:`SegmentParams`: within ``max_gap_h`` and ``max_speed_kn`` x gap +
+    ``slack_nm``), and the segment has at least two points. Then every link, stitch and noise
+    decision of the segmenter over the vessel is the same as before plus these links (each
+    point's most recent plausible predecessor is the one just before it, claimed by no other
+    point; no chain head or earlier tail changes), so the points keep the segment id and get
+    ``dt_s``, ``dist_nm`` and ``implied_speed_kn`` from the point before.
+
+    Returns (``new`` sorted by vessel and time with ``seg_id, is_noise, dt_s, dist_nm,
+    implied_speed_kn`` for the vessels extended, the ``mmsi`` of those not extended: segment
+    them again).
+    """
+    p = params or SegmentParams()
+    rows = new.join(last.select("mmsi"), on="mmsi", how="semi").sort("mmsi", "ts", "lat", "lon")
+    m = rows["mmsi"].to_numpy()
+    t_us = rows["ts"].dt.epoch("us").to_numpy()
+    lat, lon = rows["lat"].to_numpy(), rows["lon"].to_numpy()
+    first = np.ones(len(m), dtype=bool)
+    first[1:] = m[1:] != m[:-1]
+    # the point before each: the previous new row, or the vessel's latest point
+    before = rows.select("mmsi").join(last.select("mmsi", "ts", "lat", "lon", "seg_id", "n_points"), on="mmsi",
+                                      how="left", maintain_order="left")
+    prev_t = np.where(first, before["ts"].dt.epoch("us").to_numpy(), np.roll(t_us, 1))
+    prev_lat = np.where(first, before["lat"].to_numpy(), np.roll(lat, 1))
+    prev_lon = np.where(first, before["lon"].to_numpy(), np.roll(lon, 1))
+    t_s, prev_s = t_us.astype(np.float64) / 1e6, prev_t.astype(np.float64) / 1e6
+    dt = t_s - prev_s
+    dist = haversine_nm(prev_lat, prev_lon, lat, lon)
+    ok = (t_us > prev_t) & (dt <= p.max_gap_h * 3600.0) & (dist <= p.max_speed_kn * dt / 3600.0 + p.slack_nm)
+    ok &= before["n_points"].to_numpy() > max(p.noise_max_points, 1)
+    bad = pl.Series("mmsi", m[~ok], dtype=pl.Int64).unique()
+    keep = ~pl.Series(m).is_in(bad.implode()).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = dist / (dt / 3600.0)
+    ext = rows.with_columns(
+        seg_id=before["seg_id"], is_noise=pl.lit(False), dt_s=pl.Series(dt), dist_nm=pl.Series(dist),
+        implied_speed_kn=pl.Series(speed, dtype=pl.Float32),
+    ).filter(pl.Series(keep))
+    return ext, bad
+
+
 def _by_vessel_time(df: pl.DataFrame) -> np.ndarray:
     """The row order of ``df`` by (mmsi, ts, lat, lon), ties in row order. One stable numpy
     argsort of an integer key (MMSI rank, then microseconds) when no two rows share an MMSI and

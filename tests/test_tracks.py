@@ -212,3 +212,39 @@ def test_cli_tracks_builds_and_reports(tmp_path):
     assert "1 noise points" in r.output
     bad = CliRunner().invoke(main, ["tracks", "--db", str(tmp_path / "nope")])
     assert bad.exit_code == 2 and "Error: no seawatch store" in bad.output
+
+
+def test_extend_places_new_points_as_segmenting_everything_again_would():
+    """tracks.extend (the live watch's fast path) gives new points the segment id and
+    kinematics build_tracks gives them over all the points, and refuses the cases where
+    segmenting again could decide otherwise: a late point, a jump no ship makes, a
+    one-point segment."""
+    from seawatch.tracks import extend, usable_vessel_rows
+
+    old = concat(track(431000001, sog_kn=12, cog_deg=30, hours=2, every_s=60),
+                 track(431000002, sog_kn=8, cog_deg=200, hours=2, every_s=90, lat=38.0),
+                 track(431000003, sog_kn=5, hours=2, every_s=120, lat=39.0),
+                 track(431000004, sog_kn=5, hours=1, every_s=60, lat=39.5),
+                 ping(431000005, lat=40.0, lon=139.0, ts="2024-06-01T01:00:00Z"))
+    full_old = build_tracks(old, places=False)
+    nxt = concat(track(431000001, sog_kn=12, cog_deg=30, hours=2, every_s=60, start="2024-06-01T02:00:30Z",
+                       **dict(zip(("lat", "lon"), map(float, destination(37.5, 138.5, 30, 24.1))))),
+                 track(431000002, sog_kn=8, cog_deg=200, hours=0.5, every_s=90, start="2024-06-01T01:30:00Z",
+                       lat=38.0),  # late: before its latest point
+                 ping(431000003, lat=41.0, lon=138.5, ts="2024-06-01T02:05:00Z"),  # 120 nm in 5 min
+                 ping(431000004, lat=39.5, lon=138.6, ts="2024-06-01T01:30:00Z"),
+                 ping(431000005, lat=40.0, lon=139.001, ts="2024-06-01T01:05:00Z"))  # a one-point segment
+    pts, segs = full_old.points, full_old.segments
+    lastrow = pts.group_by("mmsi", maintain_order=True).last().select("mmsi", "ts", "lat", "lon", "seg_id")
+    last = lastrow.join(segs.select("seg_id", "n_points"), on="seg_id")
+    ext, bad = extend(last, usable_vessel_rows(nxt))
+    assert sorted(bad.to_list()) == [431000002, 431000003, 431000005]
+    full = build_tracks(concat(old, nxt), places=False).points
+    got = ext.select("mmsi", "ts", "seg_id", "dt_s", "dist_nm", "implied_speed_kn")
+    want = full.join(got.select("mmsi", "ts"), on=["mmsi", "ts"], how="semi").select(got.columns)
+    assert got.height == nxt.filter(pl.col("mmsi").is_in([431000001, 431000004])).height > 100
+    assert got.sort("mmsi", "ts").equals(want.sort("mmsi", "ts"))
+    # and the old points of the extended vessels are placed as before
+    before = pts.filter(pl.col("mmsi").is_in([431000001, 431000004])).select(got.columns)
+    assert full.join(before.select("mmsi", "ts"), on=["mmsi", "ts"], how="semi").select(got.columns).sort("mmsi", "ts").equals(
+        before.sort("mmsi", "ts"))
