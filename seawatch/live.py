@@ -935,7 +935,7 @@ class Watcher:
         vessel reporting along its course), the others (rows evicted, ports moved, a late or
         implausible position, a new vessel) segmented again from their window rows."""
         from .detect.base import Inputs
-        from .tracks import build_tracks, extend, segments_of, usable_vessel_rows
+        from .tracks import SEGMENT_INPUTS, build_tracks, extend, segments_of, usable_vessel_rows
 
         tracks, segs, noise = carried.tracks, carried.segments, carried.noise
         rows = self._rows.join(changed.to_frame(), on="mmsi", how="semi").filter(
@@ -970,7 +970,7 @@ class Watcher:
         ext_tracks = both[idx] if total else tracks.clear()
         grown = ext["seg_id"].unique()
         ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown.implode())),
-                              segments_of(ext_tracks.filter(pl.col("seg_id").is_in(grown.implode())))])
+                              segments_of(ext_tracks.select(SEGMENT_INPUTS).filter(pl.col("seg_id").is_in(grown.implode())))])
         ext_noise = noise.join(keep.to_frame(), on="mmsi", how="semi")
         self.extended["vessels"] += keep.len()
         self.extended["segmented"] += again.len()

@@ -623,8 +623,12 @@ def _contiguous(pts: pl.DataFrame) -> bool:
     )
 
 
+#: the TRACKS columns :func:`segments_of` reads
+SEGMENT_INPUTS = ("seg_id", "mmsi", "ts", "lat", "lon", "implied_speed_kn", "dist_nm", "sog_kn")
+
+
 def segments_of(points: pl.DataFrame) -> pl.DataFrame:
-    """The SEGMENTS table of a TRACKS table (noise excluded)."""
+    """The SEGMENTS table of a TRACKS table (noise excluded; :data:`SEGMENT_INPUTS` are enough)."""
     pts = points.filter(pl.col("seg_id").is_not_null())
     if not _contiguous(pts):
         pts = pts.sort("seg_id", "ts")
