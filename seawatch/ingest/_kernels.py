@@ -93,6 +93,18 @@ def _six_ok(c):
 
 
 @_njit
+def is_ascii(a, n):
+    """True when the first ``n`` bytes of ``a`` are ASCII without NUL bytes (one pass)."""
+    hi = np.uint8(0)
+    z = np.uint8(0)
+    for i in range(n):
+        c = a[i]
+        hi |= c
+        z |= np.uint8(c == 0)
+    return hi < 128 and z == 0
+
+
+@_njit
 def scan(a, a64, n_data):
     """Walk the (ASCII, newline-terminated, zero-padded) buffer ``a`` whose first ``n_data`` bytes
     are data, once: every line is handled while it is in cache. ``a64`` is ``a`` seen as 64-bit

@@ -191,16 +191,35 @@ def _rows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return win[starts]
 
 
-def _parse(buf: bytes | memoryview) -> _Parsed:
-    a = np.frombuffer(buf, np.uint8)
-    if len(a) and a[-1] != 10:
-        a = np.concatenate([a, np.array([10], np.uint8)])
+def _padded(head: bytes, body: bytes | memoryview) -> tuple[np.ndarray, int]:
+    """``head + body`` (newline-terminated: one is added if missing) copied once into a new
+    array followed by at least ``_PAD`` zero bytes, a whole number of 8-byte words long; and the
+    number of data bytes."""
+    nh, nb = len(head), len(body)
+    n = nh + nb
+    nl = 1 if n and (body[-1] if nb else head[-1]) != 10 else 0
+    n_data = n + nl
+    a = np.empty(n_data + _PAD + (-(n_data + _PAD)) % 8, np.uint8)
+    if nh:
+        a[:nh] = np.frombuffer(head, np.uint8)
+    if nb:
+        a[nh:n] = np.frombuffer(body, np.uint8)
+    if nl:
+        a[n] = 10
+    a[n_data:] = 0
+    return a, n_data
+
+
+def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None = None) -> _Parsed:
+    """Parse ``buf``, or the array ``padded`` (from :func:`_padded`; it may be changed in place)."""
+    a, n_data = padded if padded is not None else _padded(b"", buf)
     P = _Parsed()
-    P.ascii = not (len(a) and (a.max() >= 128 or a.min() == 0))
+    P.ascii = bool(_kernels.is_ascii(a, n_data))
+    P.orig = a  # what raw lines are read from
     if not P.ascii:  # parse an ASCII copy; raw lines keep the original
-        a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
-    n_data = len(a)
-    a = np.concatenate([a, np.zeros(_PAD + (-(n_data + _PAD)) % 8, np.uint8)])  # a whole number of words
+        P.orig = a[:n_data].copy()
+        d = a[:n_data]
+        d[(d >= 128) | (d == 0)] = 26
     P.a = a
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
@@ -538,10 +557,15 @@ class NmeaDecoder:
         )
 
     def feed(self, data: bytes) -> IngestResult:
-        buf = self._tail + bytes(data)
-        cut = buf.rfind(b"\n") + 1
-        self._tail = buf[cut:]
-        return self._process(memoryview(buf)[:cut], final=False)  # no copy of the chunk
+        if not isinstance(data, (bytes, bytearray)):
+            data = bytes(data)
+        k = data.rfind(b"\n")
+        if k < 0:  # no complete line yet
+            self._tail += data
+            return self._process(_padded(b"", b""), final=False)
+        padded = _padded(self._tail, memoryview(data)[: k + 1])  # the one copy of the chunk
+        self._tail = bytes(data[k + 1:])
+        return self._process(padded, final=False)
 
     @property
     def pending_first_line(self) -> int | None:
@@ -555,13 +579,11 @@ class NmeaDecoder:
 
     def finish(self) -> IngestResult:
         buf, self._tail = self._tail, b""
-        if buf and not buf.endswith(b"\n"):
-            buf += b"\n"
-        return self._process(buf, final=True)
+        return self._process(_padded(b"", buf), final=True)
 
     # -------------------------------------------------------------------------------------
-    def _process(self, buf: bytes | memoryview, final: bool) -> IngestResult:
-        P = _parse(buf)
+    def _process(self, padded: tuple[np.ndarray, int], final: bool) -> IngestResult:
+        P = _parse(None, padded)
         line0 = self._line0
         self._line0 += P.n_lines
         n = len(P.p)
@@ -584,7 +606,7 @@ class NmeaDecoder:
                 "ts": _ts_series(P.ts_us[fi], P.ts_ok[fi]),
                 "payload": _strings(P.a, P.pstart[fi], P.plen[fi]),
                 "fill": pl.Series(P.fill[fi], dtype=pl.Int16),
-                "raw": _raw_lines(buf, P, P.s_line[fi]),
+                "raw": _raw_lines(P, P.s_line[fi]),
                 "sent": pl.Series(fi, dtype=pl.Int64),
             }
         )
@@ -771,7 +793,7 @@ class NmeaDecoder:
                     "line_no": pl.Series(rej_lines + line0 + 1, dtype=pl.Int64),
                     "ts": _ts_series(line_ts_first[rej_lines], line_ts_okf[rej_lines]),
                     "reason": pl.Series(reason_names[lstat[rej_lines]].tolist(), dtype=pl.Utf8),
-                    "raw": _raw_lines(buf, P, rej_lines),
+                    "raw": _raw_lines(P, rej_lines),
                 }
             )
         )
@@ -806,11 +828,12 @@ class NmeaDecoder:
         return res
 
 
-def _raw_lines(buf: bytes | memoryview, P: _Parsed, lines: np.ndarray) -> pl.Series:
+def _raw_lines(P: _Parsed, lines: np.ndarray) -> pl.Series:
     """Original text of the given chunk lines (non-ASCII escaped)."""
     if not len(lines):
         return pl.Series([], dtype=pl.Utf8)
     if not P.ascii:
+        buf = P.orig
         return pl.Series(
             [bytes(buf[s:e]).decode("ascii", "backslashreplace").replace("\x00", "\\x00") for s, e in zip(P.line_start[lines], P.line_end[lines])],
             dtype=pl.Utf8,
