@@ -93,15 +93,20 @@ def _six_ok(c):
 
 
 @_njit
-def is_ascii(a, n):
-    """True when the first ``n`` bytes of ``a`` are ASCII without NUL bytes (one pass)."""
-    hi = np.uint8(0)
-    z = np.uint8(0)
-    for i in range(n):
+def is_ascii(a, a64, n):
+    """True when the first ``n`` bytes of ``a`` (``a64``: the same bytes as 64-bit words) are
+    ASCII without NUL bytes; a word at a time."""
+    nw = n >> 3
+    acc = np.uint64(0)
+    for wi in range(nw):
+        w = a64[wi]
+        acc |= w | ((w - _ONES8) & ~w & _HIGH8)  # high bits, and a high bit for a zero byte
+    ok = (acc & _HIGH8) == 0
+    for i in range(nw << 3, n):
         c = a[i]
-        hi |= c
-        z |= np.uint8(c == 0)
-    return hi < 128 and z == 0
+        if c >= 128 or c == 0:
+            ok = False
+    return ok
 
 
 @_njit
@@ -751,9 +756,10 @@ def views(a, starts, lens):
 def text6(mat, nbits, off, nchars, trim):
     """Six-bit ASCII text of ``nchars`` characters at bit ``off`` of each row of the six-bit
     matrix ``mat``: '@' (and whatever follows) and, with ``trim``, trailing blanks become zero
-    bytes; characters past the message's bits count as '@'."""
+    bytes; characters past the message's bits count as '@'. Returns (text bytes, text lengths)."""
     n, width = mat.shape
     out = np.zeros((n, nchars), np.uint8)
+    lens = np.zeros(n, np.int64)
     for r in range(n):
         nch = min(nchars, max((nbits[r] - off) // 6, 0))
         end = 0
@@ -775,7 +781,8 @@ def text6(mat, nbits, off, nchars, trim):
             while end > 0 and out[r, end - 1] == 32:
                 end -= 1
                 out[r, end] = 0
-    return out
+        lens[r] = end
+    return out, lens
 
 
 @_njit

@@ -214,7 +214,7 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
     """Parse ``buf``, or the array ``padded`` (from :func:`_padded`; it may be changed in place)."""
     a, n_data = padded if padded is not None else _padded(b"", buf)
     P = _Parsed()
-    P.ascii = bool(_kernels.is_ascii(a, n_data))
+    P.ascii = bool(_kernels.is_ascii(a, a.view(np.uint64), n_data))
     P.orig = a  # what raw lines are read from
     if not P.ascii:  # parse an ASCII copy; raw lines keep the original
         P.orig = a[:n_data].copy()
@@ -386,9 +386,8 @@ class _Msgs:
 
     def text(self, off: int, nchars: int, trim: bool = True) -> pl.Series:
         """Six-bit ASCII text: '@' ends it, trailing spaces trimmed, empty -> null."""
-        cols = _kernels.text6(self.mat, self.nbits.astype(np.int64, copy=False), off, nchars, trim)
-        s = pl.Series(np.ascontiguousarray(cols).view(f"S{nchars}").ravel()).cast(pl.Utf8)
-        return s.replace("", None)
+        cols, lens = _kernels.text6(self.mat, self.nbits.astype(np.int64, copy=False), off, nchars, trim)
+        return _strings(cols.reshape(-1), np.arange(len(lens), dtype=np.int64) * nchars, lens, valid=lens > 0)
 
 
 def _where(mask: np.ndarray, s: pl.Series) -> pl.Series:
