@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -176,9 +177,18 @@ def _write_ingested(table: str, df: pl.DataFrame, path: Path) -> None:
     """One part of an ingested table, with :func:`_part_options`. A column without nulls in this
     part is written as required (no definition levels to encode); it reads back the same."""
     tbl = df.to_arrow(compat_level=pl.CompatLevel.newest())  # strings as views: no copy
-    fields = [f.with_nullable(tbl.column(i).null_count > 0) for i, f in enumerate(tbl.schema)]
-    tbl = pa.Table.from_arrays(tbl.columns, schema=pa.schema(fields))
-    pq.write_table(tbl, path, **_part_options(table))
+    cols = tbl.columns
+    if "source" in df.columns and df.height:
+        # one file has one source: hand it to the writer as a one-word dictionary (the writer
+        # would otherwise hash every row's path to find that out)
+        s = df["source"]
+        v = s.first()
+        if v is not None and s.null_count() == 0 and bool((s == v).all()):
+            i = df.columns.index("source")
+            cols[i] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(df.height, np.int32)),
+                                                     pa.array([v], pa.string()))
+    fields = [pa.field(f.name, c.type, nullable=c.null_count > 0) for f, c in zip(tbl.schema, cols)]
+    pq.write_table(pa.Table.from_arrays(cols, schema=pa.schema(fields)), path, **_part_options(table))
 
 
 def _duck_type(dtype: Any) -> str:
