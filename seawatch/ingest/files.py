@@ -176,11 +176,13 @@ def _head(m: _Member, n: int = SNIFF_BYTES) -> bytes:
 
 
 def fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 (hex) of a file's bytes, read in blocks."""
+    """sha256 (hex) of a file's bytes, read in blocks into one reused buffer."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(HASH_BLOCK):
-            h.update(block)
+    buf = bytearray(HASH_BLOCK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
     return h.hexdigest()
 
 
