@@ -432,6 +432,28 @@ _POS_LAYOUT = {
 _POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
 
 
+def _short_views(names) -> np.ndarray:
+    """Arrow string views (16 bytes each, as 4 int32) of short (<= 12 bytes) ASCII names."""
+    v = np.zeros((len(names), 16), np.uint8)
+    for i, name in enumerate(names):
+        b = name.encode("ascii")
+        assert len(b) <= 12
+        v[i, :4] = np.frombuffer(np.int32(len(b)).tobytes(), np.uint8)
+        v[i, 4:4 + len(b)] = np.frombuffer(b, np.uint8)
+    return v.view(np.int32)
+
+
+#: string views of the ``ais_class`` names, by the class code of ``_kernels.positions``
+_POS_CLASS_VIEWS = _short_views(list(_POS_LAYOUT))
+
+
+def _codes_text(views: np.ndarray, codes: np.ndarray) -> pl.Series:
+    """A string Series of the names (see :func:`_short_views`) with these codes."""
+    v = views.view(np.complex128).ravel()[codes.astype(np.intp, copy=False)]  # 16-byte rows, gathered as one item
+    arr = pa.Array.from_buffers(pa.string_view(), len(v), [None, pa.py_buffer(v), pa.py_buffer(b"")])
+    return pl.Series(arr).cast(pl.Utf8)
+
+
 def _position_frame(raw: tuple, mt: np.ndarray) -> dict:
     """Columns of position reports from the arrays of :func:`_kernels.positions`."""
     (mmsi, lat, lon, na_pos, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot_val, rot_na, status,
@@ -448,7 +470,7 @@ def _position_frame(raw: tuple, mt: np.ndarray) -> dict:
         "pos_accuracy": pl.Series(acc),
         "utc_second": pl.Series(sec.astype(np.int8)),
         "msg_type": pl.Series(mt.astype(np.int8)),
-        "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls.astype(np.int64)),
+        "ais_class": _codes_text(_POS_CLASS_VIEWS, cls),
         "altitude_m": _nullable(alt, alt_na, pl.Float32),
     }
 
@@ -459,6 +481,25 @@ def _dims(m: _Msgs, off: int) -> dict:
         v = m.u(off + o, w)
         out[name] = _nullable(v, v == 0, pl.Int16)
     return out
+
+
+def _frame(table: str, n: int, cols: dict) -> pl.DataFrame:
+    """A frame of ``n`` rows in the table's schema from ``cols`` (name -> Series); the columns
+    not given are null. Same result as ``schema.conform(table, pl.DataFrame(cols))``, without
+    a query per frame."""
+    sch = schema.polars_schema(table)
+    unknown = [c for c in cols if c not in sch]
+    if unknown:
+        raise SeawatchError(f"columns {unknown} are not in the {table} schema")
+    out = []
+    for name, t in sch.items():
+        v = cols.get(name)
+        if v is None:
+            v = pl.Series(name, [None], dtype=t).new_from_index(0, n)
+        elif v.dtype != t:
+            v = v.cast(t)
+        out.append(v.alias(name))
+    return pl.DataFrame(out)
 
 
 def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
@@ -526,7 +567,7 @@ def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]
                 mothership_mmsi=_nullable(mother, a_ | ~aux | (mother == 0), pl.Int64),
                 **{k: _where(keep_b, v) for k, v in dims.items()},
             )
-        frames.append(schema.conform("statics", pl.DataFrame(cols)))
+        frames.append(_frame("statics", len(sel), cols))
         order.append(sel)
     if not frames:
         return schema.empty("statics"), np.zeros(0, np.int64)
@@ -661,8 +702,6 @@ class NmeaDecoder:
         # (out-of-range positions are already position_out_of_range in mstatus)
         pos_sel = np.flatnonzero(okm & _IS_POS[np.clip(mt, 0, 27)] & (mt >= 0))
         st_sel = np.flatnonzero(okm & _IS_STATIC[mt_dec + 64])
-        statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_sel), mt[st_sel])
-        st_idx = st_sel[st_order]
         oth_sel = np.flatnonzero(okm & ~_IS_DECODED[mt_dec + 64])
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
@@ -711,13 +750,15 @@ class NmeaDecoder:
         # ---- tables
         prow = pos_sel[keep[pos_sel]]
         pos_raw = _kernels.positions(P.a, mbytes, ns_, start, nchar, mt, prow)
-        positions = pl.DataFrame(_position_frame(pos_raw, mt[prow])).with_columns(
-            ts=_ts_series(ts_us[prow], ts_ok[prow]), station=station_of(prow), n_rx=pl.Series(n_rx[prow], dtype=pl.Int16)
-        )
-        positions = schema.conform("positions", positions)
-        sk = keep[st_idx]
-        srow = st_idx[sk]
-        statics = statics.filter(pl.Series(sk)).with_columns(
+        positions = _frame("positions", len(prow), {
+            **_position_frame(pos_raw, mt[prow]),
+            "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow),
+            "n_rx": pl.Series(n_rx[prow], dtype=pl.Int16)})
+        # statics: only the messages dedup kept are decoded
+        st_kept = st_sel[keep[st_sel]]
+        statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_kept), mt[st_kept])
+        srow = st_kept[st_order]
+        statics = statics.with_columns(
             ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(srow), n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
         )
         statics = schema.conform("statics", statics)
