@@ -816,7 +816,7 @@ class NmeaDecoder:
         else:
             carried_ok = 0
             carried_rej = pl.DataFrame()
-        prev_orph = orphans.filter(pl.col("sent") < 0).unique("line_no")
+        prev_orph = orphans.filter(pl.col("sent") < 0).unique("line_no", maintain_order=True)
 
         reason_names = np.array([None, None, None] + _REASONS, dtype=object)
         rej_lines = np.flatnonzero(lstat >= _R0)
