@@ -144,6 +144,7 @@ def scan(a, a64, n_data):
     ts_ok = np.zeros(n_bang, np.bool_)
     st_start = np.zeros(n_bang, np.int64)
     st_len = np.zeros(n_bang, np.int64)
+    st_view = np.zeros((n_bang, 2), np.uint64)
     grp = np.full(n_bang, -1, np.int64)
     tr_start = np.empty(n_bang, np.int64)
     tr_end = np.empty(n_bang, np.int64)
@@ -365,6 +366,18 @@ def scan(a, a64, n_data):
                             if s_vs >= 0:
                                 st_start[k] = s_vs
                                 st_len[k] = s_vl
+                                # its Arrow string view, while the bytes are in cache (see ``views``)
+                                vlo = np.uint64(s_vl)
+                                vhi = np.uint64(0)
+                                for jv in range(min(s_vl, 4)):
+                                    vlo |= np.uint64(a[s_vs + jv]) << np.uint64(32 + 8 * jv)
+                                if s_vl > 12:
+                                    vhi = np.uint64(s_vs) << np.uint64(32)
+                                else:
+                                    for jv in range(4, s_vl):
+                                        vhi |= np.uint64(a[s_vs + jv]) << np.uint64(8 * (jv - 4))
+                                st_view[k, 0] = vlo
+                                st_view[k, 1] = vhi
                             if g_val >= 0:
                                 grp[k] = g_val
                     elem_start[k] = es
@@ -405,7 +418,8 @@ def scan(a, a64, n_data):
             rare[3] += 1
     return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
             pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
-            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare)
+            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare,
+            st_view[:n])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -734,22 +748,25 @@ def sixmat(a, m, n_single, start, nchar, sel, width):
 @_njit
 def views(a, starts, lens):
     """Arrow string-view structs (16 bytes each, as 4 int32) of the slices ``a[start:start+len]``
-    (buffer index 0). Negative lengths count as empty."""
+    (buffer index 0). Negative lengths count as empty. Each view is built in two 64-bit
+    registers and stored once."""
     n = len(starts)
-    v = np.zeros((n, 4), np.int32)
-    b = v.view(np.uint8).reshape(n, 16)
+    v = np.empty((n, 2), np.uint64)
     for i in range(n):
         ln = max(lens[i], 0)
         s = starts[i]
-        v[i, 0] = ln
+        lo = np.uint64(ln)
+        hi = np.uint64(0)
+        for j in range(min(ln, 4)):  # the first 4 bytes (the prefix, or inline)
+            lo |= np.uint64(a[s + j]) << np.uint64(32 + 8 * j)
         if ln > 12:
-            for j in range(4):
-                b[i, 4 + j] = a[s + j]
-            v[i, 3] = s
+            hi = np.uint64(s) << np.uint64(32)  # buffer 0, offset s
         else:
-            for j in range(ln):
-                b[i, 4 + j] = a[s + j]
-    return v
+            for j in range(4, ln):
+                hi |= np.uint64(a[s + j]) << np.uint64(8 * (j - 4))
+        v[i, 0] = lo
+        v[i, 1] = hi
+    return v.view(np.int32)
 
 
 @_njit

@@ -223,7 +223,8 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
     P.a = a
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
-     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare) = _kernels.scan(a, a.view(np.uint64), n_data)
+     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare,
+     st_view) = _kernels.scan(a, a.view(np.uint64), n_data)
     n_lines = len(ls)
     n = len(p)
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
@@ -314,6 +315,7 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
         ts_ok |= use
     P.ts_us, P.ts_ok = ts_us, ts_ok
     P.st_start, P.st_len, P.grp = st_start, st_len, grp
+    P.st_view = st_view
 
     # line classification for lines without any sentence (the kernel did blank, comment,
     # non-AIS and garbage): whitespace-only lines are blank
@@ -329,7 +331,12 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
 
 def _station_series(P: _Parsed, idx: np.ndarray) -> pl.Series:
     """Station names for the sentences ``idx``: tag-block s: first, else the USCG r-field."""
-    st = _strings(P.a, P.st_start[idx], P.st_len[idx], valid=P.st_len[idx] > 0)
+    lens = P.st_len[idx]
+    valid = lens > 0
+    v = P.st_view.view(np.complex128).ravel()[idx]  # the views the scan built (16 bytes a row)
+    data = pa.py_buffer(P.a) if len(idx) and int(lens.max()) > 12 else pa.py_buffer(b"")
+    arr = pa.Array.from_buffers(pa.string_view(), len(idx), [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(v), data])
+    st = pl.Series(arr).cast(pl.Utf8)
     tri, uscg = P.uscg_station
     if len(tri) and st.null_count():
         pos = np.full(len(P.p), -1, np.int64)
