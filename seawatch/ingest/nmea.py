@@ -391,11 +391,6 @@ class _Msgs:
         v = self.u(off, width)
         return np.where(v >= (1 << (width - 1)), v - (1 << width), v)
 
-    def text(self, off: int, nchars: int, trim: bool = True) -> pl.Series:
-        """Six-bit ASCII text: '@' ends it, trailing spaces trimmed, empty -> null."""
-        cols, lens = _kernels.text6(self.mat, self.nbits.astype(np.int64, copy=False), off, nchars, trim)
-        return _strings(cols.reshape(-1), np.arange(len(lens), dtype=np.int64) * nchars, lens, valid=lens > 0)
-
 
 def _where(mask: np.ndarray, s: pl.Series) -> pl.Series:
     """``s`` where ``mask``, else null."""
@@ -482,14 +477,6 @@ def _position_frame(raw: tuple, mt: np.ndarray) -> dict:
     }
 
 
-def _dims(m: _Msgs, off: int) -> dict:
-    out = {}
-    for name, o, w in (("to_bow_m", 0, 9), ("to_stern_m", 9, 9), ("to_port_m", 18, 6), ("to_starboard_m", 24, 6)):
-        v = m.u(off + o, w)
-        out[name] = _nullable(v, v == 0, pl.Int16)
-    return out
-
-
 def _frame(table: str, n: int, cols: dict) -> pl.DataFrame:
     """A frame of ``n`` rows in the table's schema from ``cols`` (name -> Series); the columns
     not given are null. Same result as ``schema.conform(table, pl.DataFrame(cols))``, without
@@ -509,76 +496,38 @@ def _frame(table: str, n: int, cols: dict) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+#: integer columns of ``_kernels.statics`` (rows of its ``ival``), with their types
+STATIC_INT_COLUMNS = (("mmsi", pl.Int64), ("msg_type", pl.Int8), ("part_num", pl.Int8), ("imo", pl.Int64),
+                      ("ship_type", pl.Int16), ("aid_type", pl.Int8), ("to_bow_m", pl.Int16),
+                      ("to_stern_m", pl.Int16), ("to_port_m", pl.Int16), ("to_starboard_m", pl.Int16),
+                      ("epfd", pl.Int8), ("ais_version", pl.Int8), ("mothership_mmsi", pl.Int64))
+
+
+def _text_series(mat: np.ndarray, lens: np.ndarray) -> pl.Series:
+    """Rows of a byte matrix (``lens[i]`` bytes of row i; 0: null) as a string Series."""
+    w = mat.shape[1]
+    return _strings(mat.reshape(-1), np.arange(len(lens), dtype=np.int64) * w, lens, valid=lens > 0)
+
+
 def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
-    """Static and voyage fields; returns (frame, index into ``mt`` of each row)."""
-    frames = []
-    order = []
-
-    def ship_type(v):
-        return _nullable(v, v == 0, pl.Int16)
-
-    for t in (5, 19, 21, 24):
-        sel = np.flatnonzero(mt == t)
-        if not len(sel):
-            continue
-        m = M.take(sel)
-        cols = {"mmsi": pl.Series(m.u(8, 30), dtype=pl.Int64), "msg_type": pl.Series(np.full(len(sel), t), dtype=pl.Int8)}
-        if t == 5:
-            imo = m.u(40, 30)
-            dr = m.u(294, 8)
-            mo, dy, hr, mi = m.u(274, 4), m.u(278, 5), m.u(283, 5), m.u(288, 6)
-            # "MM-DDTHH:MM" (every field has at most two digits), null without a month and day
-            eb = np.empty((len(sel), 11), np.uint8)
-            for j, v in ((0, mo), (3, dy), (6, hr), (9, mi)):
-                eb[:, j] = 48 + v // 10
-                eb[:, j + 1] = 48 + v % 10
-            eb[:, 2], eb[:, 5], eb[:, 8] = 45, 84, 58
-            eta = _where((mo > 0) & (mo <= 12) & (dy > 0), pl.Series(eb.view("S11").ravel()).cast(pl.Utf8))
-            cols.update(
-                ais_version=pl.Series(m.u(38, 2), dtype=pl.Int8),
-                imo=_nullable(imo, imo == 0, pl.Int64),
-                callsign=m.text(70, 7),
-                shipname=m.text(112, 20),
-                ship_type=ship_type(m.u(232, 8)),
-                **_dims(m, 240),
-                epfd=pl.Series(m.u(270, 4), dtype=pl.Int8),
-                eta=eta,
-                draught_m=_nullable(dr / 10.0, dr == 0, pl.Float32),
-                destination=m.text(302, 20),
-            )
-        elif t == 19:
-            cols.update(shipname=m.text(143, 20), ship_type=ship_type(m.u(263, 8)), **_dims(m, 271),
-                        epfd=pl.Series(m.u(301, 4), dtype=pl.Int8))
-        elif t == 21:
-            # the name extension continues the 20-character name: join first, then trim once
-            name = m.text(43, 20, trim=False)
-            ext_chars = np.maximum((m.nbits - 272) // 6, 0)
-            ext = m.text(272, 14, trim=False) if (ext_chars > 0).any() else pl.Series([None] * len(sel), dtype=pl.Utf8)
-            full = pl.select(pl.concat_str([name, ext], ignore_nulls=True)).to_series()
-            cols.update(aid_type=pl.Series(m.u(38, 5), dtype=pl.Int8),
-                        shipname=full.str.strip_chars_end(" ").replace("", None),
-                        **_dims(m, 219), epfd=pl.Series(m.u(249, 4), dtype=pl.Int8))
-        else:
-            part = m.u(38, 2)
-            a_ = part == 0
-            mmsi = m.u(8, 30)
-            aux = (mmsi // 10_000_000) == 98
-            dims = _dims(m, 132)
-            mother = m.u(132, 30)
-            keep_b = ~a_ & ~aux
-            cols.update(
-                part_num=pl.Series(part, dtype=pl.Int8),
-                shipname=_where(a_, m.text(40, 20)),
-                ship_type=_where(~a_, ship_type(m.u(40, 8))),
-                callsign=_where(~a_, m.text(90, 7)),
-                mothership_mmsi=_nullable(mother, a_ | ~aux | (mother == 0), pl.Int64),
-                **{k: _where(keep_b, v) for k, v in dims.items()},
-            )
-        frames.append(_frame("statics", len(sel), cols))
-        order.append(sel)
-    if not frames:
+    """Static and voyage fields; returns (frame, index into ``mt`` of each row). Rows are by
+    type (5, 19, 21, 24), in message order within a type; ``_kernels.statics`` decodes them."""
+    order = np.concatenate([np.flatnonzero(mt == t) for t in (5, 19, 21, 24)])
+    if not len(order):
         return schema.empty("statics"), np.zeros(0, np.int64)
-    return pl.concat(frames), np.concatenate(order)
+    (ival, inull, draught, draught_na, callsign, callsign_len, shipname, shipname_len, dest, dest_len,
+     eta, eta_len) = _kernels.statics(M.a, M.m, M.n_single, M.g_start, M.g_nchar,
+                                      M.g_nbits.astype(np.int64, copy=False),
+                                      mt[order].astype(np.int64, copy=False), M.idx[order])
+    cols = {name: _nullable(ival[k], inull[k], dt) for k, (name, dt) in enumerate(STATIC_INT_COLUMNS)}
+    cols.update(
+        callsign=_text_series(callsign, callsign_len),
+        shipname=_text_series(shipname, shipname_len),
+        draught_m=_nullable(draught, draught_na, pl.Float32),
+        destination=_text_series(dest, dest_len),
+        eta=_text_series(eta, eta_len),
+    )
+    return _frame("statics", len(order), cols), order
 
 
 # ---------------------------------------------------------------------------------------------
