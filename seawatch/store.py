@@ -161,15 +161,15 @@ def _part_options(table: str) -> dict[str, Any]:
     if opts is None:
         cols = schema.columns(table)
         bss = [c.name for c in cols if c.dtype == pl.Float64]
-        opts = _part_options_cache[table] = dict(
-            compression="zstd",
-            compression_level=1,
-            use_dictionary=[c.name for c in cols if c.name not in _PLAIN_COLUMNS and c.name not in bss
-                            and not isinstance(c.dtype, pl.Datetime)],
-            column_encoding={c: "BYTE_STREAM_SPLIT" for c in bss} or None,
-            write_statistics=[c for c in STATS_COLUMNS if c in {x.name for x in cols}],
-            store_schema=False,
-        )
+        opts = _part_options_cache[table] = {
+            "compression": "zstd",
+            "compression_level": 1,
+            "use_dictionary": [c.name for c in cols if c.name not in _PLAIN_COLUMNS and c.name not in bss
+                               and not isinstance(c.dtype, pl.Datetime)],
+            "column_encoding": {c: "BYTE_STREAM_SPLIT" for c in bss} or None,
+            "write_statistics": [c for c in STATS_COLUMNS if c in {x.name for x in cols}],
+            "store_schema": False,
+        }
     return opts
 
 
