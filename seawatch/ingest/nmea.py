@@ -534,6 +534,16 @@ def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]
 # the decoder
 
 
+class _Chunk:
+    """Bytes read by :meth:`NmeaDecoder.read_chunk`: ``a[:n]`` are the pending incomplete line
+    and the new bytes; ``a`` has room for the parse buffer's padding."""
+
+    __slots__ = ("a", "n")
+
+    def __init__(self, a: np.ndarray, n: int):
+        self.a, self.n = a, n
+
+
 class NmeaDecoder:
     """Streaming NMEA decoder: ``feed`` byte chunks, then ``finish``.
 
@@ -552,7 +562,9 @@ class NmeaDecoder:
             schema={"h": pl.UInt64, "t": pl.Int64, "timed": pl.Boolean, "line": pl.Int64, "i": pl.Int64}
         )
 
-    def feed(self, data: bytes) -> IngestResult:
+    def feed(self, data: "bytes | _Chunk") -> IngestResult:
+        if isinstance(data, _Chunk):
+            return self._feed_chunk(data)
         if not isinstance(data, (bytes, bytearray)):
             data = bytes(data)
         k = data.rfind(b"\n")
@@ -563,6 +575,28 @@ class NmeaDecoder:
         self._tail = bytes(data[k + 1:])
         return self._process(padded, final=False)
 
+    def read_chunk(self, f, n: int) -> "_Chunk | None":
+        """Read up to ``n`` bytes from the binary file ``f`` (``readinto``) straight into a parse
+        buffer, after the incomplete line still pending; ``feed`` it next (``feed(chunk)`` is
+        ``feed(f.read(n))`` without the intermediate bytes object and its copy). None at the end
+        of the file (nothing read)."""
+        tail = self._tail
+        lt = len(tail)
+        a = np.empty(lt + n + _PAD + 8, np.uint8)
+        if lt:
+            a[:lt] = np.frombuffer(tail, np.uint8)
+        mv = memoryview(a)
+        got = 0
+        while got < n:
+            k = f.readinto(mv[lt + got: lt + n])
+            if not k:
+                break
+            got += k
+        if not got:
+            return None
+        self._tail = b""  # it is in the chunk now
+        return _Chunk(a, lt + got)
+
     @property
     def pending_first_line(self) -> int | None:
         """The line number (1-based, counting every line fed) of the first sentence of a
@@ -572,6 +606,27 @@ class NmeaDecoder:
             return None
         v = self._carry["line_no"].min()
         return None if v is None else int(v)
+
+    def _feed_chunk(self, chunk: "_Chunk") -> IngestResult:
+        a, end = chunk.a, chunk.n
+        mv = memoryview(a)
+        # the last newline (lines are short: look back a block at a time)
+        cut = -1
+        hi = end
+        while hi > 0:
+            lo = max(0, hi - 4096)
+            k = bytes(mv[lo:hi]).rfind(b"\n")
+            if k >= 0:
+                cut = lo + k + 1
+                break
+            hi = lo
+        if cut < 0:  # no complete line yet
+            self._tail += bytes(mv[:end])
+            return self._process(_padded(b"", b""), final=False)
+        self._tail += bytes(mv[cut:end])
+        size = cut + _PAD + (-(cut + _PAD)) % 8
+        a[cut:size] = 0
+        return self._process((a[:size], cut), final=False)
 
     def finish(self) -> IngestResult:
         buf, self._tail = self._tail, b""
@@ -960,7 +1015,7 @@ def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_by
         dec = NmeaDecoder(source or str(path), dedup=dedup)
         parts = []
         with open(path, "rb") as fh:
-            while chunk := fh.read(chunk_bytes):
+            while (chunk := dec.read_chunk(fh, chunk_bytes)) is not None:
                 parts.append(dec.feed(chunk))
         parts.append(dec.finish())
         return IngestResult.concat(parts)
