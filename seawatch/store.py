@@ -173,6 +173,17 @@ def _part_options(table: str) -> dict[str, Any]:
     return opts
 
 
+# (built from buffers: ``pa.array`` would import pandas, a one-off 0.1-0.2 s)
+def _arrow_zeros_int32(n: int) -> pa.Array:
+    return pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.zeros(n, np.int32))])
+
+
+def _arrow_one_string(v: str) -> pa.Array:
+    b = v.encode("utf-8")
+    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(b)], np.int32)),
+                                                  pa.py_buffer(b)])
+
+
 def _write_ingested(table: str, df: pl.DataFrame, path: Path) -> None:
     """One part of an ingested table, with :func:`_part_options`. A column without nulls in this
     part is written as required (no definition levels to encode); it reads back the same."""
@@ -185,8 +196,7 @@ def _write_ingested(table: str, df: pl.DataFrame, path: Path) -> None:
         v = s.first()
         if v is not None and s.null_count() == 0 and bool((s == v).all()):
             i = df.columns.index("source")
-            cols[i] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(df.height, np.int32)),
-                                                     pa.array([v], pa.string()))
+            cols[i] = pa.DictionaryArray.from_arrays(_arrow_zeros_int32(df.height), _arrow_one_string(v))
     fields = [pa.field(f.name, c.type, nullable=c.null_count > 0) for f, c in zip(tbl.schema, cols)]
     pq.write_table(pa.Table.from_arrays(cols, schema=pa.schema(fields)), path, **_part_options(table))
 
