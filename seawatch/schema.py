@@ -318,6 +318,8 @@ def conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
     Raises SeawatchError if ``df`` has a column the schema does not know (nothing invents names).
     """
     schema = polars_schema(table)
+    if df.schema == schema:  # already conformant (names, order and types): nothing to do
+        return df
     unknown = [c for c in df.columns if c not in schema]
     if unknown:
         raise SeawatchError(

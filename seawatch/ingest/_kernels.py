@@ -93,6 +93,23 @@ def _six_ok(c):
 
 
 @_njit
+def is_ascii(a, a64, n):
+    """True when the first ``n`` bytes of ``a`` (``a64``: the same bytes as 64-bit words) are
+    ASCII without NUL bytes; a word at a time."""
+    nw = n >> 3
+    acc = np.uint64(0)
+    for wi in range(nw):
+        w = a64[wi]
+        acc |= w | ((w - _ONES8) & ~w & _HIGH8)  # high bits, and a high bit for a zero byte
+    ok = (acc & _HIGH8) == 0
+    for i in range(nw << 3, n):
+        c = a[i]
+        if c >= 128 or c == 0:
+            ok = False
+    return ok
+
+
+@_njit
 def scan(a, a64, n_data):
     """Walk the (ASCII, newline-terminated, zero-padded) buffer ``a`` whose first ``n_data`` bytes
     are data, once: every line is handled while it is in cache. ``a64`` is ``a`` seen as 64-bit
@@ -127,6 +144,7 @@ def scan(a, a64, n_data):
     ts_ok = np.zeros(n_bang, np.bool_)
     st_start = np.zeros(n_bang, np.int64)
     st_len = np.zeros(n_bang, np.int64)
+    st_view = np.zeros((n_bang, 2), np.uint64)
     grp = np.full(n_bang, -1, np.int64)
     tr_start = np.empty(n_bang, np.int64)
     tr_end = np.empty(n_bang, np.int64)
@@ -348,6 +366,18 @@ def scan(a, a64, n_data):
                             if s_vs >= 0:
                                 st_start[k] = s_vs
                                 st_len[k] = s_vl
+                                # its Arrow string view, while the bytes are in cache (see ``views``)
+                                vlo = np.uint64(s_vl)
+                                vhi = np.uint64(0)
+                                for jv in range(min(s_vl, 4)):
+                                    vlo |= np.uint64(a[s_vs + jv]) << np.uint64(32 + 8 * jv)
+                                if s_vl > 12:
+                                    vhi = np.uint64(s_vs) << np.uint64(32)
+                                else:
+                                    for jv in range(4, s_vl):
+                                        vhi |= np.uint64(a[s_vs + jv]) << np.uint64(8 * (jv - 4))
+                                st_view[k, 0] = vlo
+                                st_view[k, 1] = vhi
                             if g_val >= 0:
                                 grp[k] = g_val
                     elem_start[k] = es
@@ -388,7 +418,8 @@ def scan(a, a64, n_data):
             rare[3] += 1
     return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
             pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
-            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare)
+            st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare,
+            st_view[:n])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,53 +748,25 @@ def sixmat(a, m, n_single, start, nchar, sel, width):
 @_njit
 def views(a, starts, lens):
     """Arrow string-view structs (16 bytes each, as 4 int32) of the slices ``a[start:start+len]``
-    (buffer index 0). Negative lengths count as empty."""
+    (buffer index 0). Negative lengths count as empty. Each view is built in two 64-bit
+    registers and stored once."""
     n = len(starts)
-    v = np.zeros((n, 4), np.int32)
-    b = v.view(np.uint8).reshape(n, 16)
+    v = np.empty((n, 2), np.uint64)
     for i in range(n):
         ln = max(lens[i], 0)
         s = starts[i]
-        v[i, 0] = ln
+        lo = np.uint64(ln)
+        hi = np.uint64(0)
+        for j in range(min(ln, 4)):  # the first 4 bytes (the prefix, or inline)
+            lo |= np.uint64(a[s + j]) << np.uint64(32 + 8 * j)
         if ln > 12:
-            for j in range(4):
-                b[i, 4 + j] = a[s + j]
-            v[i, 3] = s
+            hi = np.uint64(s) << np.uint64(32)  # buffer 0, offset s
         else:
-            for j in range(ln):
-                b[i, 4 + j] = a[s + j]
-    return v
-
-
-@_njit
-def text6(mat, nbits, off, nchars, trim):
-    """Six-bit ASCII text of ``nchars`` characters at bit ``off`` of each row of the six-bit
-    matrix ``mat``: '@' (and whatever follows) and, with ``trim``, trailing blanks become zero
-    bytes; characters past the message's bits count as '@'."""
-    n, width = mat.shape
-    out = np.zeros((n, nchars), np.uint8)
-    for r in range(n):
-        nch = min(nchars, max((nbits[r] - off) // 6, 0))
-        end = 0
-        for i in range(nch):
-            o = off + 6 * i
-            c0 = o // 6
-            c1 = (o + 5) // 6
-            val = 0
-            for k in range(c0, c1 + 1):
-                val = (val << 6) | (np.int64(mat[r, k]) if k < width else 0)
-            v = (val >> ((c1 + 1) * 6 - (o + 6))) & 63
-            if v < 32:
-                v += 64
-            if v == 64:
-                break
-            out[r, i] = v
-            end = i + 1
-        if trim:
-            while end > 0 and out[r, end - 1] == 32:
-                end -= 1
-                out[r, end] = 0
-    return out
+            for j in range(4, ln):
+                hi |= np.uint64(a[s + j]) << np.uint64(8 * (j - 4))
+        v[i, 0] = lo
+        v[i, 1] = hi
+    return v.view(np.int32)
 
 
 @_njit
@@ -921,3 +924,175 @@ def max_at(out, idx, vals):
         j = idx[i]
         if 0 <= j < n_out and vals[i] > out[j]:
             out[j] = vals[i]
+
+
+# ---------------------------------------------------------------------------------------------
+# static and voyage data (types 5, 19, 21, 24 parts A and B)
+
+
+@_njit
+def _fld(six, off, width):
+    """Unsigned field of ``width`` bits at bit ``off`` of the six-bit values ``six``."""
+    c0 = off // 6
+    c1 = (off + width - 1) // 6
+    acc = 0
+    for k in range(c0, c1 + 1):
+        acc = (acc << 6) | np.int64(six[k])
+    return (acc >> ((c1 + 1) * 6 - off - width)) & ((1 << width) - 1)
+
+
+@_njit
+def _text(six, nbits, off, nchars, out, r, pos):
+    """Six-bit text of up to ``nchars`` characters at bit ``off`` into ``out[r, pos:]``, up to
+    '@' (and what follows) or the message's last bit; characters below 32 are 64 higher. Returns
+    the new end."""
+    nch = min(nchars, max((nbits - off) // 6, 0))
+    c = off // 6
+    sh = 6 - (off - 6 * c)  # a character spans two six-bit values (the next is 0 past the end)
+    for i in range(nch):
+        v = ((np.int64(six[c + i]) << 6) | np.int64(six[c + i + 1])) >> sh & 63
+        if v < 32:
+            v += 64
+        if v == 64:
+            break
+        out[r, pos] = v
+        pos += 1
+    return pos
+
+
+@_njit
+def _trim(out, r, end):
+    while end > 0 and out[r, end - 1] == 32:
+        end -= 1
+        out[r, end] = 0
+    return end
+
+
+#: characters of a static message the fields reach (type 5 destination ends at bit 422)
+_STATIC_CHARS = 80
+
+
+@_njit
+def statics(a, m, n_single, start, nchar, nbits, mt, sel):
+    """Fields of the static messages ``sel`` (rows in that order; ``mt``: their types, 5, 19, 21
+    or 24 parts A and B), in the statics table's types; ``ival`` holds the integer columns (see
+    ``STATIC_INT_COLUMNS`` in nmea.py) with ``inull`` their null masks, ``draught`` (float32) its
+    own; text columns are byte matrices with lengths (0: null)."""
+    n = len(sel)
+    ival = np.zeros((13, n), np.int64)
+    inull = np.ones((13, n), np.bool_)
+    draught = np.zeros(n, np.float32)
+    draught_na = np.ones(n, np.bool_)
+    callsign = np.zeros((n, 7), np.uint8)
+    callsign_len = np.zeros(n, np.int64)
+    shipname = np.zeros((n, 34), np.uint8)
+    shipname_len = np.zeros(n, np.int64)
+    dest = np.zeros((n, 20), np.uint8)
+    dest_len = np.zeros(n, np.int64)
+    eta = np.zeros((n, 11), np.uint8)
+    eta_len = np.zeros(n, np.int64)
+    # ival rows: 0 mmsi, 1 msg_type, 2 part_num, 3 imo, 4 ship_type, 5 aid_type, 6 to_bow_m,
+    # 7 to_stern_m, 8 to_port_m, 9 to_starboard_m, 10 epfd, 11 ais_version, 12 mothership_mmsi
+    six = np.zeros(_STATIC_CHARS + 8, np.uint8)  # six-bit values of one message, zero past its end
+    for r in range(n):
+        i = sel[r]
+        src = m if i >= n_single else a
+        s = start[i]
+        nc = min(max(nchar[i], 0), _STATIC_CHARS)
+        if s < 0 or s + nc > len(src):
+            nc = 0
+        for k in range(nc):
+            six[k] = _SIXV[src[s + k]] & 63
+        six[nc:] = 0
+        nb_ = nbits[i]
+        t = mt[r]
+        ival[0, r] = _fld(six, 8, 30)
+        inull[0, r] = False
+        ival[1, r] = t
+        inull[1, r] = False
+        dims_off = -1
+        if t == 5:
+            ival[11, r] = _fld(six, 38, 2)
+            inull[11, r] = False
+            imo = _fld(six, 40, 30)
+            ival[3, r] = imo
+            inull[3, r] = imo == 0
+            callsign_len[r] = _trim(callsign, r, _text(six, nb_, 70, 7, callsign, r, 0))
+            shipname_len[r] = _trim(shipname, r, _text(six, nb_, 112, 20, shipname, r, 0))
+            st = _fld(six, 232, 8)
+            ival[4, r] = st
+            inull[4, r] = st == 0
+            dims_off = 240
+            ival[10, r] = _fld(six, 270, 4)
+            inull[10, r] = False
+            mo = _fld(six, 274, 4)
+            dy = _fld(six, 278, 5)
+            hr = _fld(six, 283, 5)
+            mi = _fld(six, 288, 6)
+            if mo > 0 and mo <= 12 and dy > 0:  # "MM-DDTHH:MM"
+                eta[r, 0] = 48 + mo // 10
+                eta[r, 1] = 48 + mo % 10
+                eta[r, 2] = 45
+                eta[r, 3] = 48 + dy // 10
+                eta[r, 4] = 48 + dy % 10
+                eta[r, 5] = 84
+                eta[r, 6] = 48 + hr // 10
+                eta[r, 7] = 48 + hr % 10
+                eta[r, 8] = 58
+                eta[r, 9] = 48 + mi // 10
+                eta[r, 10] = 48 + mi % 10
+                eta_len[r] = 11
+            dr = _fld(six, 294, 8)
+            draught[r] = np.float32(dr / 10.0)
+            draught_na[r] = dr == 0
+            dest_len[r] = _trim(dest, r, _text(six, nb_, 302, 20, dest, r, 0))
+        elif t == 19:
+            shipname_len[r] = _trim(shipname, r, _text(six, nb_, 143, 20, shipname, r, 0))
+            st = _fld(six, 263, 8)
+            ival[4, r] = st
+            inull[4, r] = st == 0
+            dims_off = 271
+            ival[10, r] = _fld(six, 301, 4)
+            inull[10, r] = False
+        elif t == 21:
+            ival[5, r] = _fld(six, 38, 5)
+            inull[5, r] = False
+            # the name extension continues the 20-character name: join first, then trim once
+            end = _text(six, nb_, 43, 20, shipname, r, 0)
+            end = _text(six, nb_, 272, 14, shipname, r, end)
+            shipname_len[r] = _trim(shipname, r, end)
+            dims_off = 219
+            ival[10, r] = _fld(six, 249, 4)
+            inull[10, r] = False
+        else:  # 24, part A (0) or B (1)
+            part = _fld(six, 38, 2)
+            ival[2, r] = part
+            inull[2, r] = False
+            if part == 0:
+                shipname_len[r] = _trim(shipname, r, _text(six, nb_, 40, 20, shipname, r, 0))
+            else:
+                st = _fld(six, 40, 8)
+                ival[4, r] = st
+                inull[4, r] = st == 0
+                callsign_len[r] = _trim(callsign, r, _text(six, nb_, 90, 7, callsign, r, 0))
+                if ival[0, r] // 10_000_000 == 98:  # auxiliary craft: the mother ship's MMSI
+                    mother = _fld(six, 132, 30)
+                    ival[12, r] = mother
+                    inull[12, r] = mother == 0
+                else:
+                    dims_off = 132
+        if dims_off >= 0:
+            v = _fld(six, dims_off, 9)
+            ival[6, r] = v
+            inull[6, r] = v == 0
+            v = _fld(six, dims_off + 9, 9)
+            ival[7, r] = v
+            inull[7, r] = v == 0
+            v = _fld(six, dims_off + 18, 6)
+            ival[8, r] = v
+            inull[8, r] = v == 0
+            v = _fld(six, dims_off + 24, 6)
+            ival[9, r] = v
+            inull[9, r] = v == 0
+    return (ival, inull, draught, draught_na, callsign, callsign_len, shipname, shipname_len,
+            dest, dest_len, eta, eta_len)

@@ -176,11 +176,13 @@ def _head(m: _Member, n: int = SNIFF_BYTES) -> bytes:
 
 
 def fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 (hex) of a file's bytes, read in blocks."""
+    """sha256 (hex) of a file's bytes, read in blocks into one reused buffer."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(HASH_BLOCK):
-            h.update(block)
+    buf = bytearray(HASH_BLOCK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
     return h.hexdigest()
 
 
@@ -287,9 +289,14 @@ def _ingest_one(
                             from .nmea import NmeaDecoder
 
                             decoder = NmeaDecoder(m.source)
-                            while data := f.read(chunk_bytes):
-                                write(decoder.feed(data))
-                                progress.update(base + done())
+                            if m.path is not None:  # a plain file: read straight into the decoder's buffer
+                                while (piece := decoder.read_chunk(f, chunk_bytes)) is not None:
+                                    write(decoder.feed(piece))
+                                    progress.update(base + done())
+                            else:
+                                while data := f.read(chunk_bytes):
+                                    write(decoder.feed(data))
+                                    progress.update(base + done())
                             write(decoder.finish())
                         else:
                             data_arg: Any = m.path if (fmt == "parquet" and m.path) else f

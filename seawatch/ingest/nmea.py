@@ -191,20 +191,40 @@ def _rows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return win[starts]
 
 
-def _parse(buf: bytes | memoryview) -> _Parsed:
-    a = np.frombuffer(buf, np.uint8)
-    if len(a) and a[-1] != 10:
-        a = np.concatenate([a, np.array([10], np.uint8)])
+def _padded(head: bytes, body: bytes | memoryview) -> tuple[np.ndarray, int]:
+    """``head + body`` (newline-terminated: one is added if missing) copied once into a new
+    array followed by at least ``_PAD`` zero bytes, a whole number of 8-byte words long; and the
+    number of data bytes."""
+    nh, nb = len(head), len(body)
+    n = nh + nb
+    nl = 1 if n and (body[-1] if nb else head[-1]) != 10 else 0
+    n_data = n + nl
+    a = np.empty(n_data + _PAD + (-(n_data + _PAD)) % 8, np.uint8)
+    if nh:
+        a[:nh] = np.frombuffer(head, np.uint8)
+    if nb:
+        a[nh:n] = np.frombuffer(body, np.uint8)
+    if nl:
+        a[n] = 10
+    a[n_data:] = 0
+    return a, n_data
+
+
+def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None = None) -> _Parsed:
+    """Parse ``buf``, or the array ``padded`` (from :func:`_padded`; it may be changed in place)."""
+    a, n_data = padded if padded is not None else _padded(b"", buf)
     P = _Parsed()
-    P.ascii = not (len(a) and (a.max() >= 128 or a.min() == 0))
+    P.ascii = bool(_kernels.is_ascii(a, a.view(np.uint64), n_data))
+    P.orig = a  # what raw lines are read from
     if not P.ascii:  # parse an ASCII copy; raw lines keep the original
-        a = np.where((a >= 128) | (a == 0), np.uint8(26), a)
-    n_data = len(a)
-    a = np.concatenate([a, np.zeros(_PAD + (-(n_data + _PAD)) % 8, np.uint8)])  # a whole number of words
+        P.orig = a[:n_data].copy()
+        d = a[:n_data]
+        d[(d >= 128) | (d == 0)] = 26
     P.a = a
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
-     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare) = _kernels.scan(a, a.view(np.uint64), n_data)
+     ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare,
+     st_view) = _kernels.scan(a, a.view(np.uint64), n_data)
     n_lines = len(ls)
     n = len(p)
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
@@ -295,6 +315,7 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
         ts_ok |= use
     P.ts_us, P.ts_ok = ts_us, ts_ok
     P.st_start, P.st_len, P.grp = st_start, st_len, grp
+    P.st_view = st_view
 
     # line classification for lines without any sentence (the kernel did blank, comment,
     # non-AIS and garbage): whitespace-only lines are blank
@@ -310,7 +331,12 @@ def _parse(buf: bytes | memoryview) -> _Parsed:
 
 def _station_series(P: _Parsed, idx: np.ndarray) -> pl.Series:
     """Station names for the sentences ``idx``: tag-block s: first, else the USCG r-field."""
-    st = _strings(P.a, P.st_start[idx], P.st_len[idx], valid=P.st_len[idx] > 0)
+    lens = P.st_len[idx]
+    valid = lens > 0
+    v = P.st_view.view(np.complex128).ravel()[idx]  # the views the scan built (16 bytes a row)
+    data = pa.py_buffer(P.a) if len(idx) and int(lens.max()) > 12 else pa.py_buffer(b"")
+    arr = pa.Array.from_buffers(pa.string_view(), len(idx), [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(v), data])
+    st = pl.Series(arr).cast(pl.Utf8)
     tri, uscg = P.uscg_station
     if len(tri) and st.null_count():
         pos = np.full(len(P.p), -1, np.int64)
@@ -365,12 +391,6 @@ class _Msgs:
         v = self.u(off, width)
         return np.where(v >= (1 << (width - 1)), v - (1 << width), v)
 
-    def text(self, off: int, nchars: int, trim: bool = True) -> pl.Series:
-        """Six-bit ASCII text: '@' ends it, trailing spaces trimmed, empty -> null."""
-        cols = _kernels.text6(self.mat, self.nbits.astype(np.int64, copy=False), off, nchars, trim)
-        s = pl.Series(np.ascontiguousarray(cols).view(f"S{nchars}").ravel()).cast(pl.Utf8)
-        return s.replace("", None)
-
 
 def _where(mask: np.ndarray, s: pl.Series) -> pl.Series:
     """``s`` where ``mask``, else null."""
@@ -414,6 +434,28 @@ _POS_LAYOUT = {
 _POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
 
 
+def _short_views(names) -> np.ndarray:
+    """Arrow string views (16 bytes each, as 4 int32) of short (<= 12 bytes) ASCII names."""
+    v = np.zeros((len(names), 16), np.uint8)
+    for i, name in enumerate(names):
+        b = name.encode("ascii")
+        assert len(b) <= 12
+        v[i, :4] = np.frombuffer(np.int32(len(b)).tobytes(), np.uint8)
+        v[i, 4:4 + len(b)] = np.frombuffer(b, np.uint8)
+    return v.view(np.int32)
+
+
+#: string views of the ``ais_class`` names, by the class code of ``_kernels.positions``
+_POS_CLASS_VIEWS = _short_views(list(_POS_LAYOUT))
+
+
+def _codes_text(views: np.ndarray, codes: np.ndarray) -> pl.Series:
+    """A string Series of the names (see :func:`_short_views`) with these codes."""
+    v = views.view(np.complex128).ravel()[codes.astype(np.intp, copy=False)]  # 16-byte rows, gathered as one item
+    arr = pa.Array.from_buffers(pa.string_view(), len(v), [None, pa.py_buffer(v), pa.py_buffer(b"")])
+    return pl.Series(arr).cast(pl.Utf8)
+
+
 def _position_frame(raw: tuple, mt: np.ndarray) -> dict:
     """Columns of position reports from the arrays of :func:`_kernels.positions`."""
     (mmsi, lat, lon, na_pos, oor, sog_kn, sog_na, cog, cog_na, hdg, hdg_na, rot_val, rot_na, status,
@@ -430,93 +472,76 @@ def _position_frame(raw: tuple, mt: np.ndarray) -> dict:
         "pos_accuracy": pl.Series(acc),
         "utc_second": pl.Series(sec.astype(np.int8)),
         "msg_type": pl.Series(mt.astype(np.int8)),
-        "ais_class": pl.Series(list(_POS_LAYOUT), dtype=pl.Utf8).gather(cls.astype(np.int64)),
+        "ais_class": _codes_text(_POS_CLASS_VIEWS, cls),
         "altitude_m": _nullable(alt, alt_na, pl.Float32),
     }
 
 
-def _dims(m: _Msgs, off: int) -> dict:
-    out = {}
-    for name, o, w in (("to_bow_m", 0, 9), ("to_stern_m", 9, 9), ("to_port_m", 18, 6), ("to_starboard_m", 24, 6)):
-        v = m.u(off + o, w)
-        out[name] = _nullable(v, v == 0, pl.Int16)
-    return out
+def _frame(table: str, n: int, cols: dict) -> pl.DataFrame:
+    """A frame of ``n`` rows in the table's schema from ``cols`` (name -> Series); the columns
+    not given are null. Same result as ``schema.conform(table, pl.DataFrame(cols))``, without
+    a query per frame."""
+    sch = schema.polars_schema(table)
+    unknown = [c for c in cols if c not in sch]
+    if unknown:
+        raise SeawatchError(f"columns {unknown} are not in the {table} schema")
+    out = []
+    for name, t in sch.items():
+        v = cols.get(name)
+        if v is None:
+            v = pl.Series(name, [None], dtype=t).new_from_index(0, n)
+        elif v.dtype != t:
+            v = v.cast(t)
+        out.append(v.alias(name))
+    return pl.DataFrame(out)
+
+
+#: integer columns of ``_kernels.statics`` (rows of its ``ival``), with their types
+STATIC_INT_COLUMNS = (("mmsi", pl.Int64), ("msg_type", pl.Int8), ("part_num", pl.Int8), ("imo", pl.Int64),
+                      ("ship_type", pl.Int16), ("aid_type", pl.Int8), ("to_bow_m", pl.Int16),
+                      ("to_stern_m", pl.Int16), ("to_port_m", pl.Int16), ("to_starboard_m", pl.Int16),
+                      ("epfd", pl.Int8), ("ais_version", pl.Int8), ("mothership_mmsi", pl.Int64))
+
+
+def _text_series(mat: np.ndarray, lens: np.ndarray) -> pl.Series:
+    """Rows of a byte matrix (``lens[i]`` bytes of row i; 0: null) as a string Series."""
+    w = mat.shape[1]
+    return _strings(mat.reshape(-1), np.arange(len(lens), dtype=np.int64) * w, lens, valid=lens > 0)
 
 
 def _decode_statics(M: _Msgs, mt: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
-    """Static and voyage fields; returns (frame, index into ``mt`` of each row)."""
-    frames = []
-    order = []
-
-    def ship_type(v):
-        return _nullable(v, v == 0, pl.Int16)
-
-    for t in (5, 19, 21, 24):
-        sel = np.flatnonzero(mt == t)
-        if not len(sel):
-            continue
-        m = M.take(sel)
-        cols = {"mmsi": pl.Series(m.u(8, 30), dtype=pl.Int64), "msg_type": pl.Series(np.full(len(sel), t), dtype=pl.Int8)}
-        if t == 5:
-            imo = m.u(40, 30)
-            dr = m.u(294, 8)
-            mo, dy, hr, mi = m.u(274, 4), m.u(278, 5), m.u(283, 5), m.u(288, 6)
-            # "MM-DDTHH:MM" (every field has at most two digits), null without a month and day
-            eb = np.empty((len(sel), 11), np.uint8)
-            for j, v in ((0, mo), (3, dy), (6, hr), (9, mi)):
-                eb[:, j] = 48 + v // 10
-                eb[:, j + 1] = 48 + v % 10
-            eb[:, 2], eb[:, 5], eb[:, 8] = 45, 84, 58
-            eta = _where((mo > 0) & (mo <= 12) & (dy > 0), pl.Series(eb.view("S11").ravel()).cast(pl.Utf8))
-            cols.update(
-                ais_version=pl.Series(m.u(38, 2), dtype=pl.Int8),
-                imo=_nullable(imo, imo == 0, pl.Int64),
-                callsign=m.text(70, 7),
-                shipname=m.text(112, 20),
-                ship_type=ship_type(m.u(232, 8)),
-                **_dims(m, 240),
-                epfd=pl.Series(m.u(270, 4), dtype=pl.Int8),
-                eta=eta,
-                draught_m=_nullable(dr / 10.0, dr == 0, pl.Float32),
-                destination=m.text(302, 20),
-            )
-        elif t == 19:
-            cols.update(shipname=m.text(143, 20), ship_type=ship_type(m.u(263, 8)), **_dims(m, 271),
-                        epfd=pl.Series(m.u(301, 4), dtype=pl.Int8))
-        elif t == 21:
-            # the name extension continues the 20-character name: join first, then trim once
-            name = m.text(43, 20, trim=False)
-            ext_chars = np.maximum((m.nbits - 272) // 6, 0)
-            ext = m.text(272, 14, trim=False) if (ext_chars > 0).any() else pl.Series([None] * len(sel), dtype=pl.Utf8)
-            full = pl.select(pl.concat_str([name, ext], ignore_nulls=True)).to_series()
-            cols.update(aid_type=pl.Series(m.u(38, 5), dtype=pl.Int8),
-                        shipname=full.str.strip_chars_end(" ").replace("", None),
-                        **_dims(m, 219), epfd=pl.Series(m.u(249, 4), dtype=pl.Int8))
-        else:
-            part = m.u(38, 2)
-            a_ = part == 0
-            mmsi = m.u(8, 30)
-            aux = (mmsi // 10_000_000) == 98
-            dims = _dims(m, 132)
-            mother = m.u(132, 30)
-            keep_b = ~a_ & ~aux
-            cols.update(
-                part_num=pl.Series(part, dtype=pl.Int8),
-                shipname=_where(a_, m.text(40, 20)),
-                ship_type=_where(~a_, ship_type(m.u(40, 8))),
-                callsign=_where(~a_, m.text(90, 7)),
-                mothership_mmsi=_nullable(mother, a_ | ~aux | (mother == 0), pl.Int64),
-                **{k: _where(keep_b, v) for k, v in dims.items()},
-            )
-        frames.append(schema.conform("statics", pl.DataFrame(cols)))
-        order.append(sel)
-    if not frames:
+    """Static and voyage fields; returns (frame, index into ``mt`` of each row). Rows are by
+    type (5, 19, 21, 24), in message order within a type; ``_kernels.statics`` decodes them."""
+    order = np.concatenate([np.flatnonzero(mt == t) for t in (5, 19, 21, 24)])
+    if not len(order):
         return schema.empty("statics"), np.zeros(0, np.int64)
-    return pl.concat(frames), np.concatenate(order)
+    (ival, inull, draught, draught_na, callsign, callsign_len, shipname, shipname_len, dest, dest_len,
+     eta, eta_len) = _kernels.statics(M.a, M.m, M.n_single, M.g_start, M.g_nchar,
+                                      M.g_nbits.astype(np.int64, copy=False),
+                                      mt[order].astype(np.int64, copy=False), M.idx[order])
+    cols = {name: _nullable(ival[k], inull[k], dt) for k, (name, dt) in enumerate(STATIC_INT_COLUMNS)}
+    cols.update(
+        callsign=_text_series(callsign, callsign_len),
+        shipname=_text_series(shipname, shipname_len),
+        draught_m=_nullable(draught, draught_na, pl.Float32),
+        destination=_text_series(dest, dest_len),
+        eta=_text_series(eta, eta_len),
+    )
+    return _frame("statics", len(order), cols), order
 
 
 # ---------------------------------------------------------------------------------------------
 # the decoder
+
+
+class _Chunk:
+    """Bytes read by :meth:`NmeaDecoder.read_chunk`: ``a[:n]`` are the pending incomplete line
+    and the new bytes; ``a`` has room for the parse buffer's padding."""
+
+    __slots__ = ("a", "n")
+
+    def __init__(self, a: np.ndarray, n: int):
+        self.a, self.n = a, n
 
 
 class NmeaDecoder:
@@ -537,11 +562,40 @@ class NmeaDecoder:
             schema={"h": pl.UInt64, "t": pl.Int64, "timed": pl.Boolean, "line": pl.Int64, "i": pl.Int64}
         )
 
-    def feed(self, data: bytes) -> IngestResult:
-        buf = self._tail + bytes(data)
-        cut = buf.rfind(b"\n") + 1
-        self._tail = buf[cut:]
-        return self._process(memoryview(buf)[:cut], final=False)  # no copy of the chunk
+    def feed(self, data: "bytes | _Chunk") -> IngestResult:
+        if isinstance(data, _Chunk):
+            return self._feed_chunk(data)
+        if not isinstance(data, (bytes, bytearray)):
+            data = bytes(data)
+        k = data.rfind(b"\n")
+        if k < 0:  # no complete line yet
+            self._tail += data
+            return self._process(_padded(b"", b""), final=False)
+        padded = _padded(self._tail, memoryview(data)[: k + 1])  # the one copy of the chunk
+        self._tail = bytes(data[k + 1:])
+        return self._process(padded, final=False)
+
+    def read_chunk(self, f, n: int) -> "_Chunk | None":
+        """Read up to ``n`` bytes from the binary file ``f`` (``readinto``) straight into a parse
+        buffer, after the incomplete line still pending; ``feed`` it next (``feed(chunk)`` is
+        ``feed(f.read(n))`` without the intermediate bytes object and its copy). None at the end
+        of the file (nothing read)."""
+        tail = self._tail
+        lt = len(tail)
+        a = np.empty(lt + n + _PAD + 8, np.uint8)
+        if lt:
+            a[:lt] = np.frombuffer(tail, np.uint8)
+        mv = memoryview(a)
+        got = 0
+        while got < n:
+            k = f.readinto(mv[lt + got: lt + n])
+            if not k:
+                break
+            got += k
+        if not got:
+            return None
+        self._tail = b""  # it is in the chunk now
+        return _Chunk(a, lt + got)
 
     @property
     def pending_first_line(self) -> int | None:
@@ -553,15 +607,34 @@ class NmeaDecoder:
         v = self._carry["line_no"].min()
         return None if v is None else int(v)
 
+    def _feed_chunk(self, chunk: "_Chunk") -> IngestResult:
+        a, end = chunk.a, chunk.n
+        mv = memoryview(a)
+        # the last newline (lines are short: look back a block at a time)
+        cut = -1
+        hi = end
+        while hi > 0:
+            lo = max(0, hi - 4096)
+            k = bytes(mv[lo:hi]).rfind(b"\n")
+            if k >= 0:
+                cut = lo + k + 1
+                break
+            hi = lo
+        if cut < 0:  # no complete line yet
+            self._tail += bytes(mv[:end])
+            return self._process(_padded(b"", b""), final=False)
+        self._tail += bytes(mv[cut:end])
+        size = cut + _PAD + (-(cut + _PAD)) % 8
+        a[cut:size] = 0
+        return self._process((a[:size], cut), final=False)
+
     def finish(self) -> IngestResult:
         buf, self._tail = self._tail, b""
-        if buf and not buf.endswith(b"\n"):
-            buf += b"\n"
-        return self._process(buf, final=True)
+        return self._process(_padded(b"", buf), final=True)
 
     # -------------------------------------------------------------------------------------
-    def _process(self, buf: bytes | memoryview, final: bool) -> IngestResult:
-        P = _parse(buf)
+    def _process(self, padded: tuple[np.ndarray, int], final: bool) -> IngestResult:
+        P = _parse(None, padded)
         line0 = self._line0
         self._line0 += P.n_lines
         n = len(P.p)
@@ -584,7 +657,7 @@ class NmeaDecoder:
                 "ts": _ts_series(P.ts_us[fi], P.ts_ok[fi]),
                 "payload": _strings(P.a, P.pstart[fi], P.plen[fi]),
                 "fill": pl.Series(P.fill[fi], dtype=pl.Int16),
-                "raw": _raw_lines(buf, P, P.s_line[fi]),
+                "raw": _raw_lines(P, P.s_line[fi]),
                 "sent": pl.Series(fi, dtype=pl.Int64),
             }
         )
@@ -640,8 +713,6 @@ class NmeaDecoder:
         # (out-of-range positions are already position_out_of_range in mstatus)
         pos_sel = np.flatnonzero(okm & _IS_POS[np.clip(mt, 0, 27)] & (mt >= 0))
         st_sel = np.flatnonzero(okm & _IS_STATIC[mt_dec + 64])
-        statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_sel), mt[st_sel])
-        st_idx = st_sel[st_order]
         oth_sel = np.flatnonzero(okm & ~_IS_DECODED[mt_dec + 64])
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
@@ -690,13 +761,15 @@ class NmeaDecoder:
         # ---- tables
         prow = pos_sel[keep[pos_sel]]
         pos_raw = _kernels.positions(P.a, mbytes, ns_, start, nchar, mt, prow)
-        positions = pl.DataFrame(_position_frame(pos_raw, mt[prow])).with_columns(
-            ts=_ts_series(ts_us[prow], ts_ok[prow]), station=station_of(prow), n_rx=pl.Series(n_rx[prow], dtype=pl.Int16)
-        )
-        positions = schema.conform("positions", positions)
-        sk = keep[st_idx]
-        srow = st_idx[sk]
-        statics = statics.filter(pl.Series(sk)).with_columns(
+        positions = _frame("positions", len(prow), {
+            **_position_frame(pos_raw, mt[prow]),
+            "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow),
+            "n_rx": pl.Series(n_rx[prow], dtype=pl.Int16)})
+        # statics: only the messages dedup kept are decoded
+        st_kept = st_sel[keep[st_sel]]
+        statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_kept), mt[st_kept])
+        srow = st_kept[st_order]
+        statics = statics.with_columns(
             ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(srow), n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
         )
         statics = schema.conform("statics", statics)
@@ -754,7 +827,7 @@ class NmeaDecoder:
         else:
             carried_ok = 0
             carried_rej = pl.DataFrame()
-        prev_orph = orphans.filter(pl.col("sent") < 0).unique("line_no")
+        prev_orph = orphans.filter(pl.col("sent") < 0).unique("line_no", maintain_order=True)
 
         reason_names = np.array([None, None, None] + _REASONS, dtype=object)
         rej_lines = np.flatnonzero(lstat >= _R0)
@@ -771,7 +844,7 @@ class NmeaDecoder:
                     "line_no": pl.Series(rej_lines + line0 + 1, dtype=pl.Int64),
                     "ts": _ts_series(line_ts_first[rej_lines], line_ts_okf[rej_lines]),
                     "reason": pl.Series(reason_names[lstat[rej_lines]].tolist(), dtype=pl.Utf8),
-                    "raw": _raw_lines(buf, P, rej_lines),
+                    "raw": _raw_lines(P, rej_lines),
                 }
             )
         )
@@ -806,11 +879,12 @@ class NmeaDecoder:
         return res
 
 
-def _raw_lines(buf: bytes | memoryview, P: _Parsed, lines: np.ndarray) -> pl.Series:
+def _raw_lines(P: _Parsed, lines: np.ndarray) -> pl.Series:
     """Original text of the given chunk lines (non-ASCII escaped)."""
     if not len(lines):
         return pl.Series([], dtype=pl.Utf8)
     if not P.ascii:
+        buf = P.orig
         return pl.Series(
             [bytes(buf[s:e]).decode("ascii", "backslashreplace").replace("\x00", "\\x00") for s, e in zip(P.line_start[lines], P.line_end[lines])],
             dtype=pl.Utf8,
@@ -941,7 +1015,7 @@ def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_by
         dec = NmeaDecoder(source or str(path), dedup=dedup)
         parts = []
         with open(path, "rb") as fh:
-            while chunk := fh.read(chunk_bytes):
+            while (chunk := dec.read_chunk(fh, chunk_bytes)) is not None:
                 parts.append(dec.feed(chunk))
         parts.append(dec.finish())
         return IngestResult.concat(parts)
