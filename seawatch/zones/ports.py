@@ -525,6 +525,10 @@ def anchorage_stays(positions: pl.DataFrame, min_hours: float = 12.0, radius_km:
         stays.append(
             pts.with_columns(row.alias("r"), col.alias("c"))
             .with_columns(run.alias("run"))
+            # a run that starts with a moving report is no stay: drop its rows before grouping
+            # (most reports are moving ones, each a run of its own)
+            .filter(~pl.when(pl.col("run") != pl.col("run").shift(1).fill_null(-1)).then(pl.col("moving"))
+                    .forward_fill())
             .group_by("run")
             .agg(
                 pl.col("mmsi").first(),
