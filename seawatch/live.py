@@ -829,13 +829,13 @@ class Watcher:
             self.ports_at_us = self.data_now_us
             self.ports_at_wall = time.monotonic()
             moved = None if old is None or final else _ports_moved(old, self.ports)
-            if moved is None or moved.height:
+            if moved is None:
                 pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
                 self.win["positions"] = [pos]
-            if moved is None:
                 self._full = True
             elif moved.height:  # rebuild the vessels within reach of a port that came, went or moved
-                near = self._near_ports(pos, moved)
+                pos, near = self._near_ports(pos, moved)
+                self.win["positions"] = [pos]
                 self._changed.append(near)
                 self._resegment.append(near)
         inputs, parts = self._vessels(pos, statics, full=self._full or final)
@@ -851,17 +851,25 @@ class Watcher:
         if corr is not None and corr.height:
             self.store.write_derived("correlation", corr, {"live": True, "session": self.session})
 
-    def _near_ports(self, pos: pl.DataFrame, ports: pl.DataFrame) -> pl.Series:
-        """MMSIs with a window row within reach of ``ports``: the farthest any detector looks
-        for a port (50 km, or a larger port parameter), plus 50 km for the encounter detector's
-        grid points interpolated between reports (at most 1 h apart at 50 kn: 46 km)."""
+    def _near_ports(self, pos: pl.DataFrame, moved: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+        """After the ports changed (``moved``: the ports that came, went or moved): the window
+        with the port columns of the rows within :data:`PORT_SEARCH_KM` (+1 km) of a moved port
+        recomputed (no other row's nearest port can have changed), and the MMSIs with a row
+        within reach of one: the farthest any detector looks for a port (50 km, or a larger port
+        parameter), plus 50 km for the encounter detector's grid points interpolated between
+        reports (at most 1 h apart at 50 kn: 46 km)."""
+        from .tracks import PORT_COLUMNS, add_places
         from .zones.ports import nearest_port
 
         reach = max([PORT_SEARCH_KM] + [float(getattr(p, f)) for p in self.params.values() for f in
                                         ("port_exclusion_km", "min_port_km", "port_radius_km", "entry_km", "exit_km")
                                         if hasattr(p, f)])
-        near = nearest_port(pos["lat"], pos["lon"], ports=ports, search_km=reach + 50.0)["port_dist_km"].is_not_null()
-        return pos.filter(near)["mmsi"].drop_nulls().unique()
+        d = nearest_port(pos["lat"], pos["lon"], ports=moved, search_km=reach + 50.0)["port_dist_km"]
+        idx = np.flatnonzero((d <= PORT_SEARCH_KM + 1.0).fill_null(False).to_numpy())
+        if len(idx):
+            again = add_places(pos[idx].select("ts", "lat", "lon"), self.ports, only=PORT_COLUMNS)
+            pos = pos.with_columns(pos[c].scatter(idx, again[c]) for c in PORT_COLUMNS)
+        return pos, pos.filter(d.is_not_null())["mmsi"].drop_nulls().unique()
 
     def _vessels(self, pos: pl.DataFrame, statics: pl.DataFrame, *, full: bool) -> tuple[Any, dict[str, Any]]:
         """The window's tracks (as detector inputs: segment points and noise points apart) and

@@ -807,8 +807,11 @@ def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, m
     passing) and carries the far
     ones (four drifting off Oki, 200 km west): tracks and events still equal a full rebuild,
     pass after pass, and only the first and the final passes are full."""
+    from polars.testing import assert_frame_equal
+
     import seawatch.live as live_mod
     from seawatch.testing import concat, nmea_line, track
+    from seawatch.tracks import PORT_COLUMNS, add_places
 
     monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
     monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
@@ -831,13 +834,21 @@ def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, m
     w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", window_h=24.0))
     rebuilt, checked, flag = _checked_against_full_passes(w, every=1)
     near_ports, marked = w._near_ports, []
-    monkeypatch.setattr(w, "_near_ports", lambda p, moved: marked.append(set(near_ports(p, moved).to_list())) or pl.Series(sorted(marked[-1]), dtype=pl.Int64))
+    def recorded(pos, moved):
+        pos, near = near_ports(pos, moved)
+        marked.append(set(near.to_list()))
+        return pos, near
+
+    monkeypatch.setattr(w, "_near_ports", recorded)
     anchorages = []
     try:
         for h in np.arange(0.5, 15.5, 0.5):  # half-hour slices of data time
             w.feed(b"".join(ln for ln, ts in zip(lines, t) if h - 0.5 <= (ts - t.min()) / 3600 < h))
             w.step()
             anchorages.append(w.ports.filter(pl.col("source") == "inferred").height)
+            win = w._window("positions")  # its port columns as if computed with the ports of now
+            assert_frame_equal(win.select(PORT_COLUMNS),
+                               add_places(win.drop(PORT_COLUMNS), w.ports, only=PORT_COLUMNS).select(PORT_COLUMNS))
         flag["final"] = True
         w.step(final=True)
     finally:
