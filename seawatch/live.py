@@ -73,6 +73,7 @@ import numpy as np
 import polars as pl
 
 from . import schema
+from .detect.base import differing_rows
 from .detect.gap import ReceptionCache
 from .errors import SeawatchError
 from .ingest.nmea import DEDUP_WINDOW_S, NmeaDecoder
@@ -371,12 +372,6 @@ def _without_vessels(tracks: pl.DataFrame, rows: pl.DataFrame, drop: pl.Series) 
     off = np.concatenate([[0], np.cumsum(re - rs)[:-1]]).astype(np.int64)
     kept = [tracks.slice(int(a), int(b - a)) for a, b in zip(rs, re)]
     return kept, keep.with_columns(start=pl.Series(off[run] + (s - rs[run]), dtype=pl.Int64))
-
-
-def _ports_moved(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """The ports (rows of either table) that are not in both: added, removed or changed."""
-    return pl.concat([old.join(new, on=old.columns, how="anti", nulls_equal=True),
-                      new.join(old, on=old.columns, how="anti", nulls_equal=True)])
 
 
 class Watcher:
@@ -828,7 +823,8 @@ class Watcher:
             self.port_refreshes += 1
             self.ports_at_us = self.data_now_us
             self.ports_at_wall = time.monotonic()
-            moved = None if old is None or final else _ports_moved(old, self.ports)
+            # the ports that came, went or moved
+            moved = None if old is None or final else differing_rows(old, self.ports, old.columns)
             if moved is None:
                 pos = add_places(pos, self.ports, only=PORT_COLUMNS)  # the ports changed
                 self.win["positions"] = [pos]
@@ -924,8 +920,7 @@ class Watcher:
                 noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True)
             moved = encounter.changed_points(parts["encounter"].filter(mine), new_parts["encounter"])
             old_rx = parts["rx"].filter(mine)
-            self._rx_cache.grid_changed(pl.concat([old_rx.join(new_parts["rx"], on=old_rx.columns, how="anti"),
-                                                   new_parts["rx"].join(old_rx, on=old_rx.columns, how="anti")])["tb"].unique())
+            self._rx_cache.grid_changed(differing_rows(old_rx, new_parts["rx"], old_rx.columns)["tb"].unique())
             new_parts = {k: pl.concat([parts[k].filter(~mine), v], how="vertical_relaxed") for k, v in new_parts.items()}
             # close pairs searched again only where grid points moved
             new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"],

@@ -418,6 +418,14 @@ def add_places(df: pl.DataFrame, ports: pl.DataFrame | None = None, zones: Any =
     return df.with_columns(**cols)
 
 
+#: a row :func:`build_tracks` can place: time, MMSI and a position; 0N 0E ("null island") is
+#: what a GPS with no fix sends, not a position
+_TRACKABLE = (pl.col("ts").is_not_null() & pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
+              & pl.col("mmsi").is_not_null() & ~((pl.col("lat") == 0) & (pl.col("lon") == 0)))
+#: ... of a vessel (see VESSEL_CLASSES)
+_OF_VESSEL = pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES)
+
+
 # -- the public function ------------------------------------------------------------------------------
 def build_tracks(
     positions: pl.DataFrame | pl.LazyFrame,
@@ -459,16 +467,9 @@ def build_tracks(
     pos = schema.conform("positions", pos.select([c for c in pos.columns if c not in PLACE_COLUMNS])).with_columns(
         pos.select(PLACE_COLUMNS)) if given else schema.conform("positions", pos)
     n_in = pos.height
-    usable = pos.filter(
-        pl.col("ts").is_not_null()
-        & pl.col("lat").is_not_null()
-        & pl.col("lon").is_not_null()
-        & pl.col("mmsi").is_not_null()
-        # 0N 0E ("null island") is what a GPS with no fix sends, not a position
-        & ~((pl.col("lat") == 0) & (pl.col("lon") == 0))
-    )
+    usable = pos.filter(_TRACKABLE)
     n_untimed = n_in - usable.height
-    vessels = usable.filter(pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
+    vessels = usable.filter(_OF_VESSEL)
     n_not_vessel = usable.height - vessels.height
     cols = [c.name for c in schema.TRACKS]
     table = vessels.select([c for c in cols if c in vessels.columns])
@@ -530,11 +531,7 @@ def build_tracks(
 
 def usable_vessel_rows(positions: pl.DataFrame) -> pl.DataFrame:
     """The rows :func:`build_tracks` tracks: timed, with a position (not 0N 0E), of a vessel."""
-    return positions.filter(
-        pl.col("ts").is_not_null() & pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
-        & pl.col("mmsi").is_not_null() & ~((pl.col("lat") == 0) & (pl.col("lon") == 0))
-        & (pl.col("ais_class").is_null() | pl.col("ais_class").is_in(VESSEL_CLASSES))
-    )
+    return positions.filter(_TRACKABLE & _OF_VESSEL)
 
 
 def extend(last: pl.DataFrame, new: pl.DataFrame, params: SegmentParams | None = None) -> tuple[pl.DataFrame, pl.Series]:

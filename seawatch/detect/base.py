@@ -90,6 +90,13 @@ class Inputs:
         return self.tracks
 
 
+def differing_rows(old: pl.DataFrame, new: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """The rows of ``old`` not in ``new`` and of ``new`` not in ``old``, compared on ``on``
+    (nulls equal): what was removed, added or changed between two versions of a table."""
+    return pl.concat([old.join(new, on=on, how="anti", nulls_equal=True),
+                      new.join(old, on=on, how="anti", nulls_equal=True)])
+
+
 def event_ids(event_type: pl.Series, mmsi: pl.Series, other: pl.Series, start: pl.Series) -> pl.Series:
     """sha1(type|mmsi|other|start ISO) -> 16 hex digits: the same event gets the same id on rerun."""
     keys = pl.DataFrame({"t": event_type, "m": mmsi, "o": other, "s": start}).select(

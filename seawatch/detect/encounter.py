@@ -53,7 +53,7 @@ import polars as pl
 from .. import schema
 from ..errors import SeawatchError
 from ..tracks import haversine_nm
-from .base import Inputs, finish
+from .base import Inputs, differing_rows, finish
 from .port_visit import port_distance
 
 __all__ = ["EVENT_TYPES", "PRESETS", "Params", "close_steps", "detect", "events_from_steps", "grid_points",
@@ -274,9 +274,7 @@ def changed_points(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     (:func:`grid_points` of the same vessels before and after their rows changed): added,
     removed or moved. The input of :func:`close_rows`."""
     cols = [c for c in _POINT_KEY if c in old.columns and c in new.columns]
-    gone = old.join(new, on=cols, how="anti", nulls_equal=True)
-    added = new.join(old, on=cols, how="anti", nulls_equal=True)
-    return pl.concat([gone.select("mmsi", "k"), added.select("mmsi", "k")]).unique()
+    return differing_rows(old.select(cols), new.select(cols), cols).select("mmsi", "k").unique()
 
 
 def close_rows(grid: pl.DataFrame, p: Params, *, carried: pl.DataFrame | None = None,

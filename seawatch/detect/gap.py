@@ -234,8 +234,9 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
         dla, dlo = destination(lat0, lon0, cog, sog * open_ahead_h)
         lat0, lon0 = np.where(is_open, dla, lat0), np.where(is_open, dlo, lon0)
         r0 = np.where(is_open, open_radius_nm, radius_nm)
-    g = gaps.select("gi", "lat1", "lon1").with_columns(
+    keyed = gaps.select("gi", "lat1", "lon1").with_columns(
         lo=pl.Series(lo), hi=pl.Series(hi), lat0=pl.Series(lat0), lon0=pl.Series(lon0), r0=pl.Series(r0))
+    g = keyed  # the gaps to count
     # the box of cells around each end that may lie within its radius
     lat1 = gaps["lat1"].drop_nulls().to_numpy()
     r_cells = int(np.ceil(max(radius_nm, float(r0.max())) / RX_CELL_NM))
@@ -254,9 +255,6 @@ def _reception(gaps: pl.DataFrame, points: pl.DataFrame | None, radius_nm: float
     out = counted if reused is None else pl.concat([reused, counted])
     out = gaps.select("gi").join(out, on="gi", how="left")
     if cache is not None:
-        keyed = gaps.select("gi").with_columns(lo=pl.Series(lo), hi=pl.Series(hi), lat0=pl.Series(lat0),
-                                               lon0=pl.Series(lon0), r0=pl.Series(r0), lat1=gaps["lat1"],
-                                               lon1=gaps["lon1"])
         cache.rows = keyed.join(out, on="gi").select(*_RX_KEY, *_RX).unique(_RX_KEY, keep="first")
         cache.box, cache.tb = (r_cells, kx), np.zeros(0, dtype=np.int64)
         cache.counted += g.height

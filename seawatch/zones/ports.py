@@ -526,18 +526,18 @@ def anchorage_stays(positions: pl.DataFrame, min_hours: float = 12.0, radius_km:
             pts.with_columns(row.alias("r"), col.alias("c"))
             .with_columns(run.alias("run"))
             # a run that starts with a moving report is no stay: drop its rows before grouping
-            # (most reports are moving ones, each a run of its own)
+            # (most reports are moving ones, each a run of its own; a moving report always
+            # starts a run, so the runs left hold stationary reports only)
             .filter(~pl.when(pl.col("run") != pl.col("run").shift(1).fill_null(-1)).then(pl.col("moving"))
                     .forward_fill())
             .group_by("run")
             .agg(
                 pl.col("mmsi").first(),
-                pl.col("moving").first(),
                 (pl.col("t_us").max() - pl.col("t_us").min()).alias("dur_us"),
                 pl.col("lat").mean(),
                 pl.col("lon").mean(),
             )
-            .filter(~pl.col("moving") & (pl.col("dur_us") >= min_us))
+            .filter(pl.col("dur_us") >= min_us)
             .select("mmsi", "lat", "lon")
         )
 
