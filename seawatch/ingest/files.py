@@ -289,14 +289,12 @@ def _ingest_one(
                             from .nmea import NmeaDecoder
 
                             decoder = NmeaDecoder(m.source)
-                            if m.path is not None:  # a plain file: read straight into the decoder's buffer
-                                while (piece := decoder.read_chunk(f, chunk_bytes)) is not None:
-                                    write(decoder.feed(piece))
-                                    progress.update(base + done())
-                            else:
-                                while data := f.read(chunk_bytes):
-                                    write(decoder.feed(data))
-                                    progress.update(base + done())
+                            # a plain file is read straight into the decoder's buffer
+                            read = ((lambda: decoder.read_chunk(f, chunk_bytes)) if m.path is not None
+                                    else (lambda: f.read(chunk_bytes) or None))
+                            while (piece := read()) is not None:
+                                write(decoder.feed(piece))
+                                progress.update(base + done())
                             write(decoder.finish())
                         else:
                             data_arg: Any = m.path if (fmt == "parquet" and m.path) else f
