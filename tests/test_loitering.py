@@ -67,6 +67,19 @@ def test_a_vessel_at_half_a_knot_for_3_h_at_sea_is_loitering_with_evidence():
     assert abs(e["lat"] - SEA["lat"]) < 0.01
 
 
+def test_the_last_point_counts_whatever_the_vessel_order():
+    """A segment's last point is kept by the thinning even when it is not the first of its
+    minute and its vessel comes last in the frame: the event ends at that point either way."""
+    a = track(431000001, sog_kn=0.5, hours=3.01, every_s=20, **SEA)  # ends 03:00:40, not the first point of its minute
+    b = track(431000002, sog_kn=0.5, hours=3.01, every_s=20, lat=SEA["lat"] + 0.5, lon=SEA["lon"])
+    tr = tracks_of(concat(a, b), places=False)
+    first = tr.filter(pl.col("mmsi") == 431000001)
+    swapped = pl.concat([tr.filter(pl.col("mmsi") != 431000001), first])
+    ends = [events(tracks=t).sort("mmsi").select("mmsi", "end_time", "evidence") for t in (tr, swapped)]
+    assert ends[0].equals(ends[1])
+    assert ends[0]["end_time"].to_list() == [first["ts"].max(), tr.filter(pl.col("mmsi") == 431000002)["ts"].max()]
+
+
 def test_loitering_for_10_h_is_medium():
     ev = events(track(431000001, sog_kn=1.0, hours=10, every_s=300, **SEA))
     assert ev.height == 1 and ev["severity"][0] == "medium"

@@ -161,15 +161,27 @@ def _positions(tr: pl.DataFrame, params: Params) -> pl.DataFrame:
     return tr.filter(keep).select(pl.col("mmsi").cast(pl.Int64), "ts", "lat", "lon")
 
 
+def _by_time(pos: pl.DataFrame) -> pl.DataFrame:
+    """The track positions as :func:`_place` reads them: mmsi, _pos_ts, lat, lon, each MMSI's
+    rows together and in time (how tracks usually come: then no sort)."""
+    pos = pos.select("mmsi", pl.col("ts").alias("_pos_ts"), "lat", "lon")
+    same = pl.col("mmsi") == pl.col("mmsi").shift(1)
+    ok = pos.select(
+        in_time=(~same | (pl.col("_pos_ts") >= pl.col("_pos_ts").shift(1))).fill_null(True).all(),
+        blocks=(~same).fill_null(True).sum(),
+        mmsis=pl.col("mmsi").n_unique(),
+    ).row(0)
+    return pos if ok[0] and ok[1] == ok[2] else pos.sort("mmsi", "_pos_ts", maintain_order=True)
+
+
 def _place(ev: pl.DataFrame, pos: pl.DataFrame) -> pl.DataFrame:
-    """lat, lon: the MMSI's track position nearest start_time (null when it has none)."""
+    """lat, lon: the MMSI's track position nearest start_time (null when it has none).
+    ``pos``: :func:`_by_time` of the track positions (the as-of
+    join by MMSI needs each MMSI's rows in time, not a global time order)."""
     if ev.height == 0:
         return ev.with_columns(lat=pl.lit(None, pl.Float64), lon=pl.lit(None, pl.Float64))
-    right = pos.filter(pl.col("mmsi").is_in(ev["mmsi"].unique().implode())).select(
-        "mmsi", pl.col("ts").alias("_pos_ts"), "lat", "lon"
-    ).sort("_pos_ts")
     return ev.sort("start_time").join_asof(
-        right, left_on="start_time", right_on="_pos_ts", by="mmsi", strategy="nearest", check_sortedness=False
+        pos, left_on="start_time", right_on="_pos_ts", by="mmsi", strategy="nearest", check_sortedness=False
     ).drop("_pos_ts")
 
 
@@ -226,9 +238,12 @@ def _evidence(cols: dict[str, pl.Expr]) -> pl.Expr:
 
 # -- identity_invalid ---------------------------------------------------------------------------------
 def _invalid(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) -> pl.DataFrame:
+    heard = pl.concat([pos["mmsi"].unique(), st["mmsi"].unique()]).unique()
+    bad = heard.filter(flags.mmsi_problem(heard).is_not_null())  # few: counted below, not every MMSI
+    is_bad = pl.col("mmsi").is_in(bad.implode())
     seen = pl.concat([
-        pos.select("mmsi", "ts", is_pos=pl.lit(True)),
-        st.select("mmsi", "ts", is_pos=pl.lit(False)),
+        pos.filter(is_bad).select("mmsi", pl.col("_pos_ts").alias("ts"), is_pos=pl.lit(True)),
+        st.filter(is_bad).select("mmsi", "ts", is_pos=pl.lit(False)),
     ])
     per = seen.group_by("mmsi").agg(
         start_time=pl.col("ts").min(), end_time=pl.col("ts").max(),
@@ -340,18 +355,23 @@ def _change(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) ->
         .unpivot(index=["mmsi", "ts"], on=list(FIELDS), variable_name="field", value_name="value")
         .filter(pl.col("value").is_not_null())
     )
-    long = long.with_columns(
-        run=(pl.col("value") != pl.col("value").shift(1)).fill_null(True).cum_sum().over("mmsi", "field")
-    )
+    # the unpivot keeps each (field, mmsi)'s rows together and in time: runs of one value found
+    # by comparing with the row before, numbered from 1 in each (mmsi, field)
+    first_of_group = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("field") != pl.col("field").shift(1))).fill_null(True)
+    new_value = first_of_group | (pl.col("value") != pl.col("value").shift(1)).fill_null(True)
+    long = long.with_columns(g=first_of_group, start=new_value, r=new_value.cum_sum())
+    long = long.with_columns(run=pl.col("r") - pl.when(pl.col("g")).then(pl.col("r")).forward_fill() + 1,
+                             end=pl.col("start").shift(-1).fill_null(True))
+    ends = long.filter(pl.col("end"))["ts"]
     runs = (
-        long.group_by("mmsi", "field", "run")
-        .agg(value=pl.col("value").first(), first=pl.col("ts").min(), last=pl.col("ts").max())
-        .sort("mmsi", "field", "run")
+        long.filter(pl.col("start"))
+        .select("mmsi", "field", "run", "value", first=pl.col("ts"), last=ends)
         .with_columns(
-            before=pl.col("value").shift(1).over("mmsi", "field"),
-            before_first=pl.col("first").shift(1).over("mmsi", "field"),
-            before_last=pl.col("last").shift(1).over("mmsi", "field"),
+            before=pl.when(pl.col("run") > 1).then(pl.col("value").shift(1)),
+            before_first=pl.when(pl.col("run") > 1).then(pl.col("first").shift(1)),
+            before_last=pl.when(pl.col("run") > 1).then(pl.col("last").shift(1)),
         )
+        .sort("mmsi", "field", "run")
     )
     ch = runs.filter(pl.col("run") > 1)
     if ch.height == 0:
@@ -392,7 +412,7 @@ def _change(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) ->
 def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     """identity_invalid, identity_mismatch and identity_change events (schema.EVENTS)."""
     st = _statics(inputs.statics, params)
-    pos = _positions(inputs.tracks, params)
+    pos = _by_time(_positions(inputs.tracks, params))
     ships = _valid_ships(st)  # mismatch and change consider only these (module docstring)
     frames = [
         _invalid(st, pos, params, inputs.preset),

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from .. import schema
@@ -115,56 +116,64 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     pts = points_with_ports(inputs, max(50.0, p.port_exclusion_km))
     if pts.height == 0:
         return schema.empty("events")
-    slot = pl.col("ts").dt.epoch("us") // round(p.thin_s * 1e6)
-
-    def same_seg(k: int) -> pl.Expr:
-        """The row ``k`` before (after, k < 0) is of the same segment (null past the frame)."""
-        return pl.col("seg_id") == pl.col("seg_id").shift(k)
-
-    thin = (
-        pts.select(
-            "mmsi", "ts", "lat", "lon", "seg_id",
-            port_ok=pl.col("port_dist_km").is_null() | (pl.col("port_dist_km") > p.port_exclusion_km),
-            port_km=_f64(pts, "port_dist_km"),
-            port_name=pl.col("port_name"),
-            shore_nm=_f64(pts, "dist_to_shore_nm"),
-        )
-        .with_columns(slot=slot)
-        # each segment's rows are together and in time (Inputs.points): compare with the row
-        # before or after instead of a window per segment
-        .filter(
-            ((pl.col("slot") != pl.col("slot").shift(1)) | ~same_seg(1)).fill_null(True)
-            | ~same_seg(-1).fill_null(False)
-        )
-        .with_columns(
-            lat0=pl.when(same_seg(1)).then(pl.col("lat").shift(1)),
-            lon0=pl.when(same_seg(1)).then(pl.col("lon").shift(1)),
-            t0=pl.when(same_seg(1)).then(pl.col("ts").shift(1)),
-            port_ok0=pl.when(same_seg(1)).then(pl.col("port_ok").shift(1)),
-        )
-        .filter(pl.col("t0").is_not_null())  # legs: each point with the one before it
+    # thinning (each segment's rows are together and in time, Inputs.points): a segment's first
+    # and last point and the first point of each thin_s slot are kept; a leg joins each kept point
+    # to the kept point before it in its segment
+    seg = pts["seg_id"].rle_id().to_numpy()  # segments numbered in row order
+    slot = pts["ts"].dt.epoch("us").to_numpy() // round(p.thin_s * 1e6)
+    first = np.ones(len(seg), dtype=bool)
+    first[1:] = seg[1:] != seg[:-1]
+    keep = first.copy()
+    keep[:-1] |= first[1:]  # a segment's last point
+    keep[-1] = True  # the frame's last point (pts is not empty)
+    keep[1:] |= slot[1:] != slot[:-1]
+    kept = np.flatnonzero(keep)
+    leg = np.flatnonzero(~first[kept])  # kept points with a kept point before them in their segment
+    cur, prev = kept[leg], kept[leg - 1]
+    cols = pts.select(
+        "mmsi", "ts", "lat", "lon", "seg_id",
+        port_ok=pl.col("port_dist_km").is_null() | (pl.col("port_dist_km") > p.port_exclusion_km),
+        port_km=_f64(pts, "port_dist_km"),
+        port_name=pl.col("port_name"),
+        shore_nm=_f64(pts, "dist_to_shore_nm"),
     )
+    before = cols.select("lat", "lon", "ts", "port_ok")[prev]
+    thin = cols[cur].with_columns(lat0=before["lat"], lon0=before["lon"], t0=before["ts"], port_ok0=before["port_ok"])
     if thin.height == 0:
         return schema.empty("events")
     dist = haversine_nm(thin["lat0"].to_numpy(), thin["lon0"].to_numpy(), thin["lat"].to_numpy(), thin["lon"].to_numpy())
-    lon_ref = pl.col("lon").first()
-    rel_lon = (pl.col("lon") - lon_ref + 540.0) % 360.0 - 180.0
-    has_shore = pl.col("shore_nm").is_not_null()
-    buckets = (
-        thin.with_columns(
-            dist_nm=pl.Series(dist),
-            dt_s=(pl.col("ts") - pl.col("t0")).dt.total_microseconds() / 1e6,
-            bucket=pl.col("ts").dt.epoch("us") // round(p.bucket_s * 1e6),
-        )
-        .group_by("seg_id", "bucket")
-        .agg(
-            pl.col("mmsi").first(),
-            t0=pl.col("t0").min(),
-            t1=pl.col("ts").max(),
-            dist_nm=pl.col("dist_nm").sum(),
-            dt_s=pl.col("dt_s").sum(),
-            max_dt_s=pl.col("dt_s").max(),
-            port_ok=(pl.col("port_ok") & pl.col("port_ok0")).all(),
+    legs = thin.with_columns(
+        dist_nm=pl.Series(dist),
+        dt_s=(pl.col("ts") - pl.col("t0")).dt.total_microseconds() / 1e6,
+        bucket=pl.col("ts").dt.epoch("us") // round(p.bucket_s * 1e6),
+    ).with_columns(
+        # each (segment, bucket)'s legs are together: numbered in order, they group as slices
+        gid=((pl.col("seg_id") != pl.col("seg_id").shift(1)) | (pl.col("bucket") != pl.col("bucket").shift(1)))
+        .fill_null(True).cum_sum().set_sorted()
+    )
+    # first what decides slow or not, for every bucket; then the rest, for the slow runs' only
+    buckets = legs.group_by("gid", maintain_order=True).agg(
+        pl.col("seg_id").first(),
+        pl.col("mmsi").first(),
+        t0=pl.col("t0").min(),
+        t1=pl.col("ts").max(),
+        dist_nm=pl.col("dist_nm").sum(),
+        dt_s=pl.col("dt_s").sum(),
+        max_dt_s=pl.col("dt_s").max(),
+        port_ok=(pl.col("port_ok") & pl.col("port_ok0")).all(),
+    )
+    slow = (
+        (pl.col("dist_nm") / pl.col("dt_s") * 3600.0 < p.max_speed_kn)
+        & (pl.col("max_dt_s") <= p.max_silence_h * 3600.0)
+        & pl.col("port_ok")
+    ).fill_null(False)
+    buckets = buckets.with_columns(run=runs(slow, "seg_id")).filter(pl.col("run").is_not_null())
+    if buckets.height:
+        lon_ref = pl.col("lon").first()
+        rel_lon = (pl.col("lon") - lon_ref + 540.0) % 360.0 - 180.0
+        has_shore = pl.col("shore_nm").is_not_null()
+        where = legs.join(buckets.select("gid"), on="gid", how="semi", maintain_order="left")
+        buckets = buckets.join(where.group_by("gid", maintain_order=True).agg(
             n=pl.len(),
             lat_sum=pl.col("lat").sum(),
             lon_ref=lon_ref,
@@ -174,15 +183,7 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
             shore_known=has_shore.any(),
             port_km=pl.col("port_km").min(),
             port_name=pl.col("port_name").sort_by("port_km", nulls_last=True).first(),
-        )
-        .sort("seg_id", "bucket")
-    )
-    slow = (
-        (pl.col("dist_nm") / pl.col("dt_s") * 3600.0 < p.max_speed_kn)
-        & (pl.col("max_dt_s") <= p.max_silence_h * 3600.0)
-        & pl.col("port_ok")
-    ).fill_null(False)
-    buckets = buckets.with_columns(run=runs(slow, "seg_id")).filter(pl.col("run").is_not_null())
+        ), on="gid", how="left", maintain_order="left")
     if buckets.height == 0:
         return schema.empty("events")
     run_ref = pl.col("lon_ref").first()

@@ -120,13 +120,20 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         .join(per_vessel, on="mmsi", how="left", maintain_order="left")  # Inputs: per segment, in time
         .with_columns(speed=pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64))
     )
+    over = (pl.col("speed") > pl.col("limit")).fill_null(False)
+    # a segment without a point over its limit or fast enough for a dash has no event: the
+    # rolling minimum below is computed for the others only
+    maybe = over | ((pl.col("speed") > params.dash_min_kn) & (pl.col("limit") < params.dash_types_below_kn)).fill_null(False)
+    segs = p.filter(maybe)["seg_id"].unique()
+    if segs.len() == 0:
+        return finish(pl.DataFrame(), "speed_anomaly", inputs.preset)
+    p = p.filter(pl.col("seg_id").is_in(segs.implode()))  # whole segments, in order
     # dash: rise within the window (rolling min over the previous window, per segment)
     p = p.with_columns(
         min_before=pl.col("speed")
         .rolling_min_by("ts", window_size=f"{int(params.dash_window_min * 60)}s")
         .over("seg_id")
     )
-    over = (pl.col("speed") > pl.col("limit")).fill_null(False)
     dash = (
         (pl.col("speed") > params.dash_min_kn)
         & (pl.col("speed") - pl.col("min_before") >= params.dash_rise_kn)

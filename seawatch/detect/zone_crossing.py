@@ -72,12 +72,8 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     # only the rows where a zone starts or ends matter: keep each segment's first and last row
     # and the rows whose zone differs from the row before or after (a tiny share of the track)
     zcols = ["zone_kind", "zone_state", "zone_name", "custom_zones"]
-    prev_diff = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in zcols])
-    next_diff = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(-1)) for c in zcols])
-    seg_edge = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True) | (
-        pl.col("seg_id") != pl.col("seg_id").shift(-1)
-    ).fill_null(True)
-    p = p.filter(seg_edge | prev_diff.fill_null(True) | next_diff.fill_null(True))
+    same = p.select(pl.struct("seg_id", *zcols).rle_id()).to_series()  # runs of one segment and zone
+    p = p.filter((same != same.shift(1)).fill_null(True) | (same != same.shift(-1)).fill_null(True))
     flags = flag_state(p["mmsi"])
     p = p.with_columns(flag=flags)
     out = []
@@ -91,12 +87,17 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
             passes.append((level, pl.when(pl.col("zone_kind").is_in(LEVELS[level])).then(
                 pl.col("zone_name") if level == "disputed" else pl.col("zone_state"))))
     for level, key in passes:
-        q = p.with_columns(key=key).with_columns(prev=pl.col("key").shift(1).over("seg_id"),
-                                                 first=pl.col("ts") == pl.col("ts").first().over("seg_id"))
+        # each segment's rows are together and in time: the row before, the segment's first
+        # time and per-segment counts without a window per segment
+        seg_start = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
+        q = p.with_columns(key=key).with_columns(prev=pl.when(~seg_start).then(pl.col("key").shift(1)),
+                                                 first=pl.col("ts") == pl.when(seg_start).then(pl.col("ts")).forward_fill())
         # a run of one key: a visit; it is an entry when the point before it was outside
         q = q.with_columns(
-            change=(pl.col("key").ne_missing(pl.col("prev"))) & ~pl.col("first"),
-        ).with_columns(run=pl.col("change").cast(pl.Int32).cum_sum().over("seg_id"))
+            change=(pl.col("key").ne_missing(pl.col("prev"))) & ~pl.col("first"), start=seg_start,
+        ).with_columns(total=pl.col("change").cast(pl.Int32).cum_sum()).with_columns(
+            run=pl.col("total") - pl.when(pl.col("start")).then(pl.col("total") - pl.col("change").cast(pl.Int32)).forward_fill()
+        ).drop("start", "total")
         visits = (
             q.filter(pl.col("key").is_not_null())
             .group_by("seg_id", "run")
