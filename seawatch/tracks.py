@@ -606,18 +606,24 @@ def _by_vessel_time(df: pl.DataFrame) -> np.ndarray:
     return order
 
 
+def _seg_runs(pts: pl.DataFrame) -> tuple[pl.Series, bool]:
+    """The run id of each row (runs of one ``seg_id``, numbered in row order) and whether the
+    rows of each segment are together and in time order (as build_tracks gives them)."""
+    run = pts["seg_id"].rle_id()
+    if pts.height == 0:
+        return run, True
+    head = (run != run.shift(1)).fill_null(True)
+    # together: no segment id heads two runs; in time: ts never goes back within a run
+    ok = pts.select(
+        (pl.col("seg_id").filter(head).n_unique() == head.sum())
+        & (head | (pl.col("ts") >= pl.col("ts").shift(1))).all()
+    ).item()
+    return run, bool(ok)
+
+
 def _contiguous(pts: pl.DataFrame) -> bool:
     """Are the rows of each segment together and in time order (as build_tracks gives them)?"""
-    if pts.height == 0:
-        return True
-    new_seg = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
-    # together: no segment id heads two runs (distinct ids counted over the run heads only)
-    return bool(
-        pts.select(
-            (new_seg.sum() == pl.col("seg_id").filter(new_seg).n_unique())
-            & (new_seg | (pl.col("ts") >= pl.col("ts").shift(1))).all()
-        ).item()
-    )
+    return _seg_runs(pts)[1]
 
 
 #: the TRACKS columns :func:`segments_of` reads
@@ -627,9 +633,14 @@ SEGMENT_INPUTS = ("seg_id", "mmsi", "ts", "lat", "lon", "implied_speed_kn", "dis
 def segments_of(points: pl.DataFrame) -> pl.DataFrame:
     """The SEGMENTS table of a TRACKS table (noise excluded; :data:`SEGMENT_INPUTS` are enough)."""
     pts = points.filter(pl.col("seg_id").is_not_null())
-    if not _contiguous(pts):
+    run, together = _seg_runs(pts)
+    if not together:
         pts = pts.sort("seg_id", "ts")
-    seg = pts.group_by("seg_id", maintain_order=True).agg(
+        run = pts["seg_id"].rle_id()
+    # each segment's rows are together: numbered runs group as slices, no hashing of ids
+    run = run.set_sorted()
+    seg = pts.with_columns(_run=run).group_by("_run", maintain_order=True).agg(
+        pl.col("seg_id").first(),
         pl.col("mmsi").first(),
         start_time=pl.col("ts").first(),
         end_time=pl.col("ts").last(),
@@ -639,11 +650,11 @@ def segments_of(points: pl.DataFrame) -> pl.DataFrame:
         lat_end=pl.col("lat").last(),
         lon_end=pl.col("lon").last(),
         max_implied_speed_kn=pl.col("implied_speed_kn").max(),
-    )
+    ).drop("_run")
     # sums per segment with numpy over its own rows: the same bits whatever else is in the frame
     # (a polars group sum over a slice of a longer column may round differently)
     if pts.height:
-        starts = np.flatnonzero((pts["seg_id"] != pts["seg_id"].shift(1)).fill_null(True).to_numpy())
+        starts = np.flatnonzero(np.diff(run.to_numpy(), prepend=-1) != 0)
         dist = np.add.reduceat(pts["dist_nm"].cast(pl.Float64).fill_null(0.0).to_numpy(), starts)
         sog = pts["sog_kn"].cast(pl.Float64)
         n_sog = np.add.reduceat(sog.is_not_null().to_numpy().astype(np.int64), starts)
