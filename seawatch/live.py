@@ -1019,11 +1019,19 @@ class Watcher:
         o = old_df.select("event_id", *[pl.col(f).alias(f"{f}__old") for f in fields])
         same = pl.all_horizontal([pl.col(f).eq_missing(pl.col(f"{f}__old")) for f in fields])
         cand = ev.join(o, on="event_id", how="left").filter(~(pl.col("status__old").is_not_null() & same))
-        cand = cand.select(ev.columns)
+        # what happened to each changed event, decided over columns (thousands update each pass
+        # on a busy window: open zone visits grow; only the alerted ones become Python rows)
+        was_open = pl.col("status__old").is_null() | (pl.col("status__old") == "retracted")
+        cand = cand.with_columns(
+            _action=pl.when(was_open).then(pl.lit("open"))
+            .when(pl.col("severity").replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int64).fill_null(0)
+                  > pl.col("severity__old").replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int64).fill_null(0))
+            .then(pl.lit("escalate"))
+            .when((pl.col("status__old") == "open") & (pl.col("status") == "closed")).then(pl.lit("close"))
+            .otherwise(pl.lit("update")),
+            _prev_sev=pl.when(was_open).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("severity__old")),
+        ).select(*ev.columns, "_action", "_prev_sev")
         gone = old_df.filter(~pl.col("event_id").is_in(ev["event_id"].implode()) & (pl.col("status") != "retracted"))
-        known = {r["event_id"]: r for r in old_df.filter(pl.col("event_id").is_in(cand["event_id"].implode())).to_dicts()}
-        new = {r["event_id"]: r for r in cand.to_dicts()}
-        updated: dict[str, dict[str, Any]] = {}
         alerts: list[dict[str, Any]] = []
         data_time = _iso(self._dt(self.data_now_us)) if self.data_now_us is not None else None
         # the detections that belong to a dark track (its open / escalate alerts cover them)
@@ -1033,45 +1041,35 @@ class Watcher:
         folded_now = {r["event_id"]: r for r in ev.filter(pl.col("event_id").is_in(
             pl.Series(sorted(self.folded_ids), dtype=pl.Utf8).implode())).to_dicts()}
         unfolded = [e for e in self.folded_ids if not (e in folded_now and _detection_id(folded_now[e]) in tracked)]
-        for eid, row in new.items():
-            old = known.get(eid)
-            if old is None or old["status"] == "retracted":
-                action, prev_sev = "open", None
-            else:
-                prev_sev = old["severity"]
-                if SEVERITY_RANK.get(row["severity"], 0) > SEVERITY_RANK.get(prev_sev, 0):
-                    action = "escalate"
-                elif old["status"] == "open" and row["status"] == "closed":
-                    action = "close"
-                else:
-                    action = "update"
-            updated[eid] = row
-            self.actions[action] += 1
+        for action, n in cand["_action"].value_counts().iter_rows():
+            self.actions[action] += n
+        for row in cand.filter(pl.col("_action").is_in(["open", "escalate"])).to_dicts():
+            action, prev_sev = row.pop("_action"), row.pop("_prev_sev")
             if action == "open" and row["event_type"] == "dark_target" and self.cfg.fold_dark_targets \
                     and _detection_id(row) in tracked:
                 self.folded += 1  # a plot of a dark track: the track's alert stands for it
-                self.folded_ids.add(eid)
-            elif action in ("open", "escalate"):
+                self.folded_ids.add(row["event_id"])
+            else:
                 alerts.append(self._alert(row, action, prev_sev, data_time))
         for eid in unfolded:
             self.folded_ids.discard(eid)
             if eid in folded_now:
                 alerts.append(self._alert(folded_now[eid], "open", None, data_time))
-        for old in gone.iter_rows(named=True):
-            if guard is not None and old["start_time"] is not None and old["start_time"] < guard:
-                continue  # final: the window no longer holds its start
-            row = dict(old, status="retracted")
-            updated[old["event_id"]] = row
-            self.actions["retract"] += 1
-            if self.cfg.alert_retractions:
-                alerts.append(self._alert(row, "retract", old["severity"], data_time))
+        if guard is not None:  # final: the window no longer holds its start
+            gone = gone.filter(pl.col("start_time").is_null() | (pl.col("start_time") >= guard))
+        gone = gone.with_columns(status=pl.lit("retracted"))
+        self.actions["retract"] += gone.height
+        if self.cfg.alert_retractions:
+            for row in gone.to_dicts():
+                alerts.append(self._alert(row, "retract", row["severity"], data_time))
         # alerts first (at-least-once), then the tables
         for a in alerts:
             self._emit(a)
-        if updated:
+        updated = pl.concat([cand.select(ev.columns), gone.select(ev.columns)])
+        if updated.height:
             events = pl.concat([
-                old_df.filter(~pl.col("event_id").is_in(pl.Series(list(updated), dtype=pl.Utf8).implode())),
-                pl.DataFrame(list(updated.values()), schema=schema.polars_schema("events")),
+                old_df.filter(~pl.col("event_id").is_in(updated["event_id"].implode())),
+                schema.conform("events", updated),
             ])
             events = events.sort("start_time", "event_type", "mmsi", "event_id", nulls_last=True)
             self.events = events
