@@ -133,7 +133,7 @@ def resample(points: pl.DataFrame, step_s: float = 600.0, max_interp_gap_h: floa
     if n == 0:
         return pl.DataFrame(schema=_GRID_SCHEMA)
     seg_id = points["seg_id"]
-    seg = ((seg_id != seg_id.shift(1)).fill_null(True).cast(pl.Int64).cum_sum() - 1).to_numpy()
+    seg = seg_id.rle_id().cast(pl.Int64).to_numpy()  # segment number: runs of one seg_id, from 0
     t = points["ts"].dt.epoch("us").to_numpy().astype(np.float64) / 1e6
     lat = points["lat"].to_numpy().astype(np.float64)
     lon = points["lon"].to_numpy().astype(np.float64)

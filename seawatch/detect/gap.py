@@ -160,7 +160,12 @@ def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
     of the vessels whose positions changed can be dropped and counted again while the rest is
     kept (the live watch does so between passes); any union of whole vessels' rows is a valid
     ``grid`` for :func:`_reception`."""
-    return _keyed(points).group_by("mmsi", "cy", "cx", "tb").agg(n=pl.len())
+    k = _keyed(points)
+    # a vessel's consecutive positions mostly share a key (rows come per segment, in time): runs
+    # counted as slices first, then the few keys met again (parallel segments, a cell re-entered)
+    run = k.select(pl.struct("mmsi", "cy", "cx", "tb").rle_id().set_sorted().alias("run")).to_series()
+    runs = k.with_columns(run=run).group_by("run", maintain_order=True).agg(pl.col("mmsi", "cy", "cx", "tb").first(), n=pl.len())
+    return runs.group_by("mmsi", "cy", "cx", "tb").agg(pl.col("n").sum().cast(pl.UInt32))
 
 
 def bucket_range(t0_s: np.ndarray, t1_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
