@@ -896,7 +896,8 @@ class Watcher:
             statics = statics.filter(mine)
             fresh = self._extended(carried, changed, resegment, new_pos, pos, statics)
         new_parts = {
-            "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL), **kw),
+            "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL),
+                             contiguous=True, **kw),  # Inputs left each segment's rows together, in time
             "rx": gap.vessel_grid(fresh.points),
             "encounter": encounter.grid_points(fresh, self.params["encounter"]),
         }

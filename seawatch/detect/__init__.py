@@ -101,6 +101,7 @@ def detect(
     ports_in_tracks: bool = False,
     detections: pl.DataFrame | None = None,
     correlation_out: list[pl.DataFrame] | None = None,
+    contiguous: bool = False,
 ) -> pl.DataFrame:
     """Run the detectors over tables; returns schema.EVENTS sorted by start_time, event_type.
 
@@ -108,6 +109,8 @@ def detect(
     the store. ``only`` picks detectors by name (see :data:`DETECTORS`). ``correlation_out``: a
     list to which the dark detector appends its correlation of the ``detections`` with AIS
     (schema.CORRELATION, one row per detection), computed once for its events and this.
+    ``contiguous``: the caller vouches that each segment's rows are together and in time (as
+    :class:`Inputs` leaves them), so the check over every row is skipped.
     """
     params = params_for(preset, config)
     names = list(only) if only else list(DETECTORS)
@@ -126,6 +129,7 @@ def detect(
         noise=noise,
         ports_in_tracks=ports_in_tracks,
         detections=detections,
+        contiguous=contiguous,
     )
     del tracks  # Inputs holds the columns the detectors need; let the rest go
     frames = []
