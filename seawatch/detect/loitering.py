@@ -120,7 +120,8 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     # and last point and the first point of each thin_s slot are kept; a leg joins each kept point
     # to the kept point before it in its segment
     seg = pts["seg_id"].rle_id().to_numpy()  # segments numbered in row order
-    slot = pts["ts"].dt.epoch("us").to_numpy() // round(p.thin_s * 1e6)
+    ts_us = pts["ts"].dt.epoch("us").to_numpy()
+    slot = ts_us // round(p.thin_s * 1e6)
     first = np.ones(len(seg), dtype=bool)
     first[1:] = seg[1:] != seg[:-1]
     keep = first.copy()
@@ -130,28 +131,39 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     kept = np.flatnonzero(keep)
     leg = np.flatnonzero(~first[kept])  # kept points with a kept point before them in their segment
     cur, prev = kept[leg], kept[leg - 1]
-    cols = pts.select(
-        "mmsi", "ts", "lat", "lon", "seg_id",
-        port_ok=pl.col("port_dist_km").is_null() | (pl.col("port_dist_km") > p.port_exclusion_km),
-        port_km=_f64(pts, "port_dist_km"),
-        port_name=pl.col("port_name"),
-        shore_nm=_f64(pts, "dist_to_shore_nm"),
-    )
-    before = cols.select("lat", "lon", "ts", "port_ok")[prev]
-    thin = cols[cur].with_columns(lat0=before["lat"], lon0=before["lon"], t0=before["ts"], port_ok0=before["port_ok"])
-    if thin.height == 0:
+    if len(cur) == 0:
         return schema.empty("events")
-    dist = haversine_nm(thin["lat0"].to_numpy(), thin["lon0"].to_numpy(), thin["lat"].to_numpy(), thin["lon"].to_numpy())
-    legs = thin.with_columns(
-        dist_nm=pl.Series(dist),
-        dt_s=(pl.col("ts") - pl.col("t0")).dt.total_microseconds() / 1e6,
-        bucket=pl.col("ts").dt.epoch("us") // round(p.bucket_s * 1e6),
+    lat, lon = pts["lat"].cast(pl.Float64).to_numpy(), pts["lon"].cast(pl.Float64).to_numpy()
+    dist = haversine_nm(lat[prev], lon[prev], lat[cur], lon[cur])
+    dt = (ts_us[cur] - ts_us[prev]) / 1e6
+    # each (segment, bucket)'s legs are together: numbered in order, they group as slices
+    bucket = ts_us[cur] // round(p.bucket_s * 1e6)
+    seg_l = seg[cur]
+    new_gid = np.ones(len(cur), dtype=bool)
+    new_gid[1:] = (seg_l[1:] != seg_l[:-1]) | (bucket[1:] != bucket[:-1])
+    gid = np.cumsum(new_gid)
+    # a bucket is slow only if one of its legs is (its speed is a ratio of sums: with every leg
+    # at or over the limit, so is the bucket): the legs of the others are left out, and a run
+    # breaks where a bucket was left out. A hair of margin keeps rounding on the safe side.
+    slowish = ~(dist * 3600.0 >= dt * (p.max_speed_kn * (1 + 1e-9)) + 1e-9)
+    sel = np.flatnonzero(np.isin(gid, gid[slowish]))
+    cur, prev = cur[sel], prev[sel]
+    narrow = pts.select([c for c in ("mmsi", "ts", "lat", "lon", "seg_id", "port_dist_km", "port_name", "dist_to_shore_nm")
+                         if c in pts.columns])
+    port_ok = pl.col("port_dist_km").is_null() | (pl.col("port_dist_km") > p.port_exclusion_km)
+    at = narrow[cur]
+    legs = at.select(
+        "mmsi", "ts", "lat", "lon", "seg_id",
+        port_ok=port_ok,
+        port_km=_f64(at, "port_dist_km"),
+        port_name=pl.col("port_name"),
+        shore_nm=_f64(at, "dist_to_shore_nm"),
     ).with_columns(
-        # each (segment, bucket)'s legs are together: numbered in order, they group as slices
-        gid=((pl.col("seg_id") != pl.col("seg_id").shift(1)) | (pl.col("bucket") != pl.col("bucket").shift(1)))
-        .fill_null(True).cum_sum().set_sorted()
+        lat0=pl.Series(lat[prev]), lon0=pl.Series(lon[prev]), t0=narrow["ts"][prev],
+        port_ok0=narrow.select("port_dist_km")[prev].select(port_ok).to_series(),
+        dist_nm=pl.Series(dist[sel]), dt_s=pl.Series(dt[sel]), gid=pl.Series(gid[sel], dtype=pl.Int64).set_sorted(),
     )
-    # first what decides slow or not, for every bucket; then the rest, for the slow runs' only
+    # first what decides slow or not, for those buckets; then the rest, for the slow runs' only
     buckets = legs.group_by("gid", maintain_order=True).agg(
         pl.col("seg_id").first(),
         pl.col("mmsi").first(),
@@ -167,7 +179,8 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
         & (pl.col("max_dt_s") <= p.max_silence_h * 3600.0)
         & pl.col("port_ok")
     ).fill_null(False)
-    buckets = buckets.with_columns(run=runs(slow, "seg_id")).filter(pl.col("run").is_not_null())
+    buckets = buckets.with_columns(run=runs(slow, "seg_id", breaks=pl.col("gid") != pl.col("gid").shift(1) + 1))
+    buckets = buckets.filter(pl.col("run").is_not_null())
     if buckets.height:
         lon_ref = pl.col("lon").first()
         rel_lon = (pl.col("lon") - lon_ref + 540.0) % 360.0 - 180.0
