@@ -64,6 +64,10 @@ _HIGH8 = np.uint64(0x8080808080808080)
 _NL8 = np.uint64(0x0A0A0A0A0A0A0A0A)
 _BANG8 = np.uint64(0x2121212121212121)
 _LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_BSL8 = np.uint64(0x5C5C5C5C5C5C5C5C)
+_COMMA8 = np.uint64(0x2C2C2C2C2C2C2C2C)
+_STAR8 = np.uint64(0x2A2A2A2A2A2A2A2A)
+_COLON8 = np.uint64(0x3A3A3A3A3A3A3A3A)
 # index of a 64-bit word's lowest set bit: (bit * _DEBRUIJN) >> 58 -> position table
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _DEBRUIJN_POS = np.zeros(64, np.int64)
@@ -286,78 +290,110 @@ def scan(a, a64, n_data):
                         if k > 0 and s_line[k - 1] == li:
                             pe = star_a[k - 1] + 3 if well_a[k - 1] else p[k - 1] + 1
                             lo = max(lo, pe)
-                        # one walk back to the opening backslash; keys are picked up on the way
-                        # (walking back, the first valid c: / g: and the first s: met are the
-                        # block's last ones, which win); a value ends at ',', '*' or '\\', after
-                        # 24 characters, or at the block's end
+                        # one forward pass over the bytes [lo, q-1] (q-1: the block's closing
+                        # backslash), visiting only the special ones ('\\', ',', '*', ':'), found
+                        # a 64-bit word at a time: a backslash before q-1 starts the block again
+                        # (the last one opens it), a key (c, s or g after ',' or the backslash,
+                        # then ':') is pending until its value ends at the next ',' or '*' or at
+                        # the block's end, after at most 24 characters; the block's last valid
+                        # c: / g: and its last s: win
                         tb = -1
                         tb_end = q - 1
-                        stop = tb_end
                         c_val = -1
                         g_val = -1
                         s_vs = -1
                         s_vl = 0
-                        j = q - 2
-                        while j >= lo:
-                            b = a[j]
-                            if b == 92:
-                                tb = j
-                                break
-                            if b == 44 or b == 42:
+                        pk = 0  # pending key (0: none) and where its value starts
+                        pvs = 0
+                        for twi in range(lo >> 3, (tb_end >> 3) + 1):
+                            tw = a64[twi]
+                            x1 = tw ^ _BSL8
+                            x2 = tw ^ _COMMA8
+                            x3 = tw ^ _STAR8
+                            x4 = tw ^ _COLON8
+                            tmk = ~(((x1 & _LOW7) + _LOW7) | x1 | _LOW7)
+                            tmk |= ~(((x2 & _LOW7) + _LOW7) | x2 | _LOW7)
+                            tmk |= ~(((x3 & _LOW7) + _LOW7) | x3 | _LOW7)
+                            tmk |= ~(((x4 & _LOW7) + _LOW7) | x4 | _LOW7)
+                            tbase = twi << 3
+                            if tbase < lo:
+                                tmk &= ~((np.uint64(1) << np.uint64(8 * (lo - tbase))) - np.uint64(1))
+                            if tbase + 8 > tb_end + 1:
+                                tmk &= (np.uint64(1) << np.uint64(8 * (tb_end + 1 - tbase))) - np.uint64(1)
+                            while tmk:
+                                tlow = tmk & (~tmk + np.uint64(1))
+                                tmk ^= tlow
+                                j = tbase + np.int64(_DEBRUIJN_POS[np.int64((tlow * _DEBRUIJN) >> np.uint64(58))] >> 3)
+                                b = a[j]
+                                if b == 92 and j < tb_end:
+                                    tb = j
+                                    c_val = -1
+                                    g_val = -1
+                                    s_vs = -1
+                                    s_vl = 0
+                                    pk = 0
+                                    continue
+                                if b == 58:
+                                    if pk == 0 and j >= 2:
+                                        key = a[j - 1]
+                                        pre = a[j - 2]
+                                        if (pre == 92 or pre == 44) and (key == 99 or key == 115 or key == 103):
+                                            pk = key
+                                            pvs = j + 1
+                                    continue
+                                if pk == 0:
+                                    continue
                                 stop = j
-                            elif b == 58 and j >= 2:
-                                key = a[j - 1]
-                                pre = a[j - 2]
-                                if (pre == 92 or pre == 44) and (key == 99 or key == 115 or key == 103):
-                                    vs = j + 1
-                                    ve = min(stop, vs + 24)
-                                    vl = ve - vs
-                                    if key == 99:
-                                        if c_val < 0 and 1 <= vl <= 13:
-                                            v = 0
-                                            okd = True
-                                            for j2 in range(vs, ve):
-                                                d = _digit(a[j2])
-                                                if d == 255:
-                                                    okd = False
-                                                    break
-                                                v = v * 10 + d
-                                            if okd and v > 0:
-                                                c_val = v
-                                    elif key == 115:
-                                        if s_vs < 0:
-                                            s_vs = vs
-                                            s_vl = vl
-                                    elif g_val < 0:
-                                        # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
-                                        j2 = vs
-                                        okg = True
-                                        for _part in range(2):
-                                            j3 = j2
-                                            while j2 < ve and _digit(a[j2]) != 255:
-                                                j2 += 1
-                                            if j2 == j3 or j2 >= ve or a[j2] != 45:
+                                # the pending key's value ends here (',', '*' or the block's end)
+                                vs = pvs
+                                ve = min(stop, vs + 24)
+                                vl = ve - vs
+                                key = pk
+                                pk = 0
+                                if key == 99:
+                                    if 1 <= vl <= 13:
+                                        v = 0
+                                        okd = True
+                                        for j2 in range(vs, ve):
+                                            d = _digit(a[j2])
+                                            if d == 255:
+                                                okd = False
+                                                break
+                                            v = v * 10 + d
+                                        if okd and v > 0:
+                                            c_val = v
+                                elif key == 115:
+                                    s_vs = vs
+                                    s_vl = vl
+                                else:
+                                    # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
+                                    j2 = vs
+                                    okg = True
+                                    for _part in range(2):
+                                        j3 = j2
+                                        while j2 < ve and _digit(a[j2]) != 255:
+                                            j2 += 1
+                                        if j2 == j3 or j2 >= ve or a[j2] != 45:
+                                            okg = False
+                                            break
+                                        j2 += 1
+                                    if okg:
+                                        j3 = j2
+                                        v = 0
+                                        while j2 < ve:
+                                            d = _digit(a[j2])
+                                            if d == 255:
                                                 okg = False
                                                 break
-                                            j2 += 1
-                                        if okg:
-                                            j3 = j2
-                                            v = 0
-                                            while j2 < ve:
-                                                d = _digit(a[j2])
-                                                if d == 255:
-                                                    okg = False
-                                                    break
-                                                if v > (_I64MAX - d) // 10:
-                                                    okg = False
-                                                    break
-                                                v = v * 10 + d
-                                                j2 += 1
-                                            if j2 == j3:
+                                            if v > (_I64MAX - d) // 10:
                                                 okg = False
-                                            if okg:
-                                                g_val = v
-                            j -= 1
+                                                break
+                                            v = v * 10 + d
+                                            j2 += 1
+                                        if j2 == j3:
+                                            okg = False
+                                        if okg:
+                                            g_val = v
                         if tb >= 0:
                             es = tb
                             if c_val > 0:
