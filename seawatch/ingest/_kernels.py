@@ -68,6 +68,10 @@ _BSL8 = np.uint64(0x5C5C5C5C5C5C5C5C)
 _COMMA8 = np.uint64(0x2C2C2C2C2C2C2C2C)
 _STAR8 = np.uint64(0x2A2A2A2A2A2A2A2A)
 _COLON8 = np.uint64(0x3A3A3A3A3A3A3A3A)
+_ADD48 = np.uint64(0x5050505050505050)  # + 80: bit 7 set for b >= 48
+_ADD88 = np.uint64(0x2828282828282828)  # + 40: bit 7 set for b >= 88
+_ADD96 = np.uint64(0x2020202020202020)  # + 32: bit 7 set for b >= 96
+_ADD120 = np.uint64(0x0808080808080808)  # + 8: bit 7 set for b >= 120
 # index of a 64-bit word's lowest set bit: (bit * _DEBRUIJN) >> 58 -> position table
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _DEBRUIJN_POS = np.zeros(64, np.int64)
@@ -275,11 +279,21 @@ def scan(a, a64, n_data):
                         if fl > 5:
                             st = _C_BAD_PAYLOAD
                         else:
-                            # a payload character is in '0'..'W' or '`'..'w' (branch-free, vectorises)
-                            bad = np.uint8(0)
-                            for j in range(ps, ps + pl_):
-                                c = a[j]
-                                bad |= np.uint8(np.uint8(c - np.uint8(48)) >= np.uint8(72)) | np.uint8(np.uint8(c - np.uint8(88)) < np.uint8(8))
+                            # a payload character is in '0'..'W' or '`'..'w': checked 8 bytes at a
+                            # time (every byte is below 128 here, so adding a constant below 128 to
+                            # each never carries into the next: bit 7 of b + k says b >= 128 - k)
+                            pe_ = ps + pl_
+                            bad = np.uint64(0)
+                            for pwi in range(ps >> 3, (pe_ + 7) >> 3 if pl_ > 0 else 0):
+                                pw = a64[pwi]
+                                okb = (((pw + _ADD48) & ~(pw + _ADD88)) | ((pw + _ADD96) & ~(pw + _ADD120))) & _HIGH8
+                                badb = okb ^ _HIGH8
+                                pb = pwi << 3
+                                if pb < ps:
+                                    badb &= ~((np.uint64(1) << np.uint64(8 * (ps - pb))) - np.uint64(1))
+                                if pb + 8 > pe_:
+                                    badb &= (np.uint64(1) << np.uint64(8 * (pe_ - pb))) - np.uint64(1)
+                                bad |= badb
                             if bad:
                                 st = _C_BAD_PAYLOAD
                     status[k] = st
