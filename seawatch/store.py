@@ -195,7 +195,9 @@ def _write_ingested(table: str, df: pl.DataFrame, path: Path) -> None:
         # would otherwise hash every row's path to find that out)
         s = df["source"]
         v = s.first()
-        if v is not None and s.null_count() == 0 and bool((s == v).all()):
+        # all equal: min == max (no pass over the rows for polars' broadcast literal, which is
+        # what IngestResult.tagged gives; a pass at most otherwise)
+        if v is not None and s.null_count() == 0 and s.min() == v and s.max() == v:
             i = df.columns.index("source")
             cols[i] = pa.DictionaryArray.from_arrays(_arrow_zeros_int32(df.height), _arrow_one_string(v))
     fields = [pa.field(f.name, c.type, nullable=c.null_count > 0) for f, c in zip(tbl.schema, cols)]
