@@ -544,6 +544,25 @@ def test_ingest_gathers_chunks_into_larger_parts(tmp_path, monkeypatch):
         assert_frame_equal(three[name], one[name])
 
 
+def test_provider_chunks_gathered_into_one_part_keep_the_rows(tmp_path, monkeypatch):
+    """Provider chunks (and zip members, each with its own source) gathered into one part give
+    the rows of a part per chunk."""
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv(600))
+    zp = tmp_path / "two.zip"
+    with zipfile.ZipFile(zp, "w") as z:
+        z.writestr("a.csv", noaa_csv(250))
+        z.writestr("b.csv", noaa_csv(130))
+    ingest([src, zp], tmp_path / "one", progress=False, chunk_rows=100)
+    assert len(list((tmp_path / "one" / "positions").glob("day=*/*.parquet"))) == 4  # 2 files x 2 days
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)
+    ingest([src, zp], tmp_path / "many", progress=False, chunk_rows=100)
+    one, many = table_rows(tmp_path / "one"), table_rows(tmp_path / "many")
+    for name in schema.TABLES:
+        assert_frame_equal(one[name], many[name])
+    assert set(one["positions"]["source"].unique()) == {str(src), f"{zp}!a.csv", f"{zp}!b.csv"}
+
+
 def test_files_module_exports():
     assert callable(files_mod.fingerprint)
 
