@@ -159,6 +159,7 @@ def scan(a, a64, n_data):
     li = 0
     ns = 0
     start = 0
+    rare0 = rare1 = rare2 = rare3 = 0
     comment = a[0] == 35 if n_data else False
     # events ('!' and newlines) a 64-bit word at a time: an exact mask of the event bytes, then
     # its set bits lowest first
@@ -434,38 +435,37 @@ def scan(a, a64, n_data):
                     tr_start[k] = star + 3 if well else s_limit
                 for k in range(k0, ns):
                     tr_end[k] = min(elem_start[k + 1], e) if k + 1 < ns else e
+                    if tr_end[k] - tr_start[k] > 1 and a[min(tr_start[k], N - 1)] == 44:
+                        rare0 += 1
+                fc = a[start]
                 if ns > k0:
                     first_elem[li] = elem_start[k0]
+                    if elem_start[k0] > start:
+                        rare3 += 1
                 elif e <= start:
                     lstat[li] = _C_BLANK
+                elif fc == 36 or fc == 33:
+                    lstat[li] = _C_NONAIS
+                    if fc == 36 and e - start >= 6:
+                        rare1 += 1
+                elif fc == 35:
+                    lstat[li] = _C_COMMENT
                 else:
-                    fc = a[start]
-                    if fc == 36 or fc == 33:
-                        lstat[li] = _C_NONAIS
-                    elif fc == 35:
-                        lstat[li] = _C_COMMENT
-                    else:
-                        lstat[li] = _C_GARBAGE
+                    lstat[li] = _C_GARBAGE
+                    if fc == 32 or fc == 9:
+                        rare2 += 1
                 li += 1
                 start = i + 1
                 comment = a[start] == 35
     n = ns
     # how many sentences / lines need the rarer time sources (the caller skips what is absent):
     # text after the checksum (USCG), '$' lines ($PGHP), whitespace lines, text before the first
-    # sentence of a line (epoch / ISO-8601 prefix)
+    # sentence of a line (epoch / ISO-8601 prefix); counted line by line above
     rare = np.zeros(4, np.int64)
-    for k in range(n):
-        if tr_end[k] - tr_start[k] > 1 and a[min(tr_start[k], N - 1)] == 44:
-            rare[0] += 1
-    for li in range(n_lines):
-        fc = a[ls[li]]
-        if first_elem[li] < 0:
-            if fc == 36 and le[li] - ls[li] >= 6:
-                rare[1] += 1
-            elif lstat[li] == _C_GARBAGE and (fc == 32 or fc == 9):
-                rare[2] += 1
-        elif first_elem[li] > ls[li]:
-            rare[3] += 1
+    rare[0] = rare0
+    rare[1] = rare1
+    rare[2] = rare2
+    rare[3] = rare3
     return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
             pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
             st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare,
