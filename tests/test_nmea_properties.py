@@ -584,3 +584,20 @@ def test_duplicate_type5_from_two_stations_is_one_row():
     r = decode_nmea(join_lines(a + b))
     assert r.statics.select("n_rx", "station").rows() == [(2, "rxA")]
     assert r.lines_read == r.lines_decoded == 4
+
+
+@pytest.mark.parametrize("block, ts, station", [
+    ("\\s:a,c:1700000000,s:b*00\\", 1_700_000_000, "b"),  # the block's last s: wins
+    ("\\c:1700000000,c:x,c:1700000001*00\\", 1_700_000_001, None),  # its last valid c: wins
+    ("\\c:1700000001,c:bad*00\\", 1_700_000_001, None),  # an invalid later c: does not override
+    ("\\c:1600000000\\\\s:rx2,c:1700000000*00\\", 1_700_000_000, "rx2"),  # the last backslash opens it
+    ("\\s:rx3\\", None, "rx3"),  # a value running to the block's end
+    ("\\s:,c:1700000000\\", 1_700_000_000, None),  # an empty station is null
+    ("\\x:1,s:ab:cd,c:17000:00000\\", None, "ab:cd"),  # ':' inside values
+    ("\\s:" + "n" * 30 + ",c:1700000000*00\\", 1_700_000_000, "n" * 24),  # values capped at 24 chars
+    ("\\g:1-2-77,c:1700000000000*00\\", 1_700_000_000, None),  # epoch in milliseconds
+])
+def test_tag_block_keys_edge_cases(block, ts, station):
+    r = decode_nmea((block + "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23\n").encode())
+    want_ts = None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+    assert r.positions.select("ts", "station").rows() == [(want_ts, station)]

@@ -351,6 +351,7 @@ def test_gz_and_zip_inputs_give_the_same_rows_as_plain(tmp_path):
 
 
 def test_interrupted_ingest_rerun_equals_clean_ingest(tmp_path, monkeypatch):
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)  # a part per chunk: some are on disk at the crash
     src = tmp_path / "noaa.csv"
     src.write_bytes(noaa_csv(600))
     clean_db = tmp_path / "clean"
@@ -481,6 +482,7 @@ needs_nmea = pytest.mark.skipif(not NMEA_1000.is_file(), reason="shared AIS data
 @needs_nmea
 def test_nmea_interrupted_ingest_rerun_equals_clean(tmp_path, monkeypatch):
     nmea = pytest.importorskip("seawatch.ingest.nmea")
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)  # a part per chunk: some are on disk at the crash
     clean_db = tmp_path / "clean"
     ingest([NMEA_1000], clean_db, progress=False, chunk_bytes=8192)
     clean = table_rows(clean_db)
@@ -518,6 +520,47 @@ def test_nmea_chunking_does_not_change_rows(tmp_path):
     s = Store(tmp_path / "small").stats()
     assert s["lines_read"] == s["lines_decoded"] + s["lines_rejected"]
     assert s["lines_read"] == len(NMEA_1000.read_bytes().splitlines())
+
+
+@needs_nmea
+def test_ingest_gathers_chunks_into_larger_parts(tmp_path, monkeypatch):
+    """Decoded chunks are written together up to WRITE_ROWS rows (or WRITE_PIECES chunks):
+    fewer, larger parts; the rows are the same whatever the grouping."""
+    pytest.importorskip("seawatch.ingest.nmea")
+    ingest([NMEA_1000], tmp_path / "one", progress=False, chunk_bytes=16384)
+    assert len(list((tmp_path / "one" / "positions").glob("day=*/*.parquet"))) == 1
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)
+    ingest([NMEA_1000], tmp_path / "many", progress=False, chunk_bytes=16384)
+    assert len(list((tmp_path / "many" / "positions").glob("day=*/*.parquet"))) > 1
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1 << 20)
+    monkeypatch.setattr(files_mod, "WRITE_PIECES", 3)
+    ingest([NMEA_1000], tmp_path / "three", progress=False, chunk_bytes=16384)
+    n_many = len(list((tmp_path / "many" / "positions").glob("day=*/*.parquet")))
+    n_three = len(list((tmp_path / "three" / "positions").glob("day=*/*.parquet")))
+    assert 1 < n_three <= -(-n_many // 3) + 1
+    one, many, three = (table_rows(tmp_path / d) for d in ("one", "many", "three"))
+    for name in schema.TABLES:
+        assert_frame_equal(many[name], one[name])
+        assert_frame_equal(three[name], one[name])
+
+
+def test_provider_chunks_gathered_into_one_part_keep_the_rows(tmp_path, monkeypatch):
+    """Provider chunks (and zip members, each with its own source) gathered into one part give
+    the rows of a part per chunk."""
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv(600))
+    zp = tmp_path / "two.zip"
+    with zipfile.ZipFile(zp, "w") as z:
+        z.writestr("a.csv", noaa_csv(250))
+        z.writestr("b.csv", noaa_csv(130))
+    ingest([src, zp], tmp_path / "one", progress=False, chunk_rows=100)
+    assert len(list((tmp_path / "one" / "positions").glob("day=*/*.parquet"))) == 4  # 2 files x 2 days
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)
+    ingest([src, zp], tmp_path / "many", progress=False, chunk_rows=100)
+    one, many = table_rows(tmp_path / "one"), table_rows(tmp_path / "many")
+    for name in schema.TABLES:
+        assert_frame_equal(one[name], many[name])
+    assert set(one["positions"]["source"].unique()) == {str(src), f"{zp}!a.csv", f"{zp}!b.csv"}
 
 
 def test_files_module_exports():

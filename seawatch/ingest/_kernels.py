@@ -64,6 +64,14 @@ _HIGH8 = np.uint64(0x8080808080808080)
 _NL8 = np.uint64(0x0A0A0A0A0A0A0A0A)
 _BANG8 = np.uint64(0x2121212121212121)
 _LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_BSL8 = np.uint64(0x5C5C5C5C5C5C5C5C)
+_COMMA8 = np.uint64(0x2C2C2C2C2C2C2C2C)
+_STAR8 = np.uint64(0x2A2A2A2A2A2A2A2A)
+_COLON8 = np.uint64(0x3A3A3A3A3A3A3A3A)
+_ADD48 = np.uint64(0x5050505050505050)  # + 80: bit 7 set for b >= 48
+_ADD88 = np.uint64(0x2828282828282828)  # + 40: bit 7 set for b >= 88
+_ADD96 = np.uint64(0x2020202020202020)  # + 32: bit 7 set for b >= 96
+_ADD120 = np.uint64(0x0808080808080808)  # + 8: bit 7 set for b >= 120
 # index of a 64-bit word's lowest set bit: (bit * _DEBRUIJN) >> 58 -> position table
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _DEBRUIJN_POS = np.zeros(64, np.int64)
@@ -151,6 +159,7 @@ def scan(a, a64, n_data):
     li = 0
     ns = 0
     start = 0
+    rare0 = rare1 = rare2 = rare3 = 0
     comment = a[0] == 35 if n_data else False
     # events ('!' and newlines) a 64-bit word at a time: an exact mask of the event bytes, then
     # its set bits lowest first
@@ -271,11 +280,21 @@ def scan(a, a64, n_data):
                         if fl > 5:
                             st = _C_BAD_PAYLOAD
                         else:
-                            # a payload character is in '0'..'W' or '`'..'w' (branch-free, vectorises)
-                            bad = np.uint8(0)
-                            for j in range(ps, ps + pl_):
-                                c = a[j]
-                                bad |= np.uint8(np.uint8(c - np.uint8(48)) >= np.uint8(72)) | np.uint8(np.uint8(c - np.uint8(88)) < np.uint8(8))
+                            # a payload character is in '0'..'W' or '`'..'w': checked 8 bytes at a
+                            # time (every byte is below 128 here, so adding a constant below 128 to
+                            # each never carries into the next: bit 7 of b + k says b >= 128 - k)
+                            pe_ = ps + pl_
+                            bad = np.uint64(0)
+                            for pwi in range(ps >> 3, (pe_ + 7) >> 3 if pl_ > 0 else 0):
+                                pw = a64[pwi]
+                                okb = (((pw + _ADD48) & ~(pw + _ADD88)) | ((pw + _ADD96) & ~(pw + _ADD120))) & _HIGH8
+                                badb = okb ^ _HIGH8
+                                pb = pwi << 3
+                                if pb < ps:
+                                    badb &= ~((np.uint64(1) << np.uint64(8 * (ps - pb))) - np.uint64(1))
+                                if pb + 8 > pe_:
+                                    badb &= (np.uint64(1) << np.uint64(8 * (pe_ - pb))) - np.uint64(1)
+                                bad |= badb
                             if bad:
                                 st = _C_BAD_PAYLOAD
                     status[k] = st
@@ -286,78 +305,110 @@ def scan(a, a64, n_data):
                         if k > 0 and s_line[k - 1] == li:
                             pe = star_a[k - 1] + 3 if well_a[k - 1] else p[k - 1] + 1
                             lo = max(lo, pe)
-                        # one walk back to the opening backslash; keys are picked up on the way
-                        # (walking back, the first valid c: / g: and the first s: met are the
-                        # block's last ones, which win); a value ends at ',', '*' or '\\', after
-                        # 24 characters, or at the block's end
+                        # one forward pass over the bytes [lo, q-1] (q-1: the block's closing
+                        # backslash), visiting only the special ones ('\\', ',', '*', ':'), found
+                        # a 64-bit word at a time: a backslash before q-1 starts the block again
+                        # (the last one opens it), a key (c, s or g after ',' or the backslash,
+                        # then ':') is pending until its value ends at the next ',' or '*' or at
+                        # the block's end, after at most 24 characters; the block's last valid
+                        # c: / g: and its last s: win
                         tb = -1
                         tb_end = q - 1
-                        stop = tb_end
                         c_val = -1
                         g_val = -1
                         s_vs = -1
                         s_vl = 0
-                        j = q - 2
-                        while j >= lo:
-                            b = a[j]
-                            if b == 92:
-                                tb = j
-                                break
-                            if b == 44 or b == 42:
+                        pk = 0  # pending key (0: none) and where its value starts
+                        pvs = 0
+                        for twi in range(lo >> 3, (tb_end >> 3) + 1):
+                            tw = a64[twi]
+                            x1 = tw ^ _BSL8
+                            x2 = tw ^ _COMMA8
+                            x3 = tw ^ _STAR8
+                            x4 = tw ^ _COLON8
+                            tmk = ~(((x1 & _LOW7) + _LOW7) | x1 | _LOW7)
+                            tmk |= ~(((x2 & _LOW7) + _LOW7) | x2 | _LOW7)
+                            tmk |= ~(((x3 & _LOW7) + _LOW7) | x3 | _LOW7)
+                            tmk |= ~(((x4 & _LOW7) + _LOW7) | x4 | _LOW7)
+                            tbase = twi << 3
+                            if tbase < lo:
+                                tmk &= ~((np.uint64(1) << np.uint64(8 * (lo - tbase))) - np.uint64(1))
+                            if tbase + 8 > tb_end + 1:
+                                tmk &= (np.uint64(1) << np.uint64(8 * (tb_end + 1 - tbase))) - np.uint64(1)
+                            while tmk:
+                                tlow = tmk & (~tmk + np.uint64(1))
+                                tmk ^= tlow
+                                j = tbase + np.int64(_DEBRUIJN_POS[np.int64((tlow * _DEBRUIJN) >> np.uint64(58))] >> 3)
+                                b = a[j]
+                                if b == 92 and j < tb_end:
+                                    tb = j
+                                    c_val = -1
+                                    g_val = -1
+                                    s_vs = -1
+                                    s_vl = 0
+                                    pk = 0
+                                    continue
+                                if b == 58:
+                                    if pk == 0 and j >= 2:
+                                        key = a[j - 1]
+                                        pre = a[j - 2]
+                                        if (pre == 92 or pre == 44) and (key == 99 or key == 115 or key == 103):
+                                            pk = key
+                                            pvs = j + 1
+                                    continue
+                                if pk == 0:
+                                    continue
                                 stop = j
-                            elif b == 58 and j >= 2:
-                                key = a[j - 1]
-                                pre = a[j - 2]
-                                if (pre == 92 or pre == 44) and (key == 99 or key == 115 or key == 103):
-                                    vs = j + 1
-                                    ve = min(stop, vs + 24)
-                                    vl = ve - vs
-                                    if key == 99:
-                                        if c_val < 0 and 1 <= vl <= 13:
-                                            v = 0
-                                            okd = True
-                                            for j2 in range(vs, ve):
-                                                d = _digit(a[j2])
-                                                if d == 255:
-                                                    okd = False
-                                                    break
-                                                v = v * 10 + d
-                                            if okd and v > 0:
-                                                c_val = v
-                                    elif key == 115:
-                                        if s_vs < 0:
-                                            s_vs = vs
-                                            s_vl = vl
-                                    elif g_val < 0:
-                                        # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
-                                        j2 = vs
-                                        okg = True
-                                        for _part in range(2):
-                                            j3 = j2
-                                            while j2 < ve and _digit(a[j2]) != 255:
-                                                j2 += 1
-                                            if j2 == j3 or j2 >= ve or a[j2] != 45:
+                                # the pending key's value ends here (',', '*' or the block's end)
+                                vs = pvs
+                                ve = min(stop, vs + 24)
+                                vl = ve - vs
+                                key = pk
+                                pk = 0
+                                if key == 99:
+                                    if 1 <= vl <= 13:
+                                        v = 0
+                                        okd = True
+                                        for j2 in range(vs, ve):
+                                            d = _digit(a[j2])
+                                            if d == 255:
+                                                okd = False
+                                                break
+                                            v = v * 10 + d
+                                        if okd and v > 0:
+                                            c_val = v
+                                elif key == 115:
+                                    s_vs = vs
+                                    s_vl = vl
+                                else:
+                                    # ^\d+-\d+-(\d+)$ ; the last group as int64 (overflow: invalid)
+                                    j2 = vs
+                                    okg = True
+                                    for _part in range(2):
+                                        j3 = j2
+                                        while j2 < ve and _digit(a[j2]) != 255:
+                                            j2 += 1
+                                        if j2 == j3 or j2 >= ve or a[j2] != 45:
+                                            okg = False
+                                            break
+                                        j2 += 1
+                                    if okg:
+                                        j3 = j2
+                                        v = 0
+                                        while j2 < ve:
+                                            d = _digit(a[j2])
+                                            if d == 255:
                                                 okg = False
                                                 break
-                                            j2 += 1
-                                        if okg:
-                                            j3 = j2
-                                            v = 0
-                                            while j2 < ve:
-                                                d = _digit(a[j2])
-                                                if d == 255:
-                                                    okg = False
-                                                    break
-                                                if v > (_I64MAX - d) // 10:
-                                                    okg = False
-                                                    break
-                                                v = v * 10 + d
-                                                j2 += 1
-                                            if j2 == j3:
+                                            if v > (_I64MAX - d) // 10:
                                                 okg = False
-                                            if okg:
-                                                g_val = v
-                            j -= 1
+                                                break
+                                            v = v * 10 + d
+                                            j2 += 1
+                                        if j2 == j3:
+                                            okg = False
+                                        if okg:
+                                            g_val = v
                         if tb >= 0:
                             es = tb
                             if c_val > 0:
@@ -384,38 +435,37 @@ def scan(a, a64, n_data):
                     tr_start[k] = star + 3 if well else s_limit
                 for k in range(k0, ns):
                     tr_end[k] = min(elem_start[k + 1], e) if k + 1 < ns else e
+                    if tr_end[k] - tr_start[k] > 1 and a[min(tr_start[k], N - 1)] == 44:
+                        rare0 += 1
+                fc = a[start]
                 if ns > k0:
                     first_elem[li] = elem_start[k0]
+                    if elem_start[k0] > start:
+                        rare3 += 1
                 elif e <= start:
                     lstat[li] = _C_BLANK
+                elif fc == 36 or fc == 33:
+                    lstat[li] = _C_NONAIS
+                    if fc == 36 and e - start >= 6:
+                        rare1 += 1
+                elif fc == 35:
+                    lstat[li] = _C_COMMENT
                 else:
-                    fc = a[start]
-                    if fc == 36 or fc == 33:
-                        lstat[li] = _C_NONAIS
-                    elif fc == 35:
-                        lstat[li] = _C_COMMENT
-                    else:
-                        lstat[li] = _C_GARBAGE
+                    lstat[li] = _C_GARBAGE
+                    if fc == 32 or fc == 9:
+                        rare2 += 1
                 li += 1
                 start = i + 1
                 comment = a[start] == 35
     n = ns
     # how many sentences / lines need the rarer time sources (the caller skips what is absent):
     # text after the checksum (USCG), '$' lines ($PGHP), whitespace lines, text before the first
-    # sentence of a line (epoch / ISO-8601 prefix)
+    # sentence of a line (epoch / ISO-8601 prefix); counted line by line above
     rare = np.zeros(4, np.int64)
-    for k in range(n):
-        if tr_end[k] - tr_start[k] > 1 and a[min(tr_start[k], N - 1)] == 44:
-            rare[0] += 1
-    for li in range(n_lines):
-        fc = a[ls[li]]
-        if first_elem[li] < 0:
-            if fc == 36 and le[li] - ls[li] >= 6:
-                rare[1] += 1
-            elif lstat[li] == _C_GARBAGE and (fc == 32 or fc == 9):
-                rare[2] += 1
-        elif first_elem[li] > ls[li]:
-            rare[3] += 1
+    rare[0] = rare0
+    rare[1] = rare1
+    rare[2] = rare2
+    rare[3] = rare3
     return (ls, le, p[:n], s_line[:n], cnt[:n], num[:n], seq[:n], chan[:n], fill[:n], status[:n],
             pstart[:n], plen[:n], star_a[:n], well_a[:n], elem_start[:n], ts_us[:n], ts_ok[:n],
             st_start[:n], st_len[:n], grp[:n], tr_start[:n], tr_end[:n], first_elem, lstat, rare,
