@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from .base import Inputs, finish
@@ -59,6 +60,80 @@ _SEV_FOREIGN = {"territorial_sea": "medium", "contiguous_zone": "low", "eez": "i
 _SCORE = {"info": 0.1, "low": 0.3, "medium": 0.6, "high": 0.9}
 
 
+_NULL = np.uint32(2**32 - 1)
+
+
+def _codes(s: pl.Series) -> np.ndarray:
+    """uint32 codes of a label column, equal where the values are equal; ``_NULL`` for null."""
+    if s.dtype != pl.Categorical:
+        s = s.cast(pl.Utf8).cast(pl.Categorical)
+    return s.to_physical().fill_null(_NULL).to_numpy()
+
+
+def _edges(p: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(rows where a segment starts, rows where a segment or its zone starts or ends): the
+    rows kept, as indices into ``p``, and which of them start a segment. Each segment's rows
+    are together and in time (Inputs.points), so rows are compared with the row before."""
+    n = p.height
+    seg = p["seg_id"]
+    new_seg = np.empty(n, dtype=bool)
+    new_seg[0] = True
+    new_seg[1:] = seg.ne_missing(seg.shift(1)).to_numpy()[1:]
+    new_zone = new_seg.copy()
+    for c in ("zone_kind", "zone_state", "zone_name"):
+        x = _codes(p[c])
+        new_zone[1:] |= x[1:] != x[:-1]
+    cz = p["custom_zones"]
+    if cz.null_count() < n:
+        new_zone[1:] |= cz.ne_missing(cz.shift(1)).to_numpy()[1:]
+    # a row is kept where its (segment, zone) run starts or ends; the frame's last row ends one
+    keep = new_zone.copy()
+    keep[:-1] |= new_zone[1:]
+    keep[-1] = True
+    idx = np.flatnonzero(keep)
+    return idx, new_seg[idx]
+
+
+def _visits(p: pl.DataFrame, key: pl.Series, seg_start: np.ndarray, first: np.ndarray) -> pl.DataFrame | None:
+    """Each segment's visits of one zone level: runs of one non-null ``key`` (a run starts
+    where the key differs from the row before, null counting as a value, except on rows at
+    the segment's first time), with the first row after the run (the exit) when the segment
+    goes on. None when there is no visit."""
+    k = _codes(key)
+    n = k.size
+    prev = np.empty(n, dtype=k.dtype)
+    prev[0] = _NULL
+    prev[1:] = k[:-1]
+    prev[seg_start] = _NULL  # no row before a segment's first
+    change = (k != prev) & ~first
+    head = seg_start | change  # a segment's or a run's first row (never both: first holds there)
+    gid = np.cumsum(head) - 1
+    inside = np.flatnonzero(k != _NULL)
+    if inside.size == 0:
+        return None
+    g = gid[inside]
+    new = np.empty(g.size, dtype=bool)
+    new[0] = True
+    new[1:] = g[1:] != g[:-1]
+    fi = inside[new]  # first and last row inside of each visit
+    la = inside[np.r_[new[1:], True]]
+    heads = np.flatnonzero(head)
+    nxt = gid[fi] + 1
+    has = nxt < heads.size
+    nxt_row = heads[np.minimum(nxt, heads.size - 1)]
+    has &= change[nxt_row]  # the next run is in the same segment: its first row is the exit
+    exit_idx = pl.Series(np.where(has, nxt_row, 0), dtype=pl.Int64).scatter(np.flatnonzero(~has), None)
+    at = p[fi]
+    ex = p.select(pl.col("ts", "lat", "lon", "zone_name").gather(exit_idx))  # null: no exit
+    return pl.DataFrame({
+        "seg_id": at["seg_id"], "mmsi": at["mmsi"], "key": key.gather(fi), "flag": at["flag"],
+        "entered": change[fi], "start_time": at["ts"], "last_inside": p["ts"].gather(la),
+        "lat": at["lat"], "lon": at["lon"], "zone_name": at["zone_name"], "zone_state": at["zone_state"],
+        "night": at["is_night"], "entry_kind": at["zone_kind"],
+        "exit_time": ex["ts"], "exit_lat": ex["lat"], "exit_lon": ex["lon"], "exit_to": ex["zone_name"],
+    }).sort("seg_id", "start_time")
+
+
 def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     from ..flags import flag_state
 
@@ -71,12 +146,17 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
                    pl.col("custom_zones") if "custom_zones" in pts.columns else pl.lit(None, pl.Utf8).alias("custom_zones"))
     # only the rows where a zone starts or ends matter: keep each segment's first and last row
     # and the rows whose zone differs from the row before or after (a tiny share of the track)
-    zcols = ["zone_kind", "zone_state", "zone_name", "custom_zones"]
-    same = p.select(pl.struct("seg_id", *zcols).rle_id()).to_series()  # runs of one segment and zone
-    p = p.filter((same != same.shift(1)).fill_null(True) | (same != same.shift(-1)).fill_null(True))
-    flags = flag_state(p["mmsi"])
-    p = p.with_columns(flag=flags)
-    out = []
+    idx, seg_start = _edges(p)
+    p = p[idx]
+    # the flag once per run of one MMSI, not per row
+    mm = p["mmsi"]
+    mrun = mm.rle_id()
+    heads = np.flatnonzero(np.r_[True, mrun.to_numpy()[1:] != mrun.to_numpy()[:-1]])
+    p = p.with_columns(flag=flag_state(mm.gather(heads)).gather(mrun))
+    # a segment's rows at its first time (a run cannot start there)
+    ts = p["ts"].to_physical().to_numpy()
+    first = ts == ts[np.maximum.accumulate(np.where(seg_start, np.arange(p.height), 0))]
+    pre: list[tuple[pl.DataFrame, pl.DataFrame]] = []
     passes: list[tuple[str, pl.Expr]] = []
     for level in params.levels:
         if level == "custom":
@@ -87,44 +167,8 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
             passes.append((level, pl.when(pl.col("zone_kind").is_in(LEVELS[level])).then(
                 pl.col("zone_name") if level == "disputed" else pl.col("zone_state"))))
     for level, key in passes:
-        # each segment's rows are together and in time: the row before, the segment's first
-        # time and per-segment counts without a window per segment
-        seg_start = (pl.col("seg_id") != pl.col("seg_id").shift(1)).fill_null(True)
-        q = p.with_columns(key=key).with_columns(prev=pl.when(~seg_start).then(pl.col("key").shift(1)),
-                                                 first=pl.col("ts") == pl.when(seg_start).then(pl.col("ts")).forward_fill())
-        # a run of one key: a visit; it is an entry when the point before it was outside
-        q = q.with_columns(
-            change=(pl.col("key").ne_missing(pl.col("prev"))) & ~pl.col("first"), start=seg_start,
-        ).with_columns(total=pl.col("change").cast(pl.Int32).cum_sum()).with_columns(
-            run=pl.col("total") - pl.when(pl.col("start")).then(pl.col("total") - pl.col("change").cast(pl.Int32)).forward_fill()
-        ).drop("start", "total")
-        visits = (
-            q.filter(pl.col("key").is_not_null())
-            .group_by("seg_id", "run")
-            .agg(
-                pl.col("mmsi").first(),
-                pl.col("key").first(),
-                pl.col("flag").first(),
-                entered=pl.col("change").first(),
-                start_time=pl.col("ts").first(),
-                last_inside=pl.col("ts").last(),
-                lat=pl.col("lat").first(),
-                lon=pl.col("lon").first(),
-                zone_name=pl.col("zone_name").first(),
-                zone_state=pl.col("zone_state").first(),
-                night=pl.col("is_night").first(),
-                entry_kind=pl.col("zone_kind").first(),
-            )
-        )
-        # the first point after each visit (if the segment goes on outside it): the exit
-        after = (
-            q.select("seg_id", pl.col("run") - 1, pl.col("ts").alias("exit_time"), pl.col("lat").alias("exit_lat"),
-                     pl.col("lon").alias("exit_lon"), pl.col("zone_name").alias("exit_to"))
-            .group_by("seg_id", "run")
-            .agg(pl.all().first())
-        )
-        visits = visits.join(after, on=["seg_id", "run"], how="left").sort("seg_id", "start_time")
-        if visits.height == 0:
+        visits = _visits(p, p.select(key.alias("key")).to_series(), seg_start, first)
+        if visits is None or visits.height == 0:
             continue
         own = pl.col("flag").is_not_null() & (pl.col("flag") == pl.col("zone_state")) & pl.lit(level != "custom")
         foreign_sev = _SEV_FOREIGN[level]
@@ -178,10 +222,18 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
                 pl.col("seg_id"),
             ),
         )
-        out.append(finish(entries, "zone_entry", inputs.preset))
-        out.append(finish(exits, "zone_exit", inputs.preset))
-    if not out:
+        # labels as text and the evidence as JSON (as finish would), so the levels stack
+        text = [pl.col("zone_name", "zone_state").cast(pl.Utf8), pl.col("evidence").struct.json_encode()]
+        pre.append((entries.with_columns(text), exits.with_columns(text)))
+    if not pre:
         return pl.concat([finish(pl.DataFrame(), t, inputs.preset) for t in EVENT_TYPES])
+    # one finish per event type (event ids, schema), then back in the order level by level
+    done = [finish(pl.concat([x[i] for x in pre]), t, inputs.preset) for i, t in enumerate(EVENT_TYPES)]
+    out, at = [], [0, 0]
+    for x in pre:
+        for i in (0, 1):
+            out.append(done[i].slice(at[i], x[i].height))
+            at[i] += x[i].height
     return pl.concat(out)
 
 
