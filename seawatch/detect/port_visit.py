@@ -39,7 +39,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import SeawatchError
-from .base import Inputs, finish, runs
+from .base import Inputs, finish
 
 __all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "points_with_ports", "port_distance"]
 
@@ -181,6 +181,60 @@ def _first_of(group: str) -> pl.Expr:
     return (pl.col(group) != pl.col(group).shift(1)).fill_null(True)
 
 
+def _in_port(pts: pl.DataFrame, p: Params) -> pl.DataFrame | None:
+    """The points in port (None if none), in their order, with ``seg_first`` (the segment's
+    first point), ``t_next`` (the segment's next point's time) and ``visit`` (an id per run of
+    in-port points of one segment, rising with the rows).
+
+    In port: hysteresis between entry and exit distance: a point within ``entry_km`` is in port,
+    one at ``exit_km`` or beyond (or without a distance) is not, one in between keeps the state
+    of the point before in its segment (a segment starts out of port). Inputs.points: each
+    segment's rows together and in time. Found in numpy: the state ignoring segments first (the
+    last decisive point before each), then the segment starts checked on the few points that
+    state puts in port only."""
+    n = pts.height
+    d = pts["port_dist_km"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    enter = d <= p.entry_km
+    leave = ~(d < p.exit_km)  # at or beyond exit_km, null or NaN (NaN compares as the largest)
+    decisive = enter | leave
+    anchor = np.maximum.accumulate(np.where(decisive, np.arange(n), -1))
+    cand = np.flatnonzero((anchor >= 0) & enter[np.maximum(anchor, 0)])
+    if cand.size == 0:
+        return None
+    # a segment start among the candidates resets the state (an earlier segment's entry does
+    # not carry over); a candidate's row before is a candidate too unless it entered itself
+    seg = pts["seg_id"]
+    prev = pl.Series(cand - 1, dtype=pl.Int64).scatter(np.flatnonzero(cand == 0), None)
+    new_seg = seg.gather(cand).ne_missing(seg.gather(prev)).to_numpy()
+    e = enter[cand]
+    dec = e | new_seg
+    last = np.maximum.accumulate(np.where(dec, np.arange(cand.size), 0))
+    inside = e[last]
+    rows = cand[inside]
+    if rows.size == 0:
+        return None
+    first = new_seg[inside]
+    nxt = pl.Series(rows + 1, dtype=pl.Int64).scatter(np.flatnonzero(rows + 1 >= n), None)
+    same_next = seg.gather(rows).eq_missing(seg.gather(nxt)).to_numpy() & (rows + 1 < n)
+    prev_in = np.empty(rows.size, dtype=bool)
+    prev_in[0] = False
+    prev_in[1:] = rows[1:] == rows[:-1] + 1
+    visit = np.cumsum(first | ~prev_in)
+    ts = pts["ts"]
+    speed = pl.coalesce(_col(pts, "sog_kn", pl.Float64), _col(pts, "implied_speed_kn", pl.Float64))
+    nxt_row = pl.Series(np.where(same_next, rows + 1, 0), dtype=pl.Int64).scatter(np.flatnonzero(~same_next), None)
+    return pts.select(
+        pl.col("mmsi", "ts", "lat", "lon", "seg_id", "port_name").gather(rows),
+        pl.col("port_dist_km").cast(pl.Float64).gather(rows),
+        speed.gather(rows).alias("speed_kn"),
+    ).with_columns(
+        in_port=pl.lit(True),
+        seg_first=pl.Series(first),
+        t_next=ts.gather(nxt_row),
+        visit=pl.Series(visit, dtype=pl.Int64).set_sorted(),
+    )
+
+
 # -- the detector -------------------------------------------------------------------------------------
 def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     """Port visits (schema.EVENTS rows), one per visit per segment. ``params`` defaults to the
@@ -189,28 +243,8 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     pts = points_with_ports(inputs, max(_TRACKS_PORT_SEARCH_KM, p.exit_km))
     if pts.height == 0:
         return schema.empty("events")
-    d = pl.col("port_dist_km")
-    speed = pl.coalesce(_col(pts, "sog_kn", pl.Float64), _col(pts, "implied_speed_kn", pl.Float64))
-    df = (
-        pts.select(
-            "mmsi", "ts", "lat", "lon", "seg_id", "port_name",
-            pl.col("port_dist_km").cast(pl.Float64),
-            speed.alias("speed_kn"),
-        )
-        # in port: hysteresis between entry and exit distance (the state carries forward within
-        # the segment; a segment starts out of port). Inputs.points: each segment's rows together
-        .with_columns(
-            in_port=pl.when(d <= p.entry_km).then(True)
-            .when(d.is_null() | (d >= p.exit_km)).then(False)
-            .otherwise(pl.when(_first_of("seg_id")).then(False))
-            .forward_fill(),
-            seg_first=_first_of("seg_id"),
-            t_next=pl.when(pl.col("seg_id") == pl.col("seg_id").shift(-1)).then(pl.col("ts").shift(-1)),
-        )
-        .with_columns(visit=runs(pl.col("in_port"), "seg_id"))
-        .filter(pl.col("in_port"))
-    )
-    if df.height == 0:
+    df = _in_port(pts, p)
+    if df is None:
         return schema.empty("events")
     s = pl.col("speed_kn")
     df = df.with_columns(
@@ -222,7 +256,7 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
         dt_next_s=(pl.col("t_next") - pl.col("ts")).dt.total_microseconds() / 1e6,
     )
     v = (
-        df.group_by("visit")
+        df.group_by("visit", maintain_order=True)
         .agg(
             pl.col("mmsi").first(),
             pl.col("seg_id").first(),
