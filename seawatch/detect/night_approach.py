@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
-from .base import Inputs, finish, runs
+from .base import Inputs, finish
 
 EVENT_TYPES = ("night_coastal_approach",)
 
@@ -54,32 +55,40 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     need = {"dist_to_shore_nm", "is_night", "zone_state"}
     if pts.height == 0 or not need <= set(pts.columns):
         return finish(pl.DataFrame(), "night_coastal_approach", inputs.preset)
+    # the conditions of the point alone first: they leave few rows (night, near shore, slow)
+    speed = pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64)
+    port_km = pl.col("port_dist_km") if "port_dist_km" in pts.columns else pl.lit(None, pl.Float32)
+    near = (
+        (pl.col("dist_to_shore_nm") <= params.max_shore_nm)
+        & pl.col("is_night")
+        & (speed < params.max_speed_kn)
+        & (port_km.is_null() | (port_km > params.port_radius_km))
+    ).fill_null(False)
+    rows = np.flatnonzero(pts.select(near).to_series().to_numpy())
+    if rows.size == 0:
+        return finish(pl.DataFrame(), "night_coastal_approach", inputs.preset)
     p = pts.select(
-        "mmsi", "seg_id", "ts", "lat", "lon", "dist_to_shore_nm", "is_night", "zone_state", "zone_name", "zone_kind",
-        "dt_s",
-        speed=pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64),
-        port_km=pl.col("port_dist_km") if "port_dist_km" in pts.columns else pl.lit(None, pl.Float32),
+        pl.col("mmsi", "seg_id", "ts", "lat", "lon", "dist_to_shore_nm", "zone_state", "zone_name", "zone_kind",
+               "dt_s").gather(rows),
+        speed=speed.gather(rows),
     )
     vessels = p["mmsi"].unique()  # the flag once per vessel, not per point
     p = p.with_columns(flag=pl.col("mmsi").replace_strict(vessels, flag_state(vessels), return_dtype=pl.Utf8))
     coast_state = pl.col("zone_state")
     foreign = pl.col("flag").is_null() | coast_state.is_null() | (pl.col("flag") != coast_state)
-    cond = (
-        (pl.col("dist_to_shore_nm") <= params.max_shore_nm)
-        & pl.col("is_night")
-        & (pl.col("speed") < params.max_speed_kn)
-        & (pl.col("port_km").is_null() | (pl.col("port_km") > params.port_radius_km))
-        & foreign
-    ).fill_null(False)
-    # a long silence breaks a hover in two
-    p = p.with_columns(hover=cond).with_columns(
-        hover_run=runs(pl.col("hover"), "seg_id", breaks=pl.col("dt_s") > params.max_step_h * 3600)
-    )
-    hits = p.filter(pl.col("hover_run").is_not_null())
-    if hits.height == 0:
+    keep = p.select(foreign.fill_null(False)).to_series().to_numpy()
+    p, rows = p.filter(keep), rows[keep]
+    if p.height == 0:
         return finish(pl.DataFrame(), "night_coastal_approach", inputs.preset)
+    # runs of consecutive hovering points of one segment (Inputs.points: each segment's rows
+    # together and in time); a long silence breaks a hover in two
+    seg = p["seg_id"]
+    after = np.zeros(rows.size, dtype=bool)  # the row before hovers too, in the same segment
+    after[1:] = (rows[1:] == rows[:-1] + 1) & seg.slice(1).eq_missing(seg.slice(0, rows.size - 1)).to_numpy()
+    breaks = p.select((pl.col("dt_s") > params.max_step_h * 3600).fill_null(False)).to_series().to_numpy()
+    hits = p.with_columns(hover_run=pl.Series(np.cumsum(~after | breaks), dtype=pl.Int64).set_sorted())
     ev = (
-        hits.group_by("hover_run")
+        hits.group_by("hover_run", maintain_order=True)
         .agg(
             pl.col("mmsi").first(),
             pl.col("flag").first(),
