@@ -141,7 +141,8 @@ def _statics(st: pl.DataFrame, params: Params) -> pl.DataFrame:
     if missing:
         raise SeawatchError(f"statics lack columns {missing}: pass the STATICS table (Store(db).table('statics'))")
     st = st.select(need).filter(pl.col("ts").is_not_null() & pl.col("msg_type").is_in(list(params.static_msg_types)))
-    name = pl.col("shipname").cast(pl.Utf8).str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
+    # names repeat (a vessel sends its own all day): normalised once per distinct name
+    name = flags._per_unique(st["shipname"].cast(pl.Utf8), _normalise_name, "shipname")
     return st.with_columns(
         pl.col("mmsi").cast(pl.Int64),
         imo=pl.when(pl.col("imo") != 0).then(pl.col("imo").cast(pl.Int64)),  # 0: not available (M.1371)
@@ -149,6 +150,11 @@ def _statics(st: pl.DataFrame, params: Params) -> pl.DataFrame:
         callsign=flags.normalise_callsign(st["callsign"].cast(pl.Utf8)),
         shipname=name,
     ).with_columns(shipname=pl.when(pl.col("shipname").str.len_chars() > 0).then(pl.col("shipname"))).drop("msg_type")
+
+
+def _normalise_name(s: pl.Series) -> pl.Series:
+    """Upper case, blanks at the ends removed and runs of blanks made one space."""
+    return s.str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
 
 
 def _positions(tr: pl.DataFrame, params: Params) -> pl.DataFrame:
