@@ -177,3 +177,28 @@ def test_a_million_points_with_planted_calls():
     tr = pl.concat([schema.conform("tracks", fleet(1000, 1000)), planted])
     ev = events(tracks=tr)
     assert sorted(ev["mmsi"].to_list()) == [431000000 + i for i in range(5)]
+
+
+def test_in_port_state_does_not_cross_segments_and_last_row_stays_in_port():
+    """The hysteresis state is per segment (a segment starting between entry_km and exit_km is
+    out of port, even right after a segment that ended in port) and the frame's last row can be
+    in port (an open visit); the events do not depend on which vessel comes first."""
+    def seg(mmsi, seg_id, h0, dists, sogs):
+        n = len(dists)
+        return pl.DataFrame({
+            "mmsi": [mmsi] * n, "ts": [T0 + dt.timedelta(hours=h0, minutes=10 * i) for i in range(n)],
+            "lat": [PORT["lat"]] * n, "lon": [PORT["lon"]] * n, "seg_id": [seg_id] * n,
+            "sog_kn": pl.Series(sogs, dtype=pl.Float32), "port_name": ["Niigata"] * n,
+            "port_dist_km": pl.Series(dists, dtype=pl.Float32),
+        })
+    a = pl.concat([seg(431000001, "a1", 0, [10.0, 2.0, 1.0], [5.0, 0.0, 0.0]),
+                   seg(431000001, "a2", 2, [3.5, 3.5, 5.0], [0.0, 0.0, 0.0])])
+    b = seg(431000002, "b1", 0, [5.0, 2.0, 2.5], [5.0, 0.0, 0.0])
+    out = []
+    for tr in (pl.concat([a, b]), pl.concat([b, a])):
+        ev = port_visit.detect(Inputs(tracks=tr))
+        out.append(ev.sort("event_id"))
+        assert sorted(e["seg_id"] for e in evidence(ev)) == ["a1", "b1"]
+        assert ev["status"].to_list() == ["open", "open"] and ev["end_time"].null_count() == 2
+        assert all(e["confidence"] == 3 and e["entry"] and not e["exit"] for e in evidence(ev))
+    assert out[0].equals(out[1])
