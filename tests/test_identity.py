@@ -165,6 +165,24 @@ def test_a_name_change_is_identity_change_with_before_and_after():
         "after_first_seen": "2024-06-01T01:30:00Z", "after_last_seen": "2024-06-01T01:36:00Z"}
 
 
+def test_the_event_is_placed_at_the_vessels_nearest_point_in_time_whatever_the_row_order():
+    """Each vessel's rows together and in time, but vessels not in time order (the live watch
+    hands them over so): no global sort is needed, and a shuffled frame gives the same places."""
+    late = track(431000001, start=at(600), lat=38.6, lon=137.6, hours=2, every_s=600)   # 10:00-12:00
+    early = track(431000002, start=at(0), lat=37.9, lon=139.2, hours=2, every_s=600)    # 00:00-02:00
+    st = concat(static(431000001, at(640), shipname="A"), static(431000001, at(672), shipname="B"),
+                static(431000002, at(40), shipname="C"), static(431000002, at(97), shipname="D"))  # no ties in time
+    tr = pts(late, early)
+    blocks = run(tr, st).sort("mmsi")
+    shuffled = run(tr.sample(fraction=1.0, shuffle=True, seed=3), st).sort("mmsi")
+    assert blocks.select("mmsi", "lat", "lon").equals(shuffled.select("mmsi", "lat", "lon"))
+    for e in of(blocks, "identity_change").iter_rows(named=True):
+        own = tr.filter(pl.col("mmsi") == e["mmsi"])
+        nearest = own.row(int((own["ts"] - e["start_time"]).abs().arg_min()), named=True)
+        assert (e["lat"], e["lon"]) == (nearest["lat"], nearest["lon"])
+    assert of(blocks, "identity_change").height == 2
+
+
 def test_class_b_name_in_24a_then_call_sign_in_24b_is_not_a_change():
     st = concat(
         static(431000001, at(0), msg_type=24, part_num=0, shipname="SEA BIRD"),
