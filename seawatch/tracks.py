@@ -606,24 +606,24 @@ def _by_vessel_time(df: pl.DataFrame) -> np.ndarray:
     return order
 
 
-def _seg_runs(pts: pl.DataFrame) -> tuple[pl.Series, bool]:
-    """The run id of each row (runs of one ``seg_id``, numbered in row order) and whether the
-    rows of each segment are together and in time order (as build_tracks gives them)."""
-    run = pts["seg_id"].rle_id()
-    if pts.height == 0:
+def _runs_in_time(df: pl.DataFrame, key: str = "seg_id", ts: str = "ts") -> tuple[pl.Series, bool]:
+    """The run id of each row (runs of one ``key``, numbered in row order) and whether the rows
+    of each ``key`` are together and in ``ts`` order (as build_tracks gives a segment's rows)."""
+    run = df[key].rle_id()
+    if df.height == 0:
         return run, True
     head = (run != run.shift(1)).fill_null(True)
-    # together: no segment id heads two runs; in time: ts never goes back within a run
-    ok = pts.select(
-        (pl.col("seg_id").filter(head).n_unique() == head.sum())
-        & (head | (pl.col("ts") >= pl.col("ts").shift(1))).all()
+    # together: no key heads two runs; in time: ts never goes back within a run
+    ok = df.select(
+        (pl.col(key).filter(head).n_unique() == head.sum())
+        & (head | (pl.col(ts) >= pl.col(ts).shift(1))).all()
     ).item()
     return run, bool(ok)
 
 
 def _contiguous(pts: pl.DataFrame) -> bool:
     """Are the rows of each segment together and in time order (as build_tracks gives them)?"""
-    return _seg_runs(pts)[1]
+    return _runs_in_time(pts)[1]
 
 
 #: the TRACKS columns :func:`segments_of` reads
@@ -633,7 +633,7 @@ SEGMENT_INPUTS = ("seg_id", "mmsi", "ts", "lat", "lon", "implied_speed_kn", "dis
 def segments_of(points: pl.DataFrame) -> pl.DataFrame:
     """The SEGMENTS table of a TRACKS table (noise excluded; :data:`SEGMENT_INPUTS` are enough)."""
     pts = points.filter(pl.col("seg_id").is_not_null())
-    run, together = _seg_runs(pts)
+    run, together = _runs_in_time(pts)
     if not together:
         pts = pts.sort("seg_id", "ts")
         run = pts["seg_id"].rle_id()

@@ -170,14 +170,10 @@ def _positions(tr: pl.DataFrame, params: Params) -> pl.DataFrame:
 def _by_time(pos: pl.DataFrame) -> pl.DataFrame:
     """The track positions as :func:`_place` reads them: mmsi, _pos_ts, lat, lon, each MMSI's
     rows together and in time (how tracks usually come: then no sort)."""
+    from ..tracks import _runs_in_time
+
     pos = pos.select("mmsi", pl.col("ts").alias("_pos_ts"), "lat", "lon")
-    same = pl.col("mmsi") == pl.col("mmsi").shift(1)
-    ok = pos.select(
-        in_time=(~same | (pl.col("_pos_ts") >= pl.col("_pos_ts").shift(1))).fill_null(True).all(),
-        blocks=(~same).fill_null(True).sum(),
-        mmsis=pl.col("mmsi").n_unique(),
-    ).row(0)
-    return pos if ok[0] and ok[1] == ok[2] else pos.sort("mmsi", "_pos_ts", maintain_order=True)
+    return pos if _runs_in_time(pos, "mmsi", "_pos_ts")[1] else pos.sort("mmsi", "_pos_ts", maintain_order=True)
 
 
 def _place(ev: pl.DataFrame, pos: pl.DataFrame) -> pl.DataFrame:
