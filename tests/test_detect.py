@@ -210,10 +210,10 @@ def test_an_honest_vessel_is_not_a_position_jump():
 
 
 # -- zone crossings ------------------------------------------------------------------------------
-def _approach(mmsi, start="2024-06-01T03:00:00Z", hours=3.5, sog=12.0):
+def _approach(mmsi, start="2024-06-01T03:00:00Z", hours=3.5, sog=12.0, every_s=120):
     # due east towards the Akita coast (Oga, open sea to the west): EEZ -> contiguous zone -> TS
     lat, lon = destination(39.72, 140.0, 270, 44)
-    return track(mmsi, lat=float(lat), lon=float(lon), cog_deg=90, sog_kn=sog, hours=hours, every_s=120, start=start)
+    return track(mmsi, lat=float(lat), lon=float(lon), cog_deg=90, sog_kn=sog, hours=hours, every_s=every_s, start=start)
 
 
 def test_a_foreign_vessel_entering_the_territorial_sea_crosses_the_contiguous_zone_then_the_territorial_sea():
@@ -224,6 +224,17 @@ def test_a_foreign_vessel_entering_the_territorial_sea_crosses_the_contiguous_zo
     ts = entries.row(1, named=True)
     assert ts["severity"] in ("medium", "high") and evidence(entries)[1]["vessel_flag"] == "CHN"
     assert ev.filter(pl.col("event_type") == "zone_exit").height == 0  # it never left
+
+
+def test_a_jump_from_the_eez_into_the_territorial_sea_enters_both_zones_at_once():
+    # one report 44 nm off (EEZ), the next 80 min later 10 nm off (territorial sea): the vessel
+    # entered the contiguous zone and the territorial sea at the same point and time, and the
+    # territorial-sea entry (the one that matters) is not lost behind the contiguous-zone one
+    ev = events(tracks_of(_approach(412000012, hours=2.7, every_s=4800)), only=["zone_crossing"])
+    entries = ev.filter(pl.col("event_type") == "zone_entry")
+    assert sorted(entries["zone_kind"].to_list()) == ["contiguous_zone", "territorial_sea"]
+    assert entries["start_time"].n_unique() == 1 and entries["event_id"].n_unique() == 2
+    assert entries.filter(pl.col("zone_kind") == "territorial_sea")["severity"].item() in ("medium", "high")
 
 
 def test_an_own_flag_vessel_entering_is_info_only():

@@ -10,6 +10,11 @@ then the territorial sea, without "leaving" the EEZ. Disputed areas are a level 
 while the track is still inside); ``zone_exit`` is the moment of leaving (first point outside).
 A segment that starts inside did not cross in; only the crossings are events.
 
+Event ids hash the type qualified by the level (``zone_entry/territorial_sea``, or
+``zone_entry/custom:<area>``) with the MMSI and the start time: a vessel that jumps from outside
+the contiguous zone straight into the territorial sea (a reporting gap) enters both at the same
+point and time, and both entries are events.
+
 Severity follows the legal meaning for the vessel's flag (its MMSI's MID): own-flag vessels are
 ``info``; a foreign vessel entering a territorial sea is ``medium`` (``high`` at night), a
 contiguous zone ``low``, an EEZ ``info``; a disputed area ``low``; an unidentifiable flag counts
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .base import Inputs, finish
+from .base import Inputs, event_ids, finish
 
 EVENT_TYPES = ("zone_entry", "zone_exit")
 
@@ -158,15 +163,19 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     first = ts == ts[np.maximum.accumulate(np.where(seg_start, np.arange(p.height), 0))]
     pre: list[tuple[pl.DataFrame, pl.DataFrame]] = []
     passes: list[tuple[str, pl.Expr]] = []
+    quals_of: list[str] = []
     for level in params.levels:
         if level == "custom":
             areas = sorted(set(p["custom_zones"].drop_nulls().str.split(";").explode().to_list()))
             passes += [("custom", pl.when(pl.col("custom_zones").str.split(";").list.contains(pl.lit(a)))
                         .then(pl.lit(a))) for a in areas]  # one pass per user area, not per point
+            quals_of += [f"custom:{a}" for a in areas]
         else:
             passes.append((level, pl.when(pl.col("zone_kind").is_in(LEVELS[level])).then(
                 pl.col("zone_name") if level == "disputed" else pl.col("zone_state"))))
-    for level, key in passes:
+            quals_of.append(level)
+    quals: list[str] = []  # each kept pass's id qualifier (see the module docstring)
+    for (level, key), qual in zip(passes, quals_of):
         visits = _visits(p, p.select(key.alias("key")).to_series(), seg_start, first)
         if visits is None or visits.height == 0:
             continue
@@ -225,10 +234,14 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         # labels as text and the evidence as JSON (as finish would), so the levels stack
         text = [pl.col("zone_name", "zone_state").cast(pl.Utf8), pl.col("evidence").struct.json_encode()]
         pre.append((entries.with_columns(text), exits.with_columns(text)))
+        quals.append(qual)
     if not pre:
         return pl.concat([finish(pl.DataFrame(), t, inputs.preset) for t in EVENT_TYPES])
     # one finish per event type (event ids, schema), then back in the order level by level
     done = [finish(pl.concat([x[i] for x in pre]), t, inputs.preset) for i, t in enumerate(EVENT_TYPES)]
+    for i, t in enumerate(EVENT_TYPES):  # ids qualified by level: one crossing can enter several
+        q = pl.Series([f"{t}/{qual}" for x, qual in zip(pre, quals) for _ in range(x[i].height)], dtype=pl.Utf8)
+        done[i] = done[i].with_columns(event_id=event_ids(q, done[i]["mmsi"], done[i]["other_mmsi"], done[i]["start_time"]))
     out, at = [], [0, 0]
     for x in pre:
         for i in (0, 1):
