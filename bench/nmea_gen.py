@@ -13,6 +13,10 @@ What is in it (shares are of sentences, i.e. of lines):
   speed typical of their class through sea areas of the Sea of Japan, Korea Strait, Yellow Sea
   and East China Sea; report rates follow ITU-R M.1371 (2-10 s moving class A, 3 min at anchor,
   30 s class B), thinned to the requested volume as a real network's reception is.
+* Call signs (types 5 and 24) from the ITU series of the vessel's flag, except 2% from another
+  administration's (:data:`CALLSIGN_MISMATCH`). Version 1 drew them from a fixed letter per
+  country (all class B got a Japanese one), so 64% of vessels had a mismatched call sign, an
+  identity_mismatch event each: far more than a real feed.
 * 70% types 1/2/3 (about 85/5/10), 15% type 18, 8% type 5 as two sentences each (both
   fragments; sequential message id 0-9 cycling per receiving station, channel A or B),
   4% type 24 (parts A and B alternating per vessel), 2% type 4 from ~20 base stations (every
@@ -48,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-GEN_VERSION = 1
+GEN_VERSION = 2  # 2: call signs from the flag's ITU series (v1: 64% of vessels had another administration's)
 CACHE_DIR = Path(__file__).resolve().parent / "_cache"
 
 EPOCH0 = 1_717_200_000  # 2024-06-01T00:00:00Z, divisible by 60
@@ -251,6 +255,36 @@ def plan_counts(n: int) -> dict[str, dict[str, int]]:
     return out
 
 
+#: share of vessels whose call sign is from another administration's ITU series than their
+#: MMSI's flag (a re-flagged vessel that kept its call sign, or a false flag): a few in a real feed
+CALLSIGN_MISMATCH = 0.02
+
+
+class _CallSigns:
+    """Call sign prefixes (three characters of an ITU series, RR Appendix 42) for vessels: from
+    their flag's administration's series, except :data:`CALLSIGN_MISMATCH` of them. Its own
+    random stream, so the rest of the file does not depend on it."""
+
+    def __init__(self, seed: int):
+        from seawatch.flags import _administrations, _callsign_maps, flag_state
+
+        self._flag_state, self._adm = flag_state, _administrations()
+        self._by_adm: dict[str, list[str]] = {}
+        for key, iso in sorted(_callsign_maps()[0].items()):
+            if iso:
+                self._by_adm.setdefault(self._adm.get(iso, iso), []).append(key)
+        self._all = sorted(k for v in self._by_adm.values() for k in v)
+        self._rng = np.random.default_rng([seed, 24])
+
+    def prefix(self, mmsi: int) -> str:
+        iso = self._flag_state([mmsi])[0]
+        own = self._by_adm.get(self._adm.get(iso, iso), []) if iso else []
+        if not own or self._rng.random() < CALLSIGN_MISMATCH:
+            others = [k for k in self._all if k not in set(own)] if own else self._all
+            return others[int(self._rng.integers(len(others)))]
+        return own[int(self._rng.integers(len(own)))]
+
+
 def _vessels(rng: np.random.Generator, span: float) -> dict[str, np.ndarray]:
     """Class A and B vessels: identity, class, motion."""
     taken: set[int] = set()
@@ -400,6 +434,7 @@ def _build(n: int, seed: int, check_sample: int = 400) -> tuple[list[str], dict]
     # ---- type 5 (class A static and voyage), two sentences each --------------------------------
     ids_a = np.flatnonzero(is_a)
     na = len(ids_a)
+    cs = _CallSigns(seed)
     imo = _imo_numbers(rng, na)
     t5_pay = {}
     for k, vi in enumerate(ids_a.tolist()):
@@ -411,9 +446,7 @@ def _build(n: int, seed: int, check_sample: int = 400) -> tuple[list[str], dict]
         name = f"{NAME_A[rng.integers(len(NAME_A))]} {NAME_B[rng.integers(len(NAME_B))]}"
         if rng.random() < 0.5:
             name += f" {int(rng.integers(1, 99))}"
-        mid = int(v["mmsi"][vi]) // 1_000_000
-        prefix = {431: "J", 432: "J", 440: "D", 441: "D", 412: "B", 413: "B", 414: "B"}.get(mid, "V")
-        callsign = prefix + "".join(chr(65 + int(x)) for x in rng.integers(0, 26, 3))
+        callsign = cs.prefix(int(v["mmsi"][vi])) + "".join(chr(65 + int(x)) for x in rng.integers(0, 26, 3))
         eta = EPOCH0 + span + rng.uniform(3600, 5 * 86400)
         tm = time.gmtime(eta)
         d = {"type": 5, "mmsi": int(v["mmsi"][vi]), "ais_version": int(rng.integers(0, 3)),
@@ -445,7 +478,8 @@ def _build(n: int, seed: int, check_sample: int = 400) -> tuple[list[str], dict]
                            "ship_type": int(v["ship_type"][vi]),
                            "vendorid": ["SRT", "TRM", "FUR", "JRC", "ICO"][int(rng.integers(5))],
                            "model": int(rng.integers(1, 15)), "serial": int(rng.integers(1, 1 << 20)),
-                           "callsign": "J" + "".join(chr(65 + int(x)) for x in rng.integers(0, 26, 5)),
+                           "callsign": cs.prefix(int(v["mmsi"][vi]))
+                           + "".join(chr(65 + int(x)) for x in rng.integers(0, 26, 5))[:4],
                            "to_bow": bow, "to_stern": length - bow, "to_port": 1, "to_starboard": 2})
         t24[vi] = [f"{a[0][0]},{a[0][1]}", f"{b[0][0]},{b[0][1]}"]
     cnt = counts_for(np.ones(len(ids_b)), plan["24"]["transmissions"])
