@@ -99,6 +99,8 @@ PORTS_MIN_WALL_S = 60.0
 #: the carried tracks are kept as slices of earlier passes' frames (no copy) up to this many
 #: chunks, then copied into one
 MAX_CHUNKS = 64
+#: gathering a row of the tracks costs about as much as copying this many in a rechunk
+GATHER_COST = 4
 #: events starting in the first GUARD_H hours of the window are final (see the module docstring)
 GUARD_H = 8.0
 #: every this many seconds, each stream's batch files committed since are compacted into one
@@ -894,7 +896,18 @@ class Watcher:
             fresh = Inputs(tr.points, tr.segments, statics, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
         else:
             statics = statics.filter(mine)
-            fresh = self._extended(carried, changed, resegment, new_pos, pos, statics)
+            kept, kept_rows = _without_vessels(carried.tracks, self._rows, changed)
+            # the kept vessels' rows stay zero-copy slices, unless these would have to be joined
+            # into one chunk (a copy of every row) and are a small part of the window (in a fast
+            # replay nearly every vessel changes every pass): then they are copied in the gather
+            # of the extended vessels' rows
+            lead = None
+            if sum(f.n_chunks() for f in kept) + 2 > MAX_CHUNKS and \
+                    sum(f.height for f in kept) * GATHER_COST < carried.tracks.height:
+                lead = self._rows.filter(~pl.col("mmsi").is_in(changed.implode())).sort("start")
+            fresh, lead_tracks = self._extended(carried, changed, resegment, new_pos, pos, statics, lead)
+            if lead is not None:
+                kept = [lead_tracks]
         new_parts = {
             "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL),
                              contiguous=True, **kw),  # Inputs left each segment's rows together, in time
@@ -909,8 +922,7 @@ class Watcher:
             self.passes["full"] += 1
             self.last_pass_vessels = fresh.segments["mmsi"].n_unique()
         else:
-            kept, rows = _without_vessels(carried.tracks, self._rows, changed)
-            rows = pl.concat([rows, _vessel_rows(fresh.tracks, offset=sum(f.height for f in kept))])
+            rows = pl.concat([kept_rows, _vessel_rows(fresh.tracks, offset=sum(f.height for f in kept))])
             tracks = pl.concat([*kept, fresh.tracks], rechunk=False)
             if tracks.n_chunks() > MAX_CHUNKS:
                 tracks = tracks.rechunk()
@@ -933,13 +945,15 @@ class Watcher:
         return inputs, new_parts
 
     def _extended(self, carried: Any, changed: pl.Series, resegment: pl.Series, new_pos: pl.DataFrame | None,
-                  pos: pl.DataFrame, statics: pl.DataFrame) -> Any:
+                  pos: pl.DataFrame, statics: pl.DataFrame, lead: pl.DataFrame | None = None) -> tuple[Any, pl.DataFrame]:
         """Detector inputs of the ``changed`` vessels, whole: their carried tracks extended by
         their new positions where :func:`seawatch.tracks.extend` allows it (the common case: a
         vessel reporting along its course), the others (rows evicted, ports moved, a late or
-        implausible position, a new vessel) segmented again from their window rows."""
+        implausible position, a new vessel) segmented again from their window rows. Also the
+        carried track rows at ``lead`` (``start, n`` in the carried tracks), copied in the same
+        gather as the extended vessels' rows (one chunk with them); empty without ``lead``."""
         from .detect.base import Inputs
-        from .tracks import SEGMENT_INPUTS, build_tracks, extend, segments_of, usable_vessel_rows
+        from .tracks import _ranges, build_tracks, extend, grown_segments, usable_vessel_rows
 
         tracks, segs, noise = carried.tracks, carried.segments, carried.noise
         rows = self._rows.join(changed.to_frame(), on="mmsi", how="semi").filter(
@@ -959,22 +973,35 @@ class Watcher:
         ext, bad = extend(last, new)
         keep = last.filter(~pl.col("mmsi").is_in(bad.implode()))["mmsi"]
         again = changed.filter(~changed.is_in(keep.implode()))
-        # extended vessels: their carried rows, then their new rows (a single gather)
+        # extended vessels: their carried rows, then their new rows (a single gather, after the
+        # rows of the vessels ``lead`` when given)
         ext = ext.select(tracks.columns).cast(tracks.schema)
         kr = rows.join(keep.to_frame(), on="mmsi", how="semi").sort("mmsi")
         en = ext.group_by("mmsi", maintain_order=True).len()
-        kr = kr.join(en, on="mmsi", how="left").with_columns(pl.col("len").fill_null(0))
+        kr = kr.join(en, on="mmsi", how="left").with_columns(pl.col("len").fill_null(0)).join(
+            last.select("mmsi", "n_points", "seg_id"), on="mmsi", how="left")
         e_len = kr["len"].to_numpy().astype(np.int64)
         e_start = np.cumsum(e_len) - e_len
+        v_len = kr["n"].to_numpy().astype(np.int64)
         starts = np.column_stack([kr["start"].to_numpy(), tracks.height + e_start]).ravel()
-        lens = np.column_stack([kr["n"].to_numpy(), e_len]).ravel().astype(np.int64)
+        lens = np.column_stack([v_len, e_len]).ravel()
+        n_lead = 0
+        if lead is not None and lead.height:
+            starts = np.concatenate([lead["start"].to_numpy(), starts])
+            lens = np.concatenate([lead["n"].to_numpy().astype(np.int64), lens])
+            n_lead = int(lead["n"].sum())
         total = int(lens.sum())
-        idx = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
         both = pl.concat([tracks, ext], rechunk=False)  # ext is sorted by vessel and time
-        ext_tracks = both[idx] if total else tracks.clear()
-        grown = ext["seg_id"].unique()
-        ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown.implode())),
-                              segments_of(ext_tracks.select(SEGMENT_INPUTS).filter(pl.col("seg_id").is_in(grown.implode())))])
+        out = both[_ranges(starts, lens)] if total else tracks.clear()
+        lead_tracks, ext_tracks = out.slice(0, n_lead), out.slice(n_lead)
+        # the segment each grew: the last of its vessel's rows (the latest point was its end)
+        g = e_len > 0
+        v_end = np.cumsum(v_len + e_len)
+        first = (v_end - e_len - kr["n_points"].to_numpy().astype(np.int64))[g]
+        grown = kr.filter(pl.Series(g)).select("seg_id")
+        old_grown = grown.join(segs, on="seg_id", how="left", maintain_order="left")
+        ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown["seg_id"].implode())),
+                              grown_segments(old_grown, ext_tracks, first, (kr["n_points"].to_numpy() + e_len)[g])])
         ext_noise = noise.join(keep.to_frame(), on="mmsi", how="semi")
         self.extended["vessels"] += keep.len()
         self.extended["segmented"] += again.len()
@@ -984,7 +1011,7 @@ class Watcher:
         return Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
                       pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
                       ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                      noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True)
+                      noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True), lead_tracks
 
     def _detections(self) -> pl.DataFrame | None:
         """The sensor detections in the window up to data time "now" (`seawatch ingest
