@@ -349,6 +349,17 @@ class WatchConfig:
     on_alert: Callable[[dict[str, Any]], None] | None = None
 
 
+@dataclass
+class _Fresh:
+    """The changed vessels' detector inputs of an incremental pass (:meth:`Watcher._extended`)."""
+
+    inputs: Any  # seawatch.detect.base.Inputs of every changed vessel
+    lead: pl.DataFrame  # the carried track rows asked for, copied with the extended vessels' rows
+    extended: pl.Series  # mmsi of the vessels whose tracks were extended (first in inputs.tracks)
+    grown: pl.DataFrame  # per segment that grew: its rows in inputs.tracks (first, n) and n_old before
+    again: Any  # Inputs of the vessels segmented again (the rest of inputs.tracks)
+
+
 def _vessel_rows(tracks: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
     """``mmsi, start, n``: where each vessel's rows are in ``tracks`` (whose rows are
     contiguous per vessel), ``offset`` added to the starts."""
@@ -880,7 +891,7 @@ class Watcher:
         depends on it (tests/test_live.py checks pass by pass)."""
         from .detect import detect, encounter, gap
         from .detect.base import Inputs
-        from .tracks import build_tracks
+        from .tracks import _ranges, build_tracks
 
         kw = dict(preset=self.cfg.preset, config=self.cfg.config, ports=self.ports, ports_in_tracks=True)
         changed = pl.concat(self._changed).unique() if self._changed else pl.Series("mmsi", [], pl.Int64)
@@ -905,16 +916,17 @@ class Watcher:
             if sum(f.n_chunks() for f in kept) + 2 > MAX_CHUNKS and \
                     sum(f.height for f in kept) * GATHER_COST < carried.tracks.height:
                 lead = self._rows.filter(~pl.col("mmsi").is_in(changed.implode())).sort("start")
-            fresh, lead_tracks = self._extended(carried, changed, resegment, new_pos, pos, statics, lead)
+            fr = self._extended(carried, changed, resegment, new_pos, pos, statics, lead)
+            fresh = fr.inputs
             if lead is not None:
-                kept = [lead_tracks]
+                kept = [fr.lead]
+        ep = self.params["encounter"]
         new_parts = {
             "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL),
                              contiguous=True, **kw),  # Inputs left each segment's rows together, in time
-            "rx": gap.vessel_grid(fresh.points),
-            "encounter": encounter.grid_points(fresh, self.params["encounter"]),
         }
         if full:
+            new_parts.update(rx=gap.vessel_grid(fresh.points), encounter=encounter.grid_points(fresh, ep))
             inputs = fresh
             rows = _vessel_rows(fresh.tracks)
             self._rx_cache.clear()
@@ -931,9 +943,20 @@ class Watcher:
                 pl.concat([carried.segments.filter(~mine), fresh.segments]),
                 ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
                 noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True)
-            moved = encounter.changed_points(parts["encounter"].filter(mine), new_parts["encounter"])
-            old_rx = parts["rx"].filter(mine)
-            self._rx_cache.grid_changed(differing_rows(old_rx, new_parts["rx"], old_rx.columns)["tb"].unique())
+            # reception counts and encounter grid points: the extended vessels' carried ones, their
+            # new points' added (the old ones stand); the others' counted again
+            of = lambda m: pl.col("mmsi").is_in(m.implode())  # noqa: E731
+            again = changed.filter(~changed.is_in(fr.extended.implode()))
+            first, n_old, n = (fr.grown[c].to_numpy() for c in ("first", "n_old", "n"))
+            rx_ext, tb = gap.grown_vessel_grid(parts["rx"].filter(of(fr.extended)), fresh.points[_ranges(first + n_old, n - n_old)])
+            rx_again, old_rx = gap.vessel_grid(fr.again.points), parts["rx"].filter(of(again))
+            self._rx_cache.grid_changed(tb)
+            self._rx_cache.grid_changed(differing_rows(old_rx, rx_again, old_rx.columns)["tb"].unique())
+            enc_add, enc_again = encounter.grown_grid_points(fresh, ep, first, n_old, n), encounter.grid_points(fr.again, ep)
+            moved = pl.concat([enc_add.select("mmsi", "k"),
+                               encounter.changed_points(parts["encounter"].filter(of(again)), enc_again)]).unique()
+            new_parts.update(rx=pl.concat([rx_ext, rx_again]),
+                             encounter=pl.concat([parts["encounter"].filter(of(fr.extended)), enc_add, enc_again]))
             new_parts = {k: pl.concat([parts[k].filter(~mine), v], how="vertical_relaxed") for k, v in new_parts.items()}
             # close pairs searched again only where grid points moved
             new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"],
@@ -945,7 +968,7 @@ class Watcher:
         return inputs, new_parts
 
     def _extended(self, carried: Any, changed: pl.Series, resegment: pl.Series, new_pos: pl.DataFrame | None,
-                  pos: pl.DataFrame, statics: pl.DataFrame, lead: pl.DataFrame | None = None) -> tuple[Any, pl.DataFrame]:
+                  pos: pl.DataFrame, statics: pl.DataFrame, lead: pl.DataFrame | None = None) -> _Fresh:
         """Detector inputs of the ``changed`` vessels, whole: their carried tracks extended by
         their new positions where :func:`seawatch.tracks.extend` allows it (the common case: a
         vessel reporting along its course), the others (rows evicted, ports moved, a late or
@@ -998,20 +1021,23 @@ class Watcher:
         g = e_len > 0
         v_end = np.cumsum(v_len + e_len)
         first = (v_end - e_len - kr["n_points"].to_numpy().astype(np.int64))[g]
+        n_grown = (kr["n_points"].to_numpy() + e_len)[g]
         grown = kr.filter(pl.Series(g)).select("seg_id")
         old_grown = grown.join(segs, on="seg_id", how="left", maintain_order="left")
         ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown["seg_id"].implode())),
-                              grown_segments(old_grown, ext_tracks, first, (kr["n_points"].to_numpy() + e_len)[g])])
+                              grown_segments(old_grown, ext_tracks, first, n_grown)])
         ext_noise = noise.join(keep.to_frame(), on="mmsi", how="semi")
         self.extended["vessels"] += keep.len()
         self.extended["segmented"] += again.len()
         # the others: segmented again from their window rows
         tr = build_tracks(pos.filter(pl.col("mmsi").is_in(again.implode())), ports=self.ports, zones=self.zones)
         seg_again = Inputs(tr.points, tr.segments, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
-        return Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
-                      pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
-                      ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                      noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True), lead_tracks
+        fresh = Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
+                       pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
+                       ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
+                       noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True)
+        grown_rows = pl.DataFrame({"first": first, "n_old": kr["n_points"].to_numpy()[g], "n": n_grown}, schema=dict.fromkeys(("first", "n_old", "n"), pl.Int64))
+        return _Fresh(fresh, lead_tracks, keep, grown_rows, seg_again)
 
     def _detections(self) -> pl.DataFrame | None:
         """The sensor detections in the window up to data time "now" (`seawatch ingest

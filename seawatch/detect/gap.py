@@ -168,6 +168,17 @@ def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
     return runs.group_by("mmsi", "cy", "cx", "tb").agg(pl.col("n").sum().cast(pl.UInt32))
 
 
+def grown_vessel_grid(grid: pl.DataFrame, points: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """``grid`` (:func:`vessel_grid` of some vessels' points) with more ``points`` counted in:
+    the vessel_grid of all those points (rows in another order), and the buckets ``tb`` whose
+    counts changed."""
+    add = vessel_grid(points)
+    keys = ["mmsi", "cy", "cx", "tb"]
+    hit = add.select(keys)
+    summed = pl.concat([grid.join(hit, on=keys, how="semi"), add]).group_by(keys).agg(pl.col("n").sum().cast(pl.UInt32))
+    return pl.concat([grid.join(hit, on=keys, how="anti"), summed]), add["tb"].unique()
+
+
 def bucket_range(t0_s: np.ndarray, t1_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The first and last 10-min bucket (``tb``) whose reception counts for silences from
     ``t0_s`` to ``t1_s`` (epoch seconds): the buckets fully inside each (those it touches when it
@@ -395,4 +406,4 @@ def gap_events(gaps: pl.DataFrame, rx: pl.DataFrame, params: Params, data_end: o
     return finish(ev, "ais_gap", preset)
 
 
-__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "reception_grid", "vessel_grid"]
+__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "grown_vessel_grid", "reception_grid", "vessel_grid"]
