@@ -150,21 +150,42 @@ _DEDUP_KEYS = {
 class _Seen:
     """Hashes and receive times of the messages accepted recently: a message whose content equals
     one of them within :data:`DEDUP_WINDOW_S` seconds of receive time is a duplicate (another
-    receiver's copy, or a source resending after a restart). Untimed rows are never dropped."""
+    receiver's copy, or a source resending after a restart). Untimed rows are never dropped.
+
+    Per table, the hashes are kept sorted (numpy, with their times): a batch looks up only its
+    own hashes (binary search) and merges its kept ones in, instead of scanning a day of
+    messages."""
 
     def __init__(self) -> None:
-        empty = pl.DataFrame(schema={"h": pl.UInt64, "t": pl.Int64})
-        self.frames = {t: empty for t in _DEDUP_KEYS}
+        self.h = {t: np.zeros(0, np.uint64) for t in _DEDUP_KEYS}
+        self.t = {t: np.zeros(0, np.int64) for t in _DEDUP_KEYS}
+        self.t_min = {t: None for t in _DEDUP_KEYS}  # the earliest time in self.t[table]
 
     @staticmethod
     def _hash(table: str, df: pl.DataFrame) -> pl.Series:
         return df.select(_DEDUP_KEYS[table]).hash_rows(seed=11)
 
+    def size(self, table: str) -> int:
+        """Rows remembered for ``table``."""
+        return len(self.h[table])
+
+    def _insert(self, table: str, h: np.ndarray, t: np.ndarray, at: np.ndarray | None = None) -> None:
+        """Remember rows ``h, t``; ``at``: they are in hash order, to go before these rows (the
+        ends of their hashes' runs)."""
+        if at is None:
+            order = np.argsort(h, kind="stable")
+            h, t = h[order], t[order]
+            at = np.searchsorted(self.h[table], h, side="right")
+        self.h[table] = np.insert(self.h[table], at, h)
+        self.t[table] = np.insert(self.t[table], at, t)
+        lo = int(t.min()) if len(t) else None
+        if lo is not None and (self.t_min[table] is None or lo < self.t_min[table]):
+            self.t_min[table] = lo
+
     def add(self, table: str, df: pl.DataFrame) -> None:
         df = df.filter(pl.col("ts").is_not_null())
         if df.height:
-            new = pl.DataFrame({"h": self._hash(table, df), "t": df["ts"].dt.epoch("us")})
-            self.frames[table] = pl.concat([self.frames[table], new])
+            self._insert(table, self._hash(table, df).to_numpy(), df["ts"].dt.epoch("us").to_numpy())
 
     def filter(self, table: str, df: pl.DataFrame) -> tuple[np.ndarray, int]:
         """Keep-mask over ``df``'s rows (rows in arrival order) and the number dropped; the kept
@@ -172,34 +193,63 @@ class _Seen:
         keep = np.ones(df.height, bool)
         if df.height == 0:
             return keep, 0
-        t = df["ts"].dt.epoch("us")
-        cand = pl.DataFrame({"h": self._hash(table, df), "t": t, "i": np.arange(df.height, dtype=np.int64)}).filter(
-            pl.col("t").is_not_null())
-        if cand.height == 0:
+        ts = df["ts"].dt.epoch("us")
+        rows = np.flatnonzero(ts.is_not_null().to_numpy())
+        if len(rows) == 0:
             return keep, 0
-        prior = self.frames[table].filter(pl.col("h").is_in(cand["h"].unique().implode()))
-        allf = pl.concat([prior.with_columns(i=pl.lit(-1, pl.Int64)), cand]).sort("h", "t", "i")
-        pt = pl.when(pl.col("i") < 0).then(pl.col("t"))
-        allf = allf.with_columns(
-            lp=pt.forward_fill().over("h"), nx=pt.backward_fill().over("h"),
-            ph=pl.col("h").shift(1), pt_=pl.col("t").shift(1),
-        )
-        dup = allf.filter(
-            (pl.col("i") >= 0)
-            & (((pl.col("t") - pl.col("lp")) <= _W_US).fill_null(False)
-               | ((pl.col("nx") - pl.col("t")) <= _W_US).fill_null(False)
-               | ((pl.col("ph") == pl.col("h")) & ((pl.col("t") - pl.col("pt_")) <= _W_US)).fill_null(False))
-        )["i"].to_numpy()
-        keep[dup] = False
-        kept = cand.filter(~pl.col("i").is_in(dup)) if len(dup) else cand
-        if kept.height:
-            self.frames[table] = pl.concat([self.frames[table], kept.select("h", "t")])
+        # the timed rows in hash order (arrival order within a hash)
+        h = self._hash(table, df).to_numpy()[rows]
+        order = np.argsort(h, kind="stable")
+        h, t, rows = h[order], ts.fill_null(0).to_numpy()[rows][order], rows[order]
+        H, T = self.h[table], self.t[table]
+        lo, hi = np.searchsorted(H, h, side="left"), np.searchsorted(H, h, side="right")
+        again = np.zeros(len(h), bool)  # a hash met before in this batch
+        again[1:] = h[1:] == h[:-1]
+        # only a row whose hash was remembered, or comes twice in the batch, can be a duplicate
+        look = (hi > lo) | again | np.append(again[1:], False)
+        dup = np.zeros(0, np.int64)
+        if look.any():
+            u = np.flatnonzero(look & ~again)  # each such hash once
+            n = (hi - lo)[u]
+            idx = np.arange(int(n.sum()), dtype=np.int64) + np.repeat(lo[u] - (np.cumsum(n) - n), n)
+            # of those remembered, only the ones within the window of one of the batch's rows of
+            # their hash can decide (a farther one, or none, leaves a row kept all the same)
+            head = np.flatnonzero(~again)
+            t_lo = np.minimum.reduceat(t, head)[np.searchsorted(head, u)] - _W_US
+            t_hi = np.maximum.reduceat(t, head)[np.searchsorted(head, u)] + _W_US
+            near = (T[idx] >= np.repeat(t_lo, n)) & (T[idx] <= np.repeat(t_hi, n))
+            idx = idx[near]
+            prior = pl.DataFrame({"h": pl.Series(H[idx], dtype=pl.UInt64), "t": pl.Series(T[idx], dtype=pl.Int64),
+                                  "i": pl.Series(np.full(len(idx), -1), dtype=pl.Int64)})
+            cand = pl.DataFrame({"h": pl.Series(h[look], dtype=pl.UInt64), "t": pl.Series(t[look], dtype=pl.Int64),
+                                 "i": pl.Series(rows[look], dtype=pl.Int64)})
+            # a row is a duplicate when a remembered row of its hash is within the window before or
+            # after it, or the row before it (in time, of its hash) is
+            allf = pl.concat([prior, cand]).sort("h", "t", "i")
+            pt = pl.when(pl.col("i") < 0).then(pl.col("t"))
+            allf = allf.with_columns(
+                lp=pt.forward_fill().over("h"), nx=pt.backward_fill().over("h"),
+                ph=pl.col("h").shift(1), pt_=pl.col("t").shift(1),
+            )
+            dup = allf.filter(
+                (pl.col("i") >= 0)
+                & (((pl.col("t") - pl.col("lp")) <= _W_US).fill_null(False)
+                   | ((pl.col("nx") - pl.col("t")) <= _W_US).fill_null(False)
+                   | ((pl.col("ph") == pl.col("h")) & ((pl.col("t") - pl.col("pt_")) <= _W_US)).fill_null(False))
+            )["i"].to_numpy()
+            keep[dup] = False
+        kept = keep[rows]
+        self._insert(table, h[kept], t[kept], at=hi[kept])
         return keep, len(dup)
 
     def prune(self, lo_us: int) -> None:
-        for t, f in self.frames.items():
-            if f.height:
-                self.frames[t] = f.filter(pl.col("t") >= lo_us - _W_US)
+        """Forget the rows received before ``lo_us`` less the de-duplication window."""
+        floor = lo_us - _W_US
+        for table, t in self.t.items():
+            if self.t_min[table] is not None and self.t_min[table] < floor:
+                live = t >= floor
+                self.h[table], self.t[table] = self.h[table][live], t[live]
+                self.t_min[table] = int(t[live].min()) if live.any() else None
 
 
 # -------------------------------------------------------------------------------------------------

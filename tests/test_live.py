@@ -860,6 +860,54 @@ def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, m
     assert checked[-1].get("port_visit") and not checked[0].get("port_visit")  # visits to the new anchorage
 
 
+def test_duplicate_index_across_batches_and_evictions() -> None:
+    """The duplicate filter (live._Seen: hashes kept sorted, each batch looking up only its own,
+    rows older than the window forgotten) drops a message whose content was accepted within
+    10 s of receive time, before or after, and nothing else: one message at a time against a
+    plain list of what it remembers, then in batches against an index built again from the
+    rows it kept; through prunes that forget rows, with late rows arriving under the window."""
+    from seawatch import schema
+    from seawatch.live import _W_US, _Seen
+
+    rng = np.random.default_rng(7)
+    n = 2400
+    # few contents (vessel, position), so they repeat within and beyond 10 s; times mostly in order
+    t_us = (np.sort(rng.integers(0, 900, n)) + rng.integers(-40, 5, n)) * 1_000_000 + rng.integers(0, 999_999, n)
+    df = schema.conform("positions", pl.DataFrame({
+        "mmsi": rng.integers(1, 30, n), "ts": pl.Series(t_us).cast(pl.Datetime("us", "UTC")),
+        "lat": rng.integers(0, 3, n) * 0.5, "lon": np.full(n, 138.0)}))
+    content = list(zip(df["mmsi"].to_list(), df["lat"].to_list()))
+    seen, remembered, prunes = _Seen(), [], 0  # remembered: (content, time) of the rows kept
+    for i in range(1200):  # one message at a time
+        dup = any(c == content[i] and abs(t - int(t_us[i])) <= _W_US for c, t in remembered)
+        keep, dropped = seen.filter("positions", df[i:i + 1])
+        assert bool(keep[0]) is not dup and dropped == int(dup), i
+        if not dup:
+            remembered.append((content[i], int(t_us[i])))
+        if i % 100 == 99:  # the window moves on: rows before it (less 10 s) are forgotten
+            lo = int(t_us[: i + 1].max()) - 200 * 1_000_000
+            seen.prune(lo)
+            before = len(remembered)
+            remembered = [(c, t) for c, t in remembered if t >= lo - _W_US]
+            prunes += before > len(remembered)
+        assert seen.size("positions") == len(remembered)
+    assert prunes >= 5 and 100 < sum(1 for _ in remembered) < 1200
+    kept_rows = [df[:0]]
+    kept_rows += [df[i:i + 1] for i in range(1200) if (content[i], int(t_us[i])) in set(remembered)]
+    for a in range(1200, n, 60):  # batches, against an index built again from what it kept
+        batch = df[a:a + 60]
+        ref = _Seen()
+        ref.add("positions", pl.concat(kept_rows))
+        want, want_n = ref.filter("positions", batch)
+        keep, dropped = seen.filter("positions", batch)
+        assert (keep == want).all() and dropped == want_n and 0 < dropped < 60
+        kept_rows.append(batch.filter(pl.Series(keep)))
+        lo = int(t_us[: a + 60].max()) - 200 * 1_000_000
+        seen.prune(lo)
+        kept_rows = [f.filter(pl.col("ts").dt.epoch("us") >= lo - _W_US) for f in kept_rows]
+        assert seen.size("positions") == sum(f.height for f in kept_rows)
+
+
 def test_carried_tracks_are_slices_of_the_vessels_kept() -> None:
     """A pass keeps the unchanged vessels' track rows as zero-copy slices and appends the rebuilt
     vessels: round after round, the same rows as filtering them out, and the row index of each
