@@ -1078,8 +1078,11 @@ class Watcher:
                               grown_segments(old_grown, ext_tracks, first, n_grown)])
         ext_noise = noise.join(keep.to_frame(), on="mmsi", how="semi")
         self.extended["vessels"] += keep.len()
+        # the others: segmented again from their window rows; not those that had no track or noise
+        # point and have no new position to track (base stations, aids to navigation: never one)
+        had = pl.concat([self._rows["mmsi"], noise["mmsi"], new["mmsi"]]).implode()
+        again = again.filter(again.is_in(had))
         self.extended["segmented"] += again.len()
-        # the others: segmented again from their window rows
         tr = build_tracks(pos.filter(pl.col("mmsi").is_in(again.implode())), ports=self.ports, zones=self.zones)
         seg_again = Inputs(tr.points, tr.segments, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
         fresh = Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
