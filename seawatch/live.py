@@ -405,6 +405,7 @@ class _Fresh:
 
     inputs: Any  # seawatch.detect.base.Inputs of every changed vessel
     lead: pl.DataFrame  # the carried track rows asked for, copied with the extended vessels' rows
+    lead_starts: np.ndarray  # which of those rows start a segment
     extended: pl.Series  # mmsi of the vessels whose tracks were extended (first in inputs.tracks)
     grown: pl.DataFrame  # per segment that grew: its rows in inputs.tracks (first, n) and n_old before
     again: Any  # Inputs of the vessels segmented again (the rest of inputs.tracks)
@@ -962,14 +963,17 @@ class Watcher:
             # into one chunk (a copy of every row) and are a small part of the window (in a fast
             # replay nearly every vessel changes every pass): then they are copied in the gather
             # of the extended vessels' rows
+            kept_at = self._rows.filter(~pl.col("mmsi").is_in(changed.implode())).sort("start")  # as in kept
             lead = None
             if sum(f.n_chunks() for f in kept) + 2 > MAX_CHUNKS and \
                     sum(f.height for f in kept) * GATHER_COST < carried.tracks.height:
-                lead = self._rows.filter(~pl.col("mmsi").is_in(changed.implode())).sort("start")
+                lead = kept_at
             fr = self._extended(carried, changed, resegment, new_pos, pos, statics, lead)
             fresh = fr.inputs
             if lead is not None:
-                kept = [fr.lead]
+                kept, kept_starts = [fr.lead], fr.lead_starts
+            else:
+                kept_starts = carried.segment_starts()[_ranges(kept_at["start"].to_numpy(), kept_at["n"].to_numpy())]
         ep = self.params["encounter"]
         new_parts = {
             "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL),
@@ -992,7 +996,8 @@ class Watcher:
                 tracks,
                 pl.concat([carried.segments.filter(~mine), fresh.segments]),
                 ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True)
+                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True,
+                seg_starts=np.concatenate([kept_starts, fresh.segment_starts()]))
             # reception counts and encounter grid points: the extended vessels' carried ones, their
             # new points' added (the old ones stand); the others' counted again
             of = lambda m: pl.col("mmsi").is_in(m.implode())  # noqa: E731
@@ -1065,8 +1070,11 @@ class Watcher:
             n_lead = int(lead["n"].sum())
         total = int(lens.sum())
         both = pl.concat([tracks, ext], rechunk=False)  # ext is sorted by vessel and time
-        out = both[_ranges(starts, lens)] if total else tracks.clear()
+        idx = _ranges(starts, lens)
+        out = both[idx] if total else tracks.clear()
         lead_tracks, ext_tracks = out.slice(0, n_lead), out.slice(n_lead)
+        # which rows start a segment: as they did (a new row never does)
+        out_starts = np.concatenate([carried.segment_starts(), np.zeros(ext.height, dtype=bool)])[idx]
         # the segment each grew: the last of its vessel's rows (the latest point was its end)
         g = e_len > 0
         v_end = np.cumsum(v_len + e_len)
@@ -1088,9 +1096,10 @@ class Watcher:
         fresh = Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
                        pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
                        ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                       noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True)
+                       noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True,
+                       seg_starts=np.concatenate([out_starts[n_lead:], seg_again.segment_starts()]))
         grown_rows = pl.DataFrame({"first": first, "n_old": kr["n_points"].to_numpy()[g], "n": n_grown}, schema=dict.fromkeys(("first", "n_old", "n"), pl.Int64))
-        return _Fresh(fresh, lead_tracks, keep, grown_rows, seg_again)
+        return _Fresh(fresh, lead_tracks, out_starts[:n_lead], keep, grown_rows, seg_again)
 
     def _detections(self) -> pl.DataFrame | None:
         """The sensor detections in the window up to data time "now" (`seawatch ingest

@@ -757,6 +757,9 @@ def _checked_against_full_passes(w: Watcher, every: int = 4) -> tuple[list[tuple
             want = Inputs(tr.points, tr.segments)
             for name, key in (("tracks", ["seg_id", "ts"]), ("noise", ["mmsi", "ts", "lat"]), ("segments", ["seg_id"])):
                 assert_frame_equal(getattr(got, name).sort(key), getattr(want, name).sort(key))
+            # the segment starts carried with the tracks are where their seg_id changes
+            seg = got.tracks["seg_id"]
+            assert (got.segment_starts() == seg.ne_missing(seg.shift(1)).to_numpy()).all()
             assert_frame_equal(ev, full)
             checked.append(dict(full["event_type"].value_counts().iter_rows()))
         diff(ev)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from .. import schema
@@ -56,6 +57,9 @@ class Inputs:
     #: the caller vouches that ``tracks`` are contiguous per segment and in time (e.g. whole
     #: vessels of earlier Inputs joined: the live watch), so the check over every row is skipped
     contiguous: bool = False
+    #: which rows of ``tracks`` (noise-free, as given) start a segment, if the caller knows (the
+    #: live watch carries them); see :meth:`segment_starts`
+    seg_starts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_NAMES:
@@ -82,7 +86,20 @@ class Inputs:
 
         if not self.contiguous and not _contiguous(points):
             points = points.sort("seg_id", "ts")
+            self.seg_starts = None
+        if n_noise or (self.seg_starts is not None and len(self.seg_starts) != points.height):
+            self.seg_starts = None
         self.tracks = points
+
+    def segment_starts(self) -> np.ndarray:
+        """Bool per row of :attr:`points`: the row is its segment's first (each segment's rows
+        are together, so: its seg_id differs from the row before's). Computed once (or given),
+        for every detector that needs the segments' bounds."""
+        if self.seg_starts is None:
+            seg = self.tracks["seg_id"]
+            self.seg_starts = seg.ne_missing(seg.shift(1)).fill_null(True).to_numpy() if self.tracks.height \
+                else np.zeros(0, dtype=bool)
+        return self.seg_starts
 
     @property
     def points(self) -> pl.DataFrame:

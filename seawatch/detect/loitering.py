@@ -119,7 +119,7 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     # thinning (each segment's rows are together and in time, Inputs.points): a segment's first
     # and last point and the first point of each thin_s slot are kept; a leg joins each kept point
     # to the kept point before it in its segment
-    seg = pts["seg_id"].rle_id().to_numpy()  # segments numbered in row order
+    seg = np.cumsum(inputs.segment_starts()) - 1  # segments numbered in row order
     ts_us = pts["ts"].dt.epoch("us").to_numpy()
     slot = ts_us // round(p.thin_s * 1e6)
     first = np.ones(len(seg), dtype=bool)
