@@ -977,7 +977,7 @@ class Watcher:
         ep = self.params["encounter"]
         new_parts = {
             "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL),
-                             contiguous=True, **kw),  # Inputs left each segment's rows together, in time
+                             contiguous=True, seg_starts=fresh.segment_starts(), **kw),  # Inputs left each segment's rows together, in time
         }
         if full:
             new_parts.update(rx=gap.vessel_grid(fresh.points), encounter=encounter.grid_points(fresh, ep))
