@@ -134,12 +134,13 @@ def event_ids(event_type: pl.Series, mmsi: pl.Series, other: pl.Series, start: p
     )
 
 
-def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True) -> pl.DataFrame:
+def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True, ids: bool = True) -> pl.DataFrame:
     """Raw detector rows -> schema.EVENTS.
 
     ``df`` has ``mmsi, start_time, end_time, lat, lon, severity, score`` and ``evidence`` (a
     struct column, or a JSON string), optionally ``other_mmsi``, ``status`` (default 'closed')
-    and zone columns (looked up at lat/lon when absent and ``zones``).
+    and zone columns (looked up at lat/lon when absent and ``zones``). ``ids=False``: no
+    ``event_id`` (null: the caller sets it).
     """
     if df.height == 0:
         return schema.empty("events")
@@ -155,9 +156,10 @@ def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True
         z = _zones.lookup(df["lat"].to_numpy(), df["lon"].to_numpy())
         df = df.with_columns(zone_name=z["zone_name"], zone_kind=z["zone_kind"], zone_state=z["zone_state"])
     df = df.with_columns(event_type=pl.lit(event_type), preset=pl.lit(preset))
-    df = df.with_columns(
-        event_id=event_ids(df["event_type"], df["mmsi"].cast(pl.Int64), df["other_mmsi"].cast(pl.Int64), df["start_time"])
-    )
+    if ids:
+        df = df.with_columns(
+            event_id=event_ids(df["event_type"], df["mmsi"].cast(pl.Int64), df["other_mmsi"].cast(pl.Int64), df["start_time"])
+        )
     bad = set(df["severity"].unique().drop_nulls().to_list()) - set(schema.SEVERITIES)
     if bad:
         raise AssertionError(f"detector {event_type} produced unknown severities {bad}")

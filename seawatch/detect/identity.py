@@ -275,7 +275,7 @@ def _finish(df: pl.DataFrame, event_type: str, preset: str, qualifier: pl.Expr |
     if df.height == 0:
         return finish(pl.DataFrame(), event_type, preset)
     df = df.with_row_index("_row")
-    ev = finish(_with_zones(df), event_type, preset, zones=False)
+    ev = finish(_with_zones(df), event_type, preset, zones=False, ids=qualifier is None)
     if qualifier is not None:
         q = df.sort("_row").select(
             pl.when(qualifier.is_null()).then(pl.lit(event_type)).otherwise(pl.lit(event_type + "/") + qualifier)

@@ -153,7 +153,9 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     # at or over the limit, so is the bucket): the legs of the others are left out, and a run
     # breaks where a bucket was left out. A hair of margin keeps rounding on the safe side.
     slowish = ~sure & ~(dist * 3600.0 >= fast)
-    sel = np.flatnonzero(np.isin(gid, gid[slowish]))
+    has_slow = np.zeros(int(gid[-1]) + 1, dtype=bool)  # gid rises from 1, by bucket
+    has_slow[gid[slowish]] = True
+    sel = np.flatnonzero(has_slow[gid])
     m = sel[sure[sel]]  # the long legs of those buckets, measured now
     dist[m] = haversine_nm(lat[prev[m]], lon[prev[m]], lat[cur[m]], lon[cur[m]])
     cur, prev = cur[sel], prev[sel]
