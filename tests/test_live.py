@@ -768,17 +768,32 @@ def _checked_against_full_passes(w: Watcher, every: int = 4) -> tuple[list[tuple
     return rebuilt, checked, flag
 
 
-def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("copy_kept", [False, True])
+def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch, copy_kept) -> None:
     """Each pass rebuilds only the vessels whose rows changed (added, or evicted from a 3 h
     window) and carries the others' tracks and per-vessel events over. The going-dark feed in
     20 time slices, each fed as four micro-batches of a quarter of the fleet (MMSI mod 4; the
     later quarters' rows arrive late within the slice): after every fourth pass and the final
     one, the carried tracks, segments and events equal a full rebuild of the same window (ports
-    re-inferred as often as the data allow, statics arriving throughout)."""
+    re-inferred as often as the data allow, statics arriving throughout). ``copy_kept``: the
+    unchanged vessels' rows are copied in the extended vessels' gather every pass (what a fast
+    replay, where nearly every vessel changes, does) instead of kept as slices."""
     import seawatch.live as live_mod
 
     monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
     monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
+    copied = []
+    if copy_kept:
+        monkeypatch.setattr(live_mod, "MAX_CHUNKS", 0)
+        monkeypatch.setattr(live_mod, "GATHER_COST", 0)
+        extended = live_mod.Watcher._extended
+
+        def spy(self, *a, **k):
+            out = extended(self, *a, **k)
+            copied.append(out.lead.height)
+            return out
+
+        monkeypatch.setattr(live_mod.Watcher, "_extended", spy)
     w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", window_h=3.0))
     rebuilt, checked, flag = _checked_against_full_passes(w)
     lines, group, g = going_dark["lines"], [], 0
@@ -801,6 +816,7 @@ def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) 
     assert any(c.get("ais_gap") for c in checked)  # with events of the cross-vessel detectors too
     # most rebuilt vessels' tracks were extended; some (late rows, evictions) segmented again
     assert w.extended["vessels"] > w.extended["segmented"] > 0
+    assert not copy_kept or sum(n > 0 for n in copied) > 40
 
 
 def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, monkeypatch) -> None:
