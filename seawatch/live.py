@@ -99,6 +99,8 @@ PORTS_MIN_WALL_S = 60.0
 #: the carried tracks are kept as slices of earlier passes' frames (no copy) up to this many
 #: chunks, then copied into one
 MAX_CHUNKS = 64
+#: gathering a row of the tracks costs about as much as copying this many in a rechunk
+GATHER_COST = 4
 #: events starting in the first GUARD_H hours of the window are final (see the module docstring)
 GUARD_H = 8.0
 #: every this many seconds, each stream's batch files committed since are compacted into one
@@ -148,21 +150,42 @@ _DEDUP_KEYS = {
 class _Seen:
     """Hashes and receive times of the messages accepted recently: a message whose content equals
     one of them within :data:`DEDUP_WINDOW_S` seconds of receive time is a duplicate (another
-    receiver's copy, or a source resending after a restart). Untimed rows are never dropped."""
+    receiver's copy, or a source resending after a restart). Untimed rows are never dropped.
+
+    Per table, the hashes are kept sorted (numpy, with their times): a batch looks up only its
+    own hashes (binary search) and merges its kept ones in, instead of scanning a day of
+    messages."""
 
     def __init__(self) -> None:
-        empty = pl.DataFrame(schema={"h": pl.UInt64, "t": pl.Int64})
-        self.frames = {t: empty for t in _DEDUP_KEYS}
+        self.h = {t: np.zeros(0, np.uint64) for t in _DEDUP_KEYS}
+        self.t = {t: np.zeros(0, np.int64) for t in _DEDUP_KEYS}
+        self.t_min = {t: None for t in _DEDUP_KEYS}  # the earliest time in self.t[table]
 
     @staticmethod
     def _hash(table: str, df: pl.DataFrame) -> pl.Series:
         return df.select(_DEDUP_KEYS[table]).hash_rows(seed=11)
 
+    def size(self, table: str) -> int:
+        """Rows remembered for ``table``."""
+        return len(self.h[table])
+
+    def _insert(self, table: str, h: np.ndarray, t: np.ndarray, at: np.ndarray | None = None) -> None:
+        """Remember rows ``h, t``; ``at``: they are in hash order, to go before these rows (the
+        ends of their hashes' runs)."""
+        if at is None:
+            order = np.argsort(h, kind="stable")
+            h, t = h[order], t[order]
+            at = np.searchsorted(self.h[table], h, side="right")
+        self.h[table] = np.insert(self.h[table], at, h)
+        self.t[table] = np.insert(self.t[table], at, t)
+        lo = int(t.min()) if len(t) else None
+        if lo is not None and (self.t_min[table] is None or lo < self.t_min[table]):
+            self.t_min[table] = lo
+
     def add(self, table: str, df: pl.DataFrame) -> None:
         df = df.filter(pl.col("ts").is_not_null())
         if df.height:
-            new = pl.DataFrame({"h": self._hash(table, df), "t": df["ts"].dt.epoch("us")})
-            self.frames[table] = pl.concat([self.frames[table], new])
+            self._insert(table, self._hash(table, df).to_numpy(), df["ts"].dt.epoch("us").to_numpy())
 
     def filter(self, table: str, df: pl.DataFrame) -> tuple[np.ndarray, int]:
         """Keep-mask over ``df``'s rows (rows in arrival order) and the number dropped; the kept
@@ -170,34 +193,63 @@ class _Seen:
         keep = np.ones(df.height, bool)
         if df.height == 0:
             return keep, 0
-        t = df["ts"].dt.epoch("us")
-        cand = pl.DataFrame({"h": self._hash(table, df), "t": t, "i": np.arange(df.height, dtype=np.int64)}).filter(
-            pl.col("t").is_not_null())
-        if cand.height == 0:
+        ts = df["ts"].dt.epoch("us")
+        rows = np.flatnonzero(ts.is_not_null().to_numpy())
+        if len(rows) == 0:
             return keep, 0
-        prior = self.frames[table].filter(pl.col("h").is_in(cand["h"].unique().implode()))
-        allf = pl.concat([prior.with_columns(i=pl.lit(-1, pl.Int64)), cand]).sort("h", "t", "i")
-        pt = pl.when(pl.col("i") < 0).then(pl.col("t"))
-        allf = allf.with_columns(
-            lp=pt.forward_fill().over("h"), nx=pt.backward_fill().over("h"),
-            ph=pl.col("h").shift(1), pt_=pl.col("t").shift(1),
-        )
-        dup = allf.filter(
-            (pl.col("i") >= 0)
-            & (((pl.col("t") - pl.col("lp")) <= _W_US).fill_null(False)
-               | ((pl.col("nx") - pl.col("t")) <= _W_US).fill_null(False)
-               | ((pl.col("ph") == pl.col("h")) & ((pl.col("t") - pl.col("pt_")) <= _W_US)).fill_null(False))
-        )["i"].to_numpy()
-        keep[dup] = False
-        kept = cand.filter(~pl.col("i").is_in(dup)) if len(dup) else cand
-        if kept.height:
-            self.frames[table] = pl.concat([self.frames[table], kept.select("h", "t")])
+        # the timed rows in hash order (arrival order within a hash)
+        h = self._hash(table, df).to_numpy()[rows]
+        order = np.argsort(h, kind="stable")
+        h, t, rows = h[order], ts.fill_null(0).to_numpy()[rows][order], rows[order]
+        H, T = self.h[table], self.t[table]
+        lo, hi = np.searchsorted(H, h, side="left"), np.searchsorted(H, h, side="right")
+        again = np.zeros(len(h), bool)  # a hash met before in this batch
+        again[1:] = h[1:] == h[:-1]
+        # only a row whose hash was remembered, or comes twice in the batch, can be a duplicate
+        look = (hi > lo) | again | np.append(again[1:], False)
+        dup = np.zeros(0, np.int64)
+        if look.any():
+            u = np.flatnonzero(look & ~again)  # each such hash once
+            n = (hi - lo)[u]
+            idx = np.arange(int(n.sum()), dtype=np.int64) + np.repeat(lo[u] - (np.cumsum(n) - n), n)
+            # of those remembered, only the ones within the window of one of the batch's rows of
+            # their hash can decide (a farther one, or none, leaves a row kept all the same)
+            head = np.flatnonzero(~again)
+            t_lo = np.minimum.reduceat(t, head)[np.searchsorted(head, u)] - _W_US
+            t_hi = np.maximum.reduceat(t, head)[np.searchsorted(head, u)] + _W_US
+            near = (T[idx] >= np.repeat(t_lo, n)) & (T[idx] <= np.repeat(t_hi, n))
+            idx = idx[near]
+            prior = pl.DataFrame({"h": pl.Series(H[idx], dtype=pl.UInt64), "t": pl.Series(T[idx], dtype=pl.Int64),
+                                  "i": pl.Series(np.full(len(idx), -1), dtype=pl.Int64)})
+            cand = pl.DataFrame({"h": pl.Series(h[look], dtype=pl.UInt64), "t": pl.Series(t[look], dtype=pl.Int64),
+                                 "i": pl.Series(rows[look], dtype=pl.Int64)})
+            # a row is a duplicate when a remembered row of its hash is within the window before or
+            # after it, or the row before it (in time, of its hash) is
+            allf = pl.concat([prior, cand]).sort("h", "t", "i")
+            pt = pl.when(pl.col("i") < 0).then(pl.col("t"))
+            allf = allf.with_columns(
+                lp=pt.forward_fill().over("h"), nx=pt.backward_fill().over("h"),
+                ph=pl.col("h").shift(1), pt_=pl.col("t").shift(1),
+            )
+            dup = allf.filter(
+                (pl.col("i") >= 0)
+                & (((pl.col("t") - pl.col("lp")) <= _W_US).fill_null(False)
+                   | ((pl.col("nx") - pl.col("t")) <= _W_US).fill_null(False)
+                   | ((pl.col("ph") == pl.col("h")) & ((pl.col("t") - pl.col("pt_")) <= _W_US)).fill_null(False))
+            )["i"].to_numpy()
+            keep[dup] = False
+        kept = keep[rows]
+        self._insert(table, h[kept], t[kept], at=hi[kept])
         return keep, len(dup)
 
     def prune(self, lo_us: int) -> None:
-        for t, f in self.frames.items():
-            if f.height:
-                self.frames[t] = f.filter(pl.col("t") >= lo_us - _W_US)
+        """Forget the rows received before ``lo_us`` less the de-duplication window."""
+        floor = lo_us - _W_US
+        for table, t in self.t.items():
+            if self.t_min[table] is not None and self.t_min[table] < floor:
+                live = t >= floor
+                self.h[table], self.t[table] = self.h[table][live], t[live]
+                self.t_min[table] = int(t[live].min()) if live.any() else None
 
 
 # -------------------------------------------------------------------------------------------------
@@ -345,6 +397,18 @@ class WatchConfig:
     backoff_min_s: float | None = None
     backoff_max_s: float | None = None
     on_alert: Callable[[dict[str, Any]], None] | None = None
+
+
+@dataclass
+class _Fresh:
+    """The changed vessels' detector inputs of an incremental pass (:meth:`Watcher._extended`)."""
+
+    inputs: Any  # seawatch.detect.base.Inputs of every changed vessel
+    lead: pl.DataFrame  # the carried track rows asked for, copied with the extended vessels' rows
+    lead_starts: np.ndarray  # which of those rows start a segment
+    extended: pl.Series  # mmsi of the vessels whose tracks were extended (first in inputs.tracks)
+    grown: pl.DataFrame  # per segment that grew: its rows in inputs.tracks (first, n) and n_old before
+    again: Any  # Inputs of the vessels segmented again (the rest of inputs.tracks)
 
 
 def _vessel_rows(tracks: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
@@ -878,7 +942,7 @@ class Watcher:
         depends on it (tests/test_live.py checks pass by pass)."""
         from .detect import detect, encounter, gap
         from .detect.base import Inputs
-        from .tracks import build_tracks
+        from .tracks import _ranges, build_tracks
 
         kw = dict(preset=self.cfg.preset, config=self.cfg.config, ports=self.ports, ports_in_tracks=True)
         changed = pl.concat(self._changed).unique() if self._changed else pl.Series("mmsi", [], pl.Int64)
@@ -894,14 +958,29 @@ class Watcher:
             fresh = Inputs(tr.points, tr.segments, statics, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
         else:
             statics = statics.filter(mine)
-            fresh = self._extended(carried, changed, resegment, new_pos, pos, statics)
+            kept, kept_rows = _without_vessels(carried.tracks, self._rows, changed)
+            # the kept vessels' rows stay zero-copy slices, unless these would have to be joined
+            # into one chunk (a copy of every row) and are a small part of the window (in a fast
+            # replay nearly every vessel changes every pass): then they are copied in the gather
+            # of the extended vessels' rows
+            kept_at = self._rows.filter(~pl.col("mmsi").is_in(changed.implode())).sort("start")  # as in kept
+            lead = None
+            if sum(f.n_chunks() for f in kept) + 2 > MAX_CHUNKS and \
+                    sum(f.height for f in kept) * GATHER_COST < carried.tracks.height:
+                lead = kept_at
+            fr = self._extended(carried, changed, resegment, new_pos, pos, statics, lead)
+            fresh = fr.inputs
+            if lead is not None:
+                kept, kept_starts = [fr.lead], fr.lead_starts
+            else:
+                kept_starts = carried.segment_starts()[_ranges(kept_at["start"].to_numpy(), kept_at["n"].to_numpy())]
+        ep = self.params["encounter"]
         new_parts = {
             "events": detect(fresh.tracks, fresh.segments, fresh.statics, noise=fresh.noise, only=list(PER_VESSEL),
-                             contiguous=True, **kw),  # Inputs left each segment's rows together, in time
-            "rx": gap.vessel_grid(fresh.points),
-            "encounter": encounter.grid_points(fresh, self.params["encounter"]),
+                             contiguous=True, seg_starts=fresh.segment_starts(), **kw),  # Inputs left each segment's rows together, in time
         }
         if full:
+            new_parts.update(rx=gap.vessel_grid(fresh.points), encounter=encounter.grid_points(fresh, ep))
             inputs = fresh
             rows = _vessel_rows(fresh.tracks)
             self._rx_cache.clear()
@@ -909,8 +988,7 @@ class Watcher:
             self.passes["full"] += 1
             self.last_pass_vessels = fresh.segments["mmsi"].n_unique()
         else:
-            kept, rows = _without_vessels(carried.tracks, self._rows, changed)
-            rows = pl.concat([rows, _vessel_rows(fresh.tracks, offset=sum(f.height for f in kept))])
+            rows = pl.concat([kept_rows, _vessel_rows(fresh.tracks, offset=sum(f.height for f in kept))])
             tracks = pl.concat([*kept, fresh.tracks], rechunk=False)
             if tracks.n_chunks() > MAX_CHUNKS:
                 tracks = tracks.rechunk()
@@ -918,10 +996,22 @@ class Watcher:
                 tracks,
                 pl.concat([carried.segments.filter(~mine), fresh.segments]),
                 ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True)
-            moved = encounter.changed_points(parts["encounter"].filter(mine), new_parts["encounter"])
-            old_rx = parts["rx"].filter(mine)
-            self._rx_cache.grid_changed(differing_rows(old_rx, new_parts["rx"], old_rx.columns)["tb"].unique())
+                noise=pl.concat([carried.noise.filter(~mine), fresh.noise]), contiguous=True,
+                seg_starts=np.concatenate([kept_starts, fresh.segment_starts()]))
+            # reception counts and encounter grid points: the extended vessels' carried ones, their
+            # new points' added (the old ones stand); the others' counted again
+            of = lambda m: pl.col("mmsi").is_in(m.implode())  # noqa: E731
+            again = changed.filter(~changed.is_in(fr.extended.implode()))
+            first, n_old, n = (fr.grown[c].to_numpy() for c in ("first", "n_old", "n"))
+            rx_ext, tb = gap.grown_vessel_grid(parts["rx"].filter(of(fr.extended)), fresh.points[_ranges(first + n_old, n - n_old)])
+            rx_again, old_rx = gap.vessel_grid(fr.again.points), parts["rx"].filter(of(again))
+            self._rx_cache.grid_changed(tb)
+            self._rx_cache.grid_changed(differing_rows(old_rx, rx_again, old_rx.columns)["tb"].unique())
+            enc_add, enc_again = encounter.grown_grid_points(fresh, ep, first, n_old, n), encounter.grid_points(fr.again, ep)
+            moved = pl.concat([enc_add.select("mmsi", "k"),
+                               encounter.changed_points(parts["encounter"].filter(of(again)), enc_again)]).unique()
+            new_parts.update(rx=pl.concat([rx_ext, rx_again]),
+                             encounter=pl.concat([parts["encounter"].filter(of(fr.extended)), enc_add, enc_again]))
             new_parts = {k: pl.concat([parts[k].filter(~mine), v], how="vertical_relaxed") for k, v in new_parts.items()}
             # close pairs searched again only where grid points moved
             new_parts["enc_rows"] = encounter.close_rows(new_parts["encounter"], self.params["encounter"],
@@ -933,13 +1023,15 @@ class Watcher:
         return inputs, new_parts
 
     def _extended(self, carried: Any, changed: pl.Series, resegment: pl.Series, new_pos: pl.DataFrame | None,
-                  pos: pl.DataFrame, statics: pl.DataFrame) -> Any:
+                  pos: pl.DataFrame, statics: pl.DataFrame, lead: pl.DataFrame | None = None) -> _Fresh:
         """Detector inputs of the ``changed`` vessels, whole: their carried tracks extended by
         their new positions where :func:`seawatch.tracks.extend` allows it (the common case: a
         vessel reporting along its course), the others (rows evicted, ports moved, a late or
-        implausible position, a new vessel) segmented again from their window rows."""
+        implausible position, a new vessel) segmented again from their window rows. Also the
+        carried track rows at ``lead`` (``start, n`` in the carried tracks), copied in the same
+        gather as the extended vessels' rows (one chunk with them); empty without ``lead``."""
         from .detect.base import Inputs
-        from .tracks import SEGMENT_INPUTS, build_tracks, extend, segments_of, usable_vessel_rows
+        from .tracks import _ranges, build_tracks, extend, grown_segments, usable_vessel_rows
 
         tracks, segs, noise = carried.tracks, carried.segments, carried.noise
         rows = self._rows.join(changed.to_frame(), on="mmsi", how="semi").filter(
@@ -959,32 +1051,55 @@ class Watcher:
         ext, bad = extend(last, new)
         keep = last.filter(~pl.col("mmsi").is_in(bad.implode()))["mmsi"]
         again = changed.filter(~changed.is_in(keep.implode()))
-        # extended vessels: their carried rows, then their new rows (a single gather)
+        # extended vessels: their carried rows, then their new rows (a single gather, after the
+        # rows of the vessels ``lead`` when given)
         ext = ext.select(tracks.columns).cast(tracks.schema)
         kr = rows.join(keep.to_frame(), on="mmsi", how="semi").sort("mmsi")
         en = ext.group_by("mmsi", maintain_order=True).len()
-        kr = kr.join(en, on="mmsi", how="left").with_columns(pl.col("len").fill_null(0))
+        kr = kr.join(en, on="mmsi", how="left").with_columns(pl.col("len").fill_null(0)).join(
+            last.select("mmsi", "n_points", "seg_id"), on="mmsi", how="left")
         e_len = kr["len"].to_numpy().astype(np.int64)
         e_start = np.cumsum(e_len) - e_len
+        v_len = kr["n"].to_numpy().astype(np.int64)
         starts = np.column_stack([kr["start"].to_numpy(), tracks.height + e_start]).ravel()
-        lens = np.column_stack([kr["n"].to_numpy(), e_len]).ravel().astype(np.int64)
+        lens = np.column_stack([v_len, e_len]).ravel()
+        n_lead = 0
+        if lead is not None and lead.height:
+            starts = np.concatenate([lead["start"].to_numpy(), starts])
+            lens = np.concatenate([lead["n"].to_numpy().astype(np.int64), lens])
+            n_lead = int(lead["n"].sum())
         total = int(lens.sum())
-        idx = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
         both = pl.concat([tracks, ext], rechunk=False)  # ext is sorted by vessel and time
-        ext_tracks = both[idx] if total else tracks.clear()
-        grown = ext["seg_id"].unique()
-        ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown.implode())),
-                              segments_of(ext_tracks.select(SEGMENT_INPUTS).filter(pl.col("seg_id").is_in(grown.implode())))])
+        idx = _ranges(starts, lens)
+        out = both[idx] if total else tracks.clear()
+        lead_tracks, ext_tracks = out.slice(0, n_lead), out.slice(n_lead)
+        # which rows start a segment: as they did (a new row never does)
+        out_starts = np.concatenate([carried.segment_starts(), np.zeros(ext.height, dtype=bool)])[idx]
+        # the segment each grew: the last of its vessel's rows (the latest point was its end)
+        g = e_len > 0
+        v_end = np.cumsum(v_len + e_len)
+        first = (v_end - e_len - kr["n_points"].to_numpy().astype(np.int64))[g]
+        n_grown = (kr["n_points"].to_numpy() + e_len)[g]
+        grown = kr.filter(pl.Series(g)).select("seg_id")
+        old_grown = grown.join(segs, on="seg_id", how="left", maintain_order="left")
+        ext_segs = pl.concat([segs.join(keep.to_frame(), on="mmsi", how="semi").filter(~pl.col("seg_id").is_in(grown["seg_id"].implode())),
+                              grown_segments(old_grown, ext_tracks, first, n_grown)])
         ext_noise = noise.join(keep.to_frame(), on="mmsi", how="semi")
         self.extended["vessels"] += keep.len()
+        # the others: segmented again from their window rows; not those that had no track or noise
+        # point and have no new position to track (base stations, aids to navigation: never one)
+        had = pl.concat([self._rows["mmsi"], noise["mmsi"], new["mmsi"]]).implode()
+        again = again.filter(again.is_in(had))
         self.extended["segmented"] += again.len()
-        # the others: segmented again from their window rows
         tr = build_tracks(pos.filter(pl.col("mmsi").is_in(again.implode())), ports=self.ports, zones=self.zones)
         seg_again = Inputs(tr.points, tr.segments, ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True)
-        return Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
-                      pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
-                      ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
-                      noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True)
+        fresh = Inputs(pl.concat([ext_tracks, seg_again.tracks.cast(tracks.schema)], rechunk=False),
+                       pl.concat([ext_segs, seg_again.segments]).sort("mmsi", "start_time", "seg_id"), statics,
+                       ports=self.ports, preset=self.cfg.preset, ports_in_tracks=True,
+                       noise=pl.concat([ext_noise, seg_again.noise.cast(noise.schema)]), contiguous=True,
+                       seg_starts=np.concatenate([out_starts[n_lead:], seg_again.segment_starts()]))
+        grown_rows = pl.DataFrame({"first": first, "n_old": kr["n_points"].to_numpy()[g], "n": n_grown}, schema=dict.fromkeys(("first", "n_old", "n"), pl.Int64))
+        return _Fresh(fresh, lead_tracks, out_starts[:n_lead], keep, grown_rows, seg_again)
 
     def _detections(self) -> pl.DataFrame | None:
         """The sensor detections in the window up to data time "now" (`seawatch ingest

@@ -673,6 +673,52 @@ def segments_of(points: pl.DataFrame) -> pl.DataFrame:
     return schema.conform("segments", seg)
 
 
+def _ranges(first: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The row numbers ``first[i] .. first[i] + n[i] - 1`` of each range, end to end."""
+    n = n.astype(np.int64)
+    return np.arange(int(n.sum()), dtype=np.int64) + np.repeat(first.astype(np.int64) - (np.cumsum(n) - n), n)
+
+
+def grown_segments(old: pl.DataFrame, points: pl.DataFrame, first: np.ndarray, n: np.ndarray) -> pl.DataFrame:
+    """The SEGMENTS rows of segments that :func:`extend` grew, equal to :func:`segments_of` over
+    their points without reading every point again. ``old``: their SEGMENTS rows before;
+    ``points``: a TRACKS frame holding all the points of segment ``i`` (row ``i`` of ``old``), in
+    time, at rows ``first[i]`` to ``first[i] + n[i] - 1``, the new ones after the
+    ``old["n_points"]`` there before (at least one new). The first values are the old ones; the
+    last ones and the maximum come from the new points; the sums are taken again over every
+    point, with numpy in row order as segments_of does (the same bits)."""
+    k = old.height
+    if k == 0:
+        return schema.conform("segments", old)
+    n = np.asarray(n, dtype=np.int64)
+    first = np.asarray(first, dtype=np.int64)
+    n_old = old["n_points"].to_numpy().astype(np.int64)
+    fresh = n - n_old
+    if (fresh < 1).any():
+        raise ValueError("grown_segments: every segment needs a new point")
+    seg = np.arange(k, dtype=np.int64)
+    new = points.select("ts", "lat", "lon", "implied_speed_kn")[_ranges(first + n_old, fresh)]
+    last = points.select(end_time="ts", lat_end="lat", lon_end="lon")[first + n - 1]
+    # the maximum over the old points (one row standing for them) and the new: max ignores nulls
+    mx = pl.concat([
+        pl.DataFrame({"_i": seg, "m": old["max_implied_speed_kn"].cast(pl.Float32)}),
+        pl.DataFrame({"_i": np.repeat(seg, fresh), "m": new["implied_speed_kn"].cast(pl.Float32)}),
+    ]).group_by("_i").agg(pl.col("m").max()).sort("_i")["m"]
+    rows = _ranges(first, n)
+    starts = np.cumsum(n) - n
+    dist = np.add.reduceat(points["dist_nm"].cast(pl.Float64).fill_null(0.0).to_numpy()[rows], starts)
+    sog = points["sog_kn"]
+    n_sog = np.add.reduceat(sog.is_not_null().to_numpy()[rows].astype(np.int64), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_sog = np.add.reduceat(sog.cast(pl.Float64).fill_null(0.0).to_numpy()[rows], starts) / n_sog
+    seg_df = old.select("seg_id", "mmsi", "start_time").with_columns(last["end_time"]).with_columns(
+        n_points=pl.Series(n), lat_start=old["lat_start"], lon_start=old["lon_start"], lat_end=last["lat_end"],
+        lon_end=last["lon_end"], max_implied_speed_kn=mx, dist_nm=pl.Series(dist),
+        mean_sog_kn=pl.Series(np.where(n_sog > 0, mean_sog, np.nan)).fill_nan(None),
+    ).with_columns(duration_s=(pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1e6)
+    return schema.conform("segments", seg_df.sort("mmsi", "start_time", "seg_id"))
+
+
 def anchorage_min_vessels(n_vessels: int) -> int:
     """How many distinct vessels must have stayed at a spot for it to be an anchorage: GFW's 20
     for large data (2,000+ vessels), fewer for small data (1 in 100 vessels, at least 3)."""

@@ -284,3 +284,54 @@ def test_a_million_points_with_planted_meetings():
     found = set(zip(ev["mmsi"], ev["other_mmsi"]))
     assert {(431000000 + 2 * i, 431000001 + 2 * i) for i in range(5)} <= found
     assert all(m >= 431000000 and m < 431000010 for m in ev["mmsi"])  # random walkers at 5-15 kn never qualify
+
+
+# -- the live watch's incremental grid ------------------------------------------------------------------
+def test_grown_grid_points_add_what_grid_points_over_the_grown_segments_add():
+    """encounter.grown_grid_points (the live watch: grid points of segments that grew at their
+    end) with the grid points from before equals grid_points over the grown segments: a segment
+    cut exactly at a grid time, just after one, inside a silence longer than max_interp_gap_h,
+    one whose old part had no grid time yet, and one whose new points reach no new grid time;
+    one of them passes a port (the port_km filter)."""
+    from seawatch.detect.gap import grown_vessel_grid, vessel_grid
+
+    p = encounter.PRESETS["coastal"]
+    pieces = {
+        431000101: (track(431000101, sog_kn=6, cog_deg=20, hours=3, every_s=60), "2024-06-01T00:50:00"),
+        431000102: (track(431000102, sog_kn=3, lat=39.6, lon=136.0, hours=3, every_s=47), "2024-06-01T01:00:20"),
+        431000103: (concat(track(431000103, sog_kn=1, lat=38.5, hours=1, every_s=60),
+                           track(431000103, sog_kn=1, lat=38.5, hours=1, every_s=60, start="2024-06-01T02:10:00Z")),
+                    "2024-06-01T01:30:00"),
+        431000104: (track(431000104, sog_kn=4, lat=39.0, hours=1, every_s=60, start="2024-06-01T00:01:00Z"),
+                    "2024-06-01T00:05:00"),
+        431000105: (track(431000105, sog_kn=4, lat=39.2, hours=0.45, every_s=30), "2024-06-01T00:21:00"),
+        # passing Niigata port (37.95N 139.06E): its grid points within min_port_km are dropped
+        431000106: (track(431000106, sog_kn=8, cog_deg=90, lat=37.95, lon=138.9, hours=2, every_s=60), "2024-06-01T00:40:00"),
+    }
+    full = Inputs(tracks_of(*(f for f, _ in pieces.values()), places=False))
+    pts = full.points
+    assert pts["seg_id"].n_unique() == len(pieces)  # one segment each
+    cut = pl.DataFrame({"mmsi": list(pieces), "cut": [c for _, c in pieces.values()]}).with_columns(
+        pl.col("cut").str.to_datetime(time_zone="UTC", time_unit="us"))
+    old_mask = pts.join(cut, on="mmsi", how="left", maintain_order="left").select(pl.col("ts") <= pl.col("cut")).to_series()
+    old = Inputs(pts.filter(old_mask))
+    first = np.flatnonzero((pts["seg_id"] != pts["seg_id"].shift(1)).fill_null(True).to_numpy())
+    n = np.diff(np.append(first, pts.height))
+    n_old = pts.select(old_mask.alias("o")).with_columns(s=pts["seg_id"]).group_by("s", maintain_order=True).agg(
+        pl.col("o").sum())["o"].to_numpy()
+    assert (n_old >= 1).all() and (n > n_old).all()
+    key = ["mmsi", "k"]
+    want = encounter.grid_points(full, p).drop("seg").sort(key)
+    old_grid = encounter.grid_points(old, p)
+    added = encounter.grown_grid_points(full, p, first, n_old, n)
+    got = pl.concat([old_grid, added]).drop("seg").sort(key)
+    assert_frame_equal(got, want, check_exact=True)
+    assert added.height > 10 and want.height < encounter.resample(pts, p.step_s, p.max_interp_gap_h).height
+    assert 431000105 not in added["mmsi"].to_list()  # no new grid time
+    assert want.filter(pl.col("mmsi") == 431000103)["speed_kn"].null_count() == 2  # a first point, after the silence
+    # the reception counts of ais_gap grow the same way
+    new_rows = np.concatenate([np.arange(f + o, f + m) for f, o, m in zip(first, n_old, n)])
+    rx, tb = grown_vessel_grid(vessel_grid(old.points), pts[new_rows])
+    rx_key = ["mmsi", "cy", "cx", "tb"]
+    assert_frame_equal(rx.sort(rx_key), vessel_grid(pts).sort(rx_key), check_exact=True)
+    assert sorted(tb.to_list()) == sorted(set(vessel_grid(pts[new_rows])["tb"].to_list()))

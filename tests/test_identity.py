@@ -183,6 +183,26 @@ def test_the_event_is_placed_at_the_vessels_nearest_point_in_time_whatever_the_r
     assert of(blocks, "identity_change").height == 2
 
 
+def test_the_nearest_point_on_a_tie_is_the_later_and_the_last_of_equal_times():
+    """identity._place (a binary search per event in its vessel's rows) picks what polars'
+    as-of join "nearest" picks, tie rules included: at equal distance the later time, of rows
+    at one time the last; no position (no rows of the MMSI, no start time) gives nulls."""
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n, k, nv = int(rng.integers(0, 40)), int(rng.integers(0, 15)), int(rng.integers(1, 6))
+        pos = pl.DataFrame({"mmsi": np.sort(rng.integers(1, nv + 1, n)), "_pos_ts": rng.integers(0, 20, n) * 1_000_000,
+                            "lat": rng.random(n), "lon": np.arange(n, dtype=float)}).with_columns(
+            pl.col("mmsi").cast(pl.Int64), pl.col("_pos_ts").cast(pl.Datetime("us", "UTC"))).sort(
+            "mmsi", "_pos_ts", maintain_order=True)  # times repeat: ties before, after and at an event
+        ev = pl.DataFrame({"mmsi": rng.integers(1, nv + 2, k), "start_time": rng.integers(-3, 23, k) * 1_000_000,
+                           "x": np.arange(k)}).with_columns(
+            pl.col("mmsi").cast(pl.Int64), pl.col("start_time").cast(pl.Datetime("us", "UTC")))
+        ev = ev.with_columns(start_time=pl.when(pl.col("x") == 3).then(None).otherwise(pl.col("start_time")))
+        want = ev.sort("start_time").join_asof(pos, left_on="start_time", right_on="_pos_ts", by="mmsi",
+                                               strategy="nearest", check_sortedness=False).drop("_pos_ts")
+        assert identity._place(ev, pos).sort("x").equals(want.sort("x")), trial
+
+
 def test_class_b_name_in_24a_then_call_sign_in_24b_is_not_a_change():
     st = concat(
         static(431000001, at(0), msg_type=24, part_num=0, shipname="SEA BIRD"),

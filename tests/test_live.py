@@ -757,6 +757,9 @@ def _checked_against_full_passes(w: Watcher, every: int = 4) -> tuple[list[tuple
             want = Inputs(tr.points, tr.segments)
             for name, key in (("tracks", ["seg_id", "ts"]), ("noise", ["mmsi", "ts", "lat"]), ("segments", ["seg_id"])):
                 assert_frame_equal(getattr(got, name).sort(key), getattr(want, name).sort(key))
+            # the segment starts carried with the tracks are where their seg_id changes
+            seg = got.tracks["seg_id"]
+            assert (got.segment_starts() == seg.ne_missing(seg.shift(1)).to_numpy()).all()
             assert_frame_equal(ev, full)
             checked.append(dict(full["event_type"].value_counts().iter_rows()))
         diff(ev)
@@ -765,17 +768,32 @@ def _checked_against_full_passes(w: Watcher, every: int = 4) -> tuple[list[tuple
     return rebuilt, checked, flag
 
 
-def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("copy_kept", [False, True])
+def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch, copy_kept) -> None:
     """Each pass rebuilds only the vessels whose rows changed (added, or evicted from a 3 h
     window) and carries the others' tracks and per-vessel events over. The going-dark feed in
     20 time slices, each fed as four micro-batches of a quarter of the fleet (MMSI mod 4; the
     later quarters' rows arrive late within the slice): after every fourth pass and the final
     one, the carried tracks, segments and events equal a full rebuild of the same window (ports
-    re-inferred as often as the data allow, statics arriving throughout)."""
+    re-inferred as often as the data allow, statics arriving throughout). ``copy_kept``: the
+    unchanged vessels' rows are copied in the extended vessels' gather every pass (what a fast
+    replay, where nearly every vessel changes, does) instead of kept as slices."""
     import seawatch.live as live_mod
 
     monkeypatch.setattr(live_mod, "PORTS_MIN_WALL_S", 0.0)
     monkeypatch.setattr(live_mod, "PORTS_EVERY_S", 1800.0)
+    copied = []
+    if copy_kept:
+        monkeypatch.setattr(live_mod, "MAX_CHUNKS", 0)
+        monkeypatch.setattr(live_mod, "GATHER_COST", 0)
+        extended = live_mod.Watcher._extended
+
+        def spy(self, *a, **k):
+            out = extended(self, *a, **k)
+            copied.append(out.lead.height)
+            return out
+
+        monkeypatch.setattr(live_mod.Watcher, "_extended", spy)
     w = Watcher(WatchConfig(sources=[], db=tmp_path / "db", window_h=3.0))
     rebuilt, checked, flag = _checked_against_full_passes(w)
     lines, group, g = going_dark["lines"], [], 0
@@ -798,6 +816,7 @@ def test_incremental_pass_equals_a_full_pass(going_dark, tmp_path, monkeypatch) 
     assert any(c.get("ais_gap") for c in checked)  # with events of the cross-vessel detectors too
     # most rebuilt vessels' tracks were extended; some (late rows, evictions) segmented again
     assert w.extended["vessels"] > w.extended["segmented"] > 0
+    assert not copy_kept or sum(n > 0 for n in copied) > 40
 
 
 def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, monkeypatch) -> None:
@@ -858,6 +877,54 @@ def test_an_anchorage_that_appears_rebuilds_only_the_vessels_near_it(tmp_path, m
     assert marked and all(m <= near for m in marked) and 431000200 in marked[0]  # the far ones carried
     assert w.passes["full"] == 2 and len(checked) == len(rebuilt)
     assert checked[-1].get("port_visit") and not checked[0].get("port_visit")  # visits to the new anchorage
+
+
+def test_duplicate_index_across_batches_and_evictions() -> None:
+    """The duplicate filter (live._Seen: hashes kept sorted, each batch looking up only its own,
+    rows older than the window forgotten) drops a message whose content was accepted within
+    10 s of receive time, before or after, and nothing else: one message at a time against a
+    plain list of what it remembers, then in batches against an index built again from the
+    rows it kept; through prunes that forget rows, with late rows arriving under the window."""
+    from seawatch import schema
+    from seawatch.live import _W_US, _Seen
+
+    rng = np.random.default_rng(7)
+    n = 2400
+    # few contents (vessel, position), so they repeat within and beyond 10 s; times mostly in order
+    t_us = (np.sort(rng.integers(0, 900, n)) + rng.integers(-40, 5, n)) * 1_000_000 + rng.integers(0, 999_999, n)
+    df = schema.conform("positions", pl.DataFrame({
+        "mmsi": rng.integers(1, 30, n), "ts": pl.Series(t_us).cast(pl.Datetime("us", "UTC")),
+        "lat": rng.integers(0, 3, n) * 0.5, "lon": np.full(n, 138.0)}))
+    content = list(zip(df["mmsi"].to_list(), df["lat"].to_list()))
+    seen, remembered, prunes = _Seen(), [], 0  # remembered: (content, time) of the rows kept
+    for i in range(1200):  # one message at a time
+        dup = any(c == content[i] and abs(t - int(t_us[i])) <= _W_US for c, t in remembered)
+        keep, dropped = seen.filter("positions", df[i:i + 1])
+        assert bool(keep[0]) is not dup and dropped == int(dup), i
+        if not dup:
+            remembered.append((content[i], int(t_us[i])))
+        if i % 100 == 99:  # the window moves on: rows before it (less 10 s) are forgotten
+            lo = int(t_us[: i + 1].max()) - 200 * 1_000_000
+            seen.prune(lo)
+            before = len(remembered)
+            remembered = [(c, t) for c, t in remembered if t >= lo - _W_US]
+            prunes += before > len(remembered)
+        assert seen.size("positions") == len(remembered)
+    assert prunes >= 5 and 100 < sum(1 for _ in remembered) < 1200
+    kept_rows = [df[:0]]
+    kept_rows += [df[i:i + 1] for i in range(1200) if (content[i], int(t_us[i])) in set(remembered)]
+    for a in range(1200, n, 60):  # batches, against an index built again from what it kept
+        batch = df[a:a + 60]
+        ref = _Seen()
+        ref.add("positions", pl.concat(kept_rows))
+        want, want_n = ref.filter("positions", batch)
+        keep, dropped = seen.filter("positions", batch)
+        assert (keep == want).all() and dropped == want_n and 0 < dropped < 60
+        kept_rows.append(batch.filter(pl.Series(keep)))
+        lo = int(t_us[: a + 60].max()) - 200 * 1_000_000
+        seen.prune(lo)
+        kept_rows = [f.filter(pl.col("ts").dt.epoch("us") >= lo - _W_US) for f in kept_rows]
+        assert seen.size("positions") == sum(f.height for f in kept_rows)
 
 
 def test_carried_tracks_are_slices_of_the_vessels_kept() -> None:

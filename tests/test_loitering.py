@@ -185,6 +185,29 @@ def test_rerun_and_shuffled_input_give_the_same_event_ids():
     assert a.equals(c)
 
 
+def test_legs_skipped_by_their_change_of_latitude_change_nothing(monkeypatch):
+    """A leg whose change of latitude alone makes it too long to be slow is measured only when
+    its bucket has a slow leg: the events (every number in them) are the same as with every leg
+    measured. Slow drifts and dashes on every heading, some buckets mixing both."""
+    rng = np.random.default_rng(4)
+    frames = []
+    for i in range(24):
+        lat, lon, t, parts = 38.0 + 0.05 * i, 137.0, 0.0, []
+        for _ in range(6):
+            sog, hours, cog = float(rng.choice([0.3, 1.2, 1.9, 6.0, 14.0])), float(rng.uniform(0.3, 2.5)), float(rng.uniform(0, 360))
+            start = (np.datetime64("2024-06-01T00:00") + np.timedelta64(round(t * 3600), "s")).astype(str) + "Z"
+            parts.append(track(431000100 + i, start=start, lat=lat, lon=lon, sog_kn=sog, cog_deg=cog, hours=hours,
+                               every_s=float(rng.choice([10, 45, 60, 180]))))
+            la, lo = destination(lat, lon, cog, sog * hours)
+            lat, lon, t = float(la), float(lo), t + hours + 0.02
+        frames.append(concat(*parts))
+    tr = tracks_of(concat(*frames), places=False)
+    got = events(tracks=tr)
+    monkeypatch.setattr(loitering, "EARTH_RADIUS_NM", 0.0)  # no leg is sure to be long: all measured
+    want = events(tracks=tr)
+    assert got.height >= 5 and got.equals(want)
+
+
 def test_a_million_points_with_planted_loiterers():
     planted = tracks_of(concat(*(track(431000000 + i, sog_kn=0.5, hours=4, lat=41.0 + 0.1 * i, lon=138.5)
                                  for i in range(5))), places=False)

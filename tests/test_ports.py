@@ -249,3 +249,31 @@ def test_gfw_japan_anchorage_labels_near_a_harborly_port():
     per_label = near.group_by("label").agg(pl.col("port_dist_km").min())
     share = per_label["port_dist_km"].is_not_null().mean()
     assert share >= 0.70, f"only {share:.0%} of GFW's Japanese anchorage labels near a port"
+
+
+def test_a_ports_frame_searched_again_reuses_its_index_unless_it_changed():
+    """nearest_port keeps the index of the last ports frames it searched (the live watch
+    searches one table for every batch): the same frame gives the same answers without
+    building it again, and a frame changed in place is indexed afresh."""
+    import seawatch.zones.ports as ports_mod
+
+    ports = schema.conform("ports", pl.DataFrame({"port_id": ["A", "B"], "name": ["A", "B"], "kind": ["port", "port"],
+                                                  "lat": [37.9, 38.5], "lon": [139.0, 139.5]}))
+    lat, lon = np.array([37.91, 38.49]), np.array([139.0, 139.5])
+    built = []
+    real = ports_mod._PortIndex.__init__
+
+    def spy(self, frame):
+        built.append(frame.height)
+        real(self, frame)
+
+    try:
+        ports_mod._PortIndex.__init__ = spy
+        first = nearest_port(lat, lon, ports=ports)
+        again = nearest_port(lat, lon, ports=ports)
+        assert first.equals(again) and len(built) == 1
+        ports[1, "lat"], ports[1, "lon"] = 37.91, 139.001  # B moves next to the first position
+        moved = nearest_port(lat, lon, ports=ports)
+        assert len(built) == 2 and moved["port_name"].to_list()[0] == "B"
+    finally:
+        ports_mod._PortIndex.__init__ = real

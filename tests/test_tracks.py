@@ -248,3 +248,39 @@ def test_extend_places_new_points_as_segmenting_everything_again_would():
     before = pts.filter(pl.col("mmsi").is_in([431000001, 431000004])).select(got.columns)
     assert full.join(before.select("mmsi", "ts"), on=["mmsi", "ts"], how="semi").select(got.columns).sort("mmsi", "ts").equals(
         before.sort("mmsi", "ts"))
+
+
+def test_grown_segments_equal_segments_of_all_their_points():
+    """tracks.grown_segments (the live watch's segments of the segments extend grew: first values
+    kept, last ones and the maximum from the new points, the sums taken again) equals
+    segments_of over every point of those segments, to the bit, with reported speeds missing
+    here and there and segments long enough for numpy's pairwise sums to differ from running
+    ones."""
+    from datetime import timedelta
+
+    from seawatch.tracks import SEGMENT_INPUTS, extend, grown_segments, segments_of, usable_vessel_rows
+
+    rng = np.random.default_rng(3)
+    old = concat(*[track(431000100 + i, sog_kn=float(rng.uniform(4, 14)), cog_deg=float(rng.uniform(0, 360)),
+                         lat=37 + 0.1 * i, hours=3, every_s=float(rng.integers(20, 90))) for i in range(6)])
+    old = old.with_columns(sog_kn=pl.when(pl.Series(rng.random(old.height) < 0.1)).then(None).otherwise(pl.col("sog_kn")))
+    built = build_tracks(old, places=False)
+    pts, segs = built.points, built.segments
+    last = pts.group_by("mmsi", maintain_order=True).last().select("mmsi", "ts", "lat", "lon", "seg_id").join(
+        segs.select("seg_id", "n_points"), on="seg_id")
+    # each vessel's next points along its course, a few of them without a reported speed
+    nxt = pl.concat([pl.DataFrame({"mmsi": [m] * 5, "ts": [t + timedelta(seconds=30 * (k + 1)) for k in range(5)],
+                                   "lat": [la + 0.001 * (k + 1) for k in range(5)], "lon": [lo] * 5,
+                                   "sog_kn": [None if k == 2 else 7.5 for k in range(5)]})
+                     for m, t, la, lo in last.select("mmsi", "ts", "lat", "lon").iter_rows()], how="diagonal_relaxed")
+    nxt = schema.conform("positions", nxt.with_columns(ais_class=pl.lit("A")))
+    ext, bad = extend(last, usable_vessel_rows(nxt))
+    assert bad.len() == 0 and ext.height == 30
+    cols = list(SEGMENT_INPUTS)
+    grown_pts = pl.concat([pts.select(cols), ext.select(cols).cast(pts.select(cols).schema)]).sort("mmsi", "ts")
+    want = segments_of(grown_pts)
+    n = want["n_points"].to_numpy()
+    first = np.cumsum(n) - n  # one segment per vessel, in mmsi order
+    got = grown_segments(segs.sort("mmsi"), grown_pts, first, n)
+    assert want["n_points"].min() > 100 and want["mean_sog_kn"].null_count() == 0
+    assert got.equals(want)

@@ -102,6 +102,7 @@ def detect(
     detections: pl.DataFrame | None = None,
     correlation_out: list[pl.DataFrame] | None = None,
     contiguous: bool = False,
+    seg_starts: Any = None,
 ) -> pl.DataFrame:
     """Run the detectors over tables; returns schema.EVENTS sorted by start_time, event_type.
 
@@ -110,7 +111,8 @@ def detect(
     list to which the dark detector appends its correlation of the ``detections`` with AIS
     (schema.CORRELATION, one row per detection), computed once for its events and this.
     ``contiguous``: the caller vouches that each segment's rows are together and in time (as
-    :class:`Inputs` leaves them), so the check over every row is skipped.
+    :class:`Inputs` leaves them), so the check over every row is skipped. ``seg_starts``: which
+    rows of ``tracks`` start a segment, if known (:attr:`Inputs.seg_starts`).
     """
     params = params_for(preset, config)
     names = list(only) if only else list(DETECTORS)
@@ -130,6 +132,7 @@ def detect(
         ports_in_tracks=ports_in_tracks,
         detections=detections,
         contiguous=contiguous,
+        seg_starts=seg_starts,
     )
     del tracks  # Inputs holds the columns the detectors need; let the rest go
     frames = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from .. import schema
@@ -56,6 +57,9 @@ class Inputs:
     #: the caller vouches that ``tracks`` are contiguous per segment and in time (e.g. whole
     #: vessels of earlier Inputs joined: the live watch), so the check over every row is skipped
     contiguous: bool = False
+    #: which rows of ``tracks`` (noise-free, as given) start a segment, if the caller knows (the
+    #: live watch carries them); see :meth:`segment_starts`
+    seg_starts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_NAMES:
@@ -82,7 +86,20 @@ class Inputs:
 
         if not self.contiguous and not _contiguous(points):
             points = points.sort("seg_id", "ts")
+            self.seg_starts = None
+        if n_noise or (self.seg_starts is not None and len(self.seg_starts) != points.height):
+            self.seg_starts = None
         self.tracks = points
+
+    def segment_starts(self) -> np.ndarray:
+        """Bool per row of :attr:`points`: the row is its segment's first (each segment's rows
+        are together, so: its seg_id differs from the row before's). Computed once (or given),
+        for every detector that needs the segments' bounds."""
+        if self.seg_starts is None:
+            seg = self.tracks["seg_id"]
+            self.seg_starts = seg.ne_missing(seg.shift(1)).fill_null(True).to_numpy() if self.tracks.height \
+                else np.zeros(0, dtype=bool)
+        return self.seg_starts
 
     @property
     def points(self) -> pl.DataFrame:
@@ -117,12 +134,13 @@ def event_ids(event_type: pl.Series, mmsi: pl.Series, other: pl.Series, start: p
     )
 
 
-def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True) -> pl.DataFrame:
+def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True, ids: bool = True) -> pl.DataFrame:
     """Raw detector rows -> schema.EVENTS.
 
     ``df`` has ``mmsi, start_time, end_time, lat, lon, severity, score`` and ``evidence`` (a
     struct column, or a JSON string), optionally ``other_mmsi``, ``status`` (default 'closed')
-    and zone columns (looked up at lat/lon when absent and ``zones``).
+    and zone columns (looked up at lat/lon when absent and ``zones``). ``ids=False``: no
+    ``event_id`` (null: the caller sets it).
     """
     if df.height == 0:
         return schema.empty("events")
@@ -138,9 +156,10 @@ def finish(df: pl.DataFrame, event_type: str, preset: str, *, zones: bool = True
         z = _zones.lookup(df["lat"].to_numpy(), df["lon"].to_numpy())
         df = df.with_columns(zone_name=z["zone_name"], zone_kind=z["zone_kind"], zone_state=z["zone_state"])
     df = df.with_columns(event_type=pl.lit(event_type), preset=pl.lit(preset))
-    df = df.with_columns(
-        event_id=event_ids(df["event_type"], df["mmsi"].cast(pl.Int64), df["other_mmsi"].cast(pl.Int64), df["start_time"])
-    )
+    if ids:
+        df = df.with_columns(
+            event_id=event_ids(df["event_type"], df["mmsi"].cast(pl.Int64), df["other_mmsi"].cast(pl.Int64), df["start_time"])
+        )
     bad = set(df["severity"].unique().drop_nulls().to_list()) - set(schema.SEVERITIES)
     if bad:
         raise AssertionError(f"detector {event_type} produced unknown severities {bad}")

@@ -52,12 +52,12 @@ import polars as pl
 
 from .. import schema
 from ..errors import SeawatchError
-from ..tracks import haversine_nm
+from ..tracks import _ranges, haversine_nm
 from .base import Inputs, differing_rows, finish
 from .port_visit import port_distance
 
 __all__ = ["EVENT_TYPES", "PRESETS", "Params", "close_steps", "detect", "events_from_steps", "grid_points",
-           "pair_rows", "resample"]
+           "grown_grid_points", "pair_rows", "resample"]
 
 EVENT_TYPES = ("encounter",)
 
@@ -304,10 +304,11 @@ def close_rows(grid: pl.DataFrame, p: Params, *, carried: pl.DataFrame | None = 
     return pl.concat([kept, pair_rows(sub, pairs)])
 
 
-def grid_points(inputs: Inputs, p: Params) -> pl.DataFrame:
+def grid_points(inputs: Inputs, p: Params, points: pl.DataFrame | None = None) -> pl.DataFrame:
     """Steps 1-2, per vessel: the segments resampled (:func:`resample`) with ``port_km``, the
-    grid points within ``min_port_km`` of a port or anchorage dropped."""
-    grid = resample(inputs.points, p.step_s, p.max_interp_gap_h)
+    grid points within ``min_port_km`` of a port or anchorage dropped. ``points``: these track
+    points (as ``inputs.points``: contiguous per segment, in time) instead of ``inputs.points``."""
+    grid = resample(inputs.points if points is None else points, p.step_s, p.max_interp_gap_h)
     if grid.height == 0:
         return grid.with_columns(port_km=pl.lit(None, pl.Float64))
     # 2. away from ports: drop grid points within min_port_km of a port or anchorage
@@ -316,6 +317,38 @@ def grid_points(inputs: Inputs, p: Params) -> pl.DataFrame:
     if p.min_port_km > 0:
         grid = grid.filter(pl.col("port_km").is_null() | (pl.col("port_km") >= p.min_port_km))
     return grid
+
+
+def grown_grid_points(inputs: Inputs, p: Params, first: np.ndarray, n_old: np.ndarray, n: np.ndarray) -> pl.DataFrame:
+    """The grid points :func:`grid_points` gains when segments grow at their end (new points
+    after their last, as :func:`seawatch.tracks.extend` adds them): segment ``i``'s points are
+    rows ``first[i]`` to ``first[i] + n[i] - 1`` of ``inputs.points``, the first ``n_old[i]`` of
+    them there before. The grid points up to the old last point's grid time are unchanged (each
+    is placed between the reports around it, and the last one's time was at or after it); the
+    later ones are resampled from the last report at or before that grid time (where their
+    positions and speeds are decided), only the grid times after it kept. With the unchanged
+    points, equal to grid_points over the grown segments (``seg`` numbers aside)."""
+    first, n_old, n = (np.asarray(a, dtype=np.int64) for a in (first, n_old, n))
+    pts = inputs.points
+    t_us = pts["ts"].dt.epoch("us").to_numpy() if len(first) else np.zeros(0, np.int64)
+    sec = lambda rows: t_us[rows].astype(np.float64) / 1e6  # noqa: E731 - as resample reads times
+    k_old = np.floor(sec(first + n_old - 1) / p.step_s).astype(np.int64)
+    k_new = np.floor(sec(first + n - 1) / p.step_s).astype(np.int64)
+    more = k_new > k_old  # segments with grid times after the old last one
+    first, n_old, n, k_old = first[more], n_old[more], n[more], k_old[more]
+    # per segment, the first old row after the old last grid time (a binary search on each)
+    tg = k_old.astype(np.float64) * p.step_s
+    lo, hi = first.copy(), first + n_old
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        go = lo < hi
+        at_or_before = sec(mid) <= tg
+        lo = np.where(go & at_or_before, mid + 1, lo)
+        hi = np.where(go & ~at_or_before, mid, hi)
+    p0 = np.maximum(lo - 1, first)  # the last report at or before it (else the segment's first)
+    grid = grid_points(inputs, p, points=pts[_ranges(p0, first + n - p0)])
+    # resample numbers the segments 0, 1, ... in row order: segment i is range i
+    return grid.filter(pl.col("k") > pl.Series(k_old).gather(grid["seg"]))
 
 
 _STEP_SCHEMA = {

@@ -70,12 +70,13 @@ PRESETS = {
 }
 
 
-def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFrame:
+def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object, seg_starts: np.ndarray | None = None) -> pl.DataFrame:
     """Silences of one vessel >= min_gap_s: inside a segment (``dt_s``), between consecutive
     segments of one MMSI that do not overlap, and open ones after an MMSI's last position.
 
     ``points`` are contiguous per segment and in time (:attr:`Inputs.points`); only the rows at
     the two ends of each silence are gathered, never a sorted copy of the whole table.
+    ``seg_starts``: which rows start a segment, if known (:meth:`Inputs.segment_starts`).
     """
     n = points.height
     def col(sub: pl.DataFrame, c: str) -> pl.Series:
@@ -91,8 +92,10 @@ def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object) -> pl.DataFr
             out = {"mmsi": sub["mmsi"], **out, "sog0": col(sub, "sog_kn"), "cog0": col(sub, "cog_deg")}
         return pl.DataFrame(out)
 
-    seg = points["seg_id"]
-    first = np.flatnonzero((seg != seg.shift(1)).fill_null(True).to_numpy()) if n else np.zeros(0, np.int64)
+    if seg_starts is None:
+        seg = points["seg_id"]
+        seg_starts = (seg != seg.shift(1)).fill_null(True).to_numpy() if n else np.zeros(0, dtype=bool)
+    first = np.flatnonzero(seg_starts)
     last = np.append(first[1:] - 1, n - 1) if n else np.zeros(0, np.int64)
     # 1. inside a segment: the point after the silence has dt_s >= min_gap_s
     inside = np.flatnonzero((points["dt_s"].fill_null(0.0) >= min_gap_s).to_numpy()) if n else first[:0]
@@ -166,6 +169,17 @@ def vessel_grid(points: pl.DataFrame) -> pl.DataFrame:
     run = k.select(pl.struct("mmsi", "cy", "cx", "tb").rle_id().set_sorted().alias("run")).to_series()
     runs = k.with_columns(run=run).group_by("run", maintain_order=True).agg(pl.col("mmsi", "cy", "cx", "tb").first(), n=pl.len())
     return runs.group_by("mmsi", "cy", "cx", "tb").agg(pl.col("n").sum().cast(pl.UInt32))
+
+
+def grown_vessel_grid(grid: pl.DataFrame, points: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """``grid`` (:func:`vessel_grid` of some vessels' points) with more ``points`` counted in:
+    the vessel_grid of all those points (rows in another order), and the buckets ``tb`` whose
+    counts changed."""
+    add = vessel_grid(points)
+    keys = ["mmsi", "cy", "cx", "tb"]
+    hit = add.select(keys)
+    summed = pl.concat([grid.join(hit, on=keys, how="semi"), add]).group_by(keys).agg(pl.col("n").sum().cast(pl.UInt32))
+    return pl.concat([grid.join(hit, on=keys, how="anti"), summed]), add["tb"].unique()
 
 
 def bucket_range(t0_s: np.ndarray, t1_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +335,7 @@ def detect(inputs: Inputs, params: Params, grid: pl.DataFrame | None = None,
     if pts.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
     data_end = pts["ts"].max()
-    gaps = _gaps(pts, params.min_gap_h * 3600.0, data_end).with_row_index("gi")
+    gaps = _gaps(pts, params.min_gap_h * 3600.0, data_end, inputs.segment_starts()).with_row_index("gi")
     if gaps.height == 0:
         return finish(pl.DataFrame(), "ais_gap", inputs.preset)
     rx = _reception(gaps, pts if grid is None else None, params.reception_radius_nm, data_end,
@@ -395,4 +409,4 @@ def gap_events(gaps: pl.DataFrame, rx: pl.DataFrame, params: Params, data_end: o
     return finish(ev, "ais_gap", preset)
 
 
-__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "reception_grid", "vessel_grid"]
+__all__ = ["EVENT_TYPES", "PRESETS", "Params", "detect", "gap_events", "grown_vessel_grid", "reception_grid", "vessel_grid"]

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -167,24 +168,73 @@ def _positions(tr: pl.DataFrame, params: Params) -> pl.DataFrame:
     return tr.filter(keep).select(pl.col("mmsi").cast(pl.Int64), "ts", "lat", "lon")
 
 
-def _by_time(pos: pl.DataFrame) -> pl.DataFrame:
+class _Positions(NamedTuple):
+    """The track positions as :func:`_place` reads them (:func:`_by_time`)."""
+
+    rows: pl.DataFrame  # mmsi, _pos_ts, lat, lon: each MMSI's rows together and in time
+    runs: pl.DataFrame  # mmsi, s, e: where each MMSI's rows are
+
+
+def _by_time(pos: pl.DataFrame) -> _Positions:
     """The track positions as :func:`_place` reads them: mmsi, _pos_ts, lat, lon, each MMSI's
-    rows together and in time (how tracks usually come: then no sort)."""
-    from ..tracks import _runs_in_time
-
+    rows together and in time (how tracks usually come: then no sort), and where each MMSI's
+    rows are."""
     pos = pos.select("mmsi", pl.col("ts").alias("_pos_ts"), "lat", "lon")
-    return pos if _runs_in_time(pos, "mmsi", "_pos_ts")[1] else pos.sort("mmsi", "_pos_ts", maintain_order=True)
+    for again in (False, True):
+        r = pos["mmsi"].rle()
+        lens = r.struct.field("len").to_numpy().astype(np.int64)
+        heads = np.cumsum(lens) - lens
+        if again:
+            break
+        # each MMSI's rows together (one run each) and in time (it never goes back within a run)?
+        t = pos["_pos_ts"].dt.epoch("us").to_numpy()
+        back = np.flatnonzero(t[1:] < t[:-1]) + 1
+        if r.struct.field("value").n_unique() == len(lens) and np.isin(back, heads).all():
+            break
+        pos = pos.sort("mmsi", "_pos_ts", maintain_order=True)
+    runs = pl.DataFrame({"mmsi": pos["mmsi"].gather(heads), "s": heads, "e": heads + lens},
+                        schema={"mmsi": pl.Int64, "s": pl.Int64, "e": pl.Int64})
+    return _Positions(pos, runs)
 
 
-def _place(ev: pl.DataFrame, pos: pl.DataFrame) -> pl.DataFrame:
-    """lat, lon: the MMSI's track position nearest start_time (null when it has none).
-    ``pos``: :func:`_by_time` of the track positions (the as-of
-    join by MMSI needs each MMSI's rows in time, not a global time order)."""
+def _place(ev: pl.DataFrame, pos: _Positions | pl.DataFrame) -> pl.DataFrame:
+    """lat, lon: the MMSI's track position nearest start_time (null when it has none): of the
+    positions at the least distance in time, the last (as polars' as-of join "nearest" picks:
+    the later time on a tie, the last row of equal times). ``pos``: :func:`_by_time` of the
+    track positions (or its rows). Rows sorted by start_time."""
+    if isinstance(pos, pl.DataFrame):
+        pos = _by_time(pos.rename({"_pos_ts": "ts"}))
+    pos, runs = pos
+    ev = ev.sort("start_time")
     if ev.height == 0:
         return ev.with_columns(lat=pl.lit(None, pl.Float64), lon=pl.lit(None, pl.Float64))
-    return ev.sort("start_time").join_asof(
-        pos, left_on="start_time", right_on="_pos_ts", by="mmsi", strategy="nearest", check_sortedness=False
-    ).drop("_pos_ts")
+    at = ev.select(pl.col("mmsi").cast(pl.Int64), T=pl.col("start_time").dt.epoch("us")).join(
+        runs, on="mmsi", how="left", maintain_order="left")
+    ok = (at["s"].is_not_null() & at["T"].is_not_null()).to_numpy()
+    s, e = at["s"].fill_null(0).to_numpy()[ok], at["e"].fill_null(0).to_numpy()[ok]
+    T = at["T"].fill_null(0).to_numpy()[ok]
+    t = pos["_pos_ts"].dt.epoch("us").to_numpy()
+
+    def after(lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The first row in [lo, hi) of time > x (hi when none): a binary search per event."""
+        lo, hi = lo.copy(), hi.copy()
+        while (lo < hi).any():
+            go = lo < hi
+            mid = (lo + hi) // 2
+            le = t[np.minimum(mid, len(t) - 1)] <= x
+            lo = np.where(go & le, mid + 1, lo)
+            hi = np.where(go & ~le, mid, hi)
+        return lo
+
+    p = after(s, e, T)  # rows before p are at or before the time, the rest after it
+    q = np.minimum(p, e - 1)
+    fwd = after(p, e, t[q]) - 1  # the last row of the first time after it
+    later = (p == s) | ((p < e) & (t[q] - T <= T - t[np.maximum(p - 1, 0)]))
+    row = np.where(later, fwd, p - 1)
+    idx = np.full(ev.height, -1, dtype=np.int64)
+    idx[ok] = row
+    take = pl.Series(idx).scatter(np.flatnonzero(idx < 0), None)
+    return ev.with_columns(lat=pos["lat"].gather(take), lon=pos["lon"].gather(take))
 
 
 def _iso(e: pl.Expr) -> pl.Expr:
@@ -225,7 +275,7 @@ def _finish(df: pl.DataFrame, event_type: str, preset: str, qualifier: pl.Expr |
     if df.height == 0:
         return finish(pl.DataFrame(), event_type, preset)
     df = df.with_row_index("_row")
-    ev = finish(_with_zones(df), event_type, preset, zones=False)
+    ev = finish(_with_zones(df), event_type, preset, zones=False, ids=qualifier is None)
     if qualifier is not None:
         q = df.sort("_row").select(
             pl.when(qualifier.is_null()).then(pl.lit(event_type)).otherwise(pl.lit(event_type + "/") + qualifier)
@@ -239,12 +289,12 @@ def _evidence(cols: dict[str, pl.Expr]) -> pl.Expr:
 
 
 # -- identity_invalid ---------------------------------------------------------------------------------
-def _invalid(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) -> pl.DataFrame:
-    heard = pl.concat([pos["mmsi"].unique(), st["mmsi"].unique()]).unique()
+def _invalid(st: pl.DataFrame, pos: _Positions, params: Params, preset: str) -> pl.DataFrame:
+    heard = pl.concat([pos.runs["mmsi"].unique(), st["mmsi"].unique()]).unique()
     bad = heard.filter(flags.mmsi_problem(heard).is_not_null())  # few: counted below, not every MMSI
     is_bad = pl.col("mmsi").is_in(bad.implode())
     seen = pl.concat([
-        pos.filter(is_bad).select("mmsi", pl.col("_pos_ts").alias("ts"), is_pos=pl.lit(True)),
+        pos.rows.filter(is_bad).select("mmsi", pl.col("_pos_ts").alias("ts"), is_pos=pl.lit(True)),
         st.filter(is_bad).select("mmsi", "ts", is_pos=pl.lit(False)),
     ])
     per = seen.group_by("mmsi").agg(
@@ -299,7 +349,7 @@ def _valid_ships(st: pl.DataFrame) -> pl.DataFrame:
     return st.filter(pl.col("mmsi").is_in(ok.implode()))
 
 
-def _mismatch(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) -> pl.DataFrame:
+def _mismatch(st: pl.DataFrame, pos: _Positions, params: Params, preset: str) -> pl.DataFrame:
     cs = st.filter(pl.col("callsign").is_not_null()).group_by("mmsi", "callsign").agg(
         start_time=pl.col("ts").min(), end_time=pl.col("ts").max(), n_messages=pl.len()
     )
@@ -348,7 +398,7 @@ def _burst_counts(mmsi: np.ndarray, t_us: np.ndarray, window_us: int) -> np.ndar
     return out
 
 
-def _change(st: pl.DataFrame, pos: pl.DataFrame, params: Params, preset: str) -> pl.DataFrame:
+def _change(st: pl.DataFrame, pos: _Positions, params: Params, preset: str) -> pl.DataFrame:
     # each (mmsi, field)'s values in time (ties in input order): sorted before the unpivot, on
     # two numeric keys; the steps below work per (mmsi, field) and sort their result
     long = (

@@ -43,7 +43,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import SeawatchError
-from ..tracks import haversine_nm
+from ..tracks import EARTH_RADIUS_NM, haversine_nm
 from .base import Inputs, finish, runs
 from .port_visit import points_with_ports
 
@@ -119,7 +119,7 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     # thinning (each segment's rows are together and in time, Inputs.points): a segment's first
     # and last point and the first point of each thin_s slot are kept; a leg joins each kept point
     # to the kept point before it in its segment
-    seg = pts["seg_id"].rle_id().to_numpy()  # segments numbered in row order
+    seg = np.cumsum(inputs.segment_starts()) - 1  # segments numbered in row order
     ts_us = pts["ts"].dt.epoch("us").to_numpy()
     slot = ts_us // round(p.thin_s * 1e6)
     first = np.ones(len(seg), dtype=bool)
@@ -134,8 +134,15 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     if len(cur) == 0:
         return schema.empty("events")
     lat, lon = pts["lat"].cast(pl.Float64).to_numpy(), pts["lon"].cast(pl.Float64).to_numpy()
-    dist = haversine_nm(lat[prev], lon[prev], lat[cur], lon[cur])
     dt = (ts_us[cur] - ts_us[prev]) / 1e6
+    fast = dt * (p.max_speed_kn * (1 + 1e-9)) + 1e-9  # a leg this long (x 3600) or longer is not slow
+    # a leg is at least as long as its change of latitude (haversine: a >= sin^2(dlat / 2)): the
+    # legs that long already are measured only if their bucket has a slow leg (below)
+    with np.errstate(invalid="ignore"):
+        sure = ((np.abs(np.radians(lat[cur]) - np.radians(lat[prev])) * EARTH_RADIUS_NM) * (1 - 1e-6) - 1e-9) * 3600.0 >= fast
+    dist = np.full(len(cur), np.nan)
+    m = np.flatnonzero(~sure)
+    dist[m] = haversine_nm(lat[prev[m]], lon[prev[m]], lat[cur[m]], lon[cur[m]])
     # each (segment, bucket)'s legs are together: numbered in order, they group as slices
     bucket = ts_us[cur] // round(p.bucket_s * 1e6)
     seg_l = seg[cur]
@@ -145,8 +152,12 @@ def detect(inputs: Inputs, params: Params | None = None) -> pl.DataFrame:
     # a bucket is slow only if one of its legs is (its speed is a ratio of sums: with every leg
     # at or over the limit, so is the bucket): the legs of the others are left out, and a run
     # breaks where a bucket was left out. A hair of margin keeps rounding on the safe side.
-    slowish = ~(dist * 3600.0 >= dt * (p.max_speed_kn * (1 + 1e-9)) + 1e-9)
-    sel = np.flatnonzero(np.isin(gid, gid[slowish]))
+    slowish = ~sure & ~(dist * 3600.0 >= fast)
+    has_slow = np.zeros(int(gid[-1]) + 1, dtype=bool)  # gid rises from 1, by bucket
+    has_slow[gid[slowish]] = True
+    sel = np.flatnonzero(has_slow[gid])
+    m = sel[sure[sel]]  # the long legs of those buckets, measured now
+    dist[m] = haversine_nm(lat[prev[m]], lon[prev[m]], lat[cur[m]], lon[cur[m]])
     cur, prev = cur[sel], prev[sel]
     narrow = pts.select([c for c in ("mmsi", "ts", "lat", "lon", "seg_id", "port_dist_km", "port_name", "dist_to_shore_nm")
                          if c in pts.columns])

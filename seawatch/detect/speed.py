@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from .base import Inputs, finish, runs
@@ -115,19 +116,28 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         .join(declared_types(inputs.statics), on="mmsi", how="left")
         .with_columns(limit=type_limit(pl.col("ship_type"), params.type_limits_kn))
     )
+    speed = pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64)
+    # a segment without a point over its limit or fast enough for a dash has no event: the
+    # rolling minimum below is computed for the others only. Found per segment from its top
+    # speed (a NaN speed compares above any limit, as in polars; a missing one never does)
+    starts = np.flatnonzero(inputs.segment_starts())
+    top = np.maximum.reduceat(pts.select(speed.fill_null(-np.inf)).to_series().to_numpy(), starts)
+    lim = pl.DataFrame({"mmsi": pts["mmsi"].gather(starts)}).join(
+        per_vessel.select("mmsi", "limit"), on="mmsi", how="left", maintain_order="left")["limit"]
+    limit = lim.fill_null(np.nan).to_numpy()
+    with np.errstate(invalid="ignore"):
+        maybe = lim.is_not_null().to_numpy() & (
+            (top > limit) | np.isnan(top) | np.isnan(limit)
+            | ((limit < params.dash_types_below_kn) & (top > params.dash_min_kn)))
+    if not maybe.any():
+        return finish(pl.DataFrame(), "speed_anomaly", inputs.preset)
+    rows = np.repeat(maybe, np.diff(np.append(starts, pts.height)))
     p = (
-        pts.select("mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "implied_speed_kn")
-        .join(per_vessel, on="mmsi", how="left", maintain_order="left")  # Inputs: per segment, in time
-        .with_columns(speed=pl.coalesce(pl.col("sog_kn"), pl.col("implied_speed_kn")).cast(pl.Float64))
+        pts.filter(pl.Series(rows)).select("mmsi", "seg_id", "ts", "lat", "lon", "sog_kn", "implied_speed_kn")
+        .join(per_vessel, on="mmsi", how="left", maintain_order="left")  # whole segments, in order
+        .with_columns(speed=speed)
     )
     over = (pl.col("speed") > pl.col("limit")).fill_null(False)
-    # a segment without a point over its limit or fast enough for a dash has no event: the
-    # rolling minimum below is computed for the others only
-    maybe = over | ((pl.col("speed") > params.dash_min_kn) & (pl.col("limit") < params.dash_types_below_kn)).fill_null(False)
-    segs = p.filter(maybe)["seg_id"].unique()
-    if segs.len() == 0:
-        return finish(pl.DataFrame(), "speed_anomaly", inputs.preset)
-    p = p.filter(pl.col("seg_id").is_in(segs.implode()))  # whole segments, in order
     # dash: rise within the window (rolling min over the previous window, per segment)
     p = p.with_columns(
         min_before=pl.col("speed")

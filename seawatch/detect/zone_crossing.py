@@ -75,15 +75,18 @@ def _codes(s: pl.Series) -> np.ndarray:
     return s.to_physical().fill_null(_NULL).to_numpy()
 
 
-def _edges(p: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _edges(p: pl.DataFrame, seg_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rows where a segment starts, rows where a segment or its zone starts or ends): the
     rows kept, as indices into ``p``, and which of them start a segment. Each segment's rows
-    are together and in time (Inputs.points), so rows are compared with the row before."""
+    are together and in time (Inputs.points), so rows are compared with the row before.
+    ``seg_starts``: which rows start a segment, if known (:meth:`Inputs.segment_starts`)."""
     n = p.height
-    seg = p["seg_id"]
-    new_seg = np.empty(n, dtype=bool)
-    new_seg[0] = True
-    new_seg[1:] = seg.ne_missing(seg.shift(1)).to_numpy()[1:]
+    if seg_starts is None:
+        seg = p["seg_id"]
+        seg_starts = np.empty(n, dtype=bool)
+        seg_starts[0] = True
+        seg_starts[1:] = seg.ne_missing(seg.shift(1)).to_numpy()[1:]
+    new_seg = seg_starts
     new_zone = new_seg.copy()
     for c in ("zone_kind", "zone_state", "zone_name"):
         x = _codes(p[c])
@@ -151,7 +154,7 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
                    pl.col("custom_zones") if "custom_zones" in pts.columns else pl.lit(None, pl.Utf8).alias("custom_zones"))
     # only the rows where a zone starts or ends matter: keep each segment's first and last row
     # and the rows whose zone differs from the row before or after (a tiny share of the track)
-    idx, seg_start = _edges(p)
+    idx, seg_start = _edges(p, inputs.segment_starts())
     p = p[idx]
     # the flag once per run of one MMSI, not per row
     mm = p["mmsi"]

@@ -313,6 +313,26 @@ def _default_index() -> _PortIndex:
     return _PortIndex(ports_table())
 
 
+#: the indexes of the last ports frames searched, with the frames and a fingerprint of their
+#: names and positions (the live watch searches one ports table batch after batch)
+_INDEXES: list[tuple[pl.DataFrame, int, _PortIndex]] = []
+
+
+def _index_of(ports: pl.DataFrame) -> _PortIndex:
+    """The search index of ``ports``: built once for a frame searched again unchanged."""
+    if not all(c in ports.columns for c in ("name", "lat", "lon")):
+        return _PortIndex(ports)  # says what is missing
+    mark = int(ports.select("name", "lat", "lon").hash_rows(seed=5).sum()) ^ ports.height
+    for i, (frame, m, index) in enumerate(_INDEXES):
+        if frame is ports and m == mark:
+            _INDEXES.insert(0, _INDEXES.pop(i))
+            return index
+    index = _PortIndex(ports)
+    _INDEXES.insert(0, (ports, mark, index))
+    del _INDEXES[4:]
+    return index
+
+
 def _as_float(x, what: str) -> np.ndarray:
     if isinstance(x, pl.Series):
         return x.cast(pl.Float64).to_numpy()
@@ -362,7 +382,7 @@ def nearest_port(lat, lon, ports: pl.DataFrame | None = None,
         raise SeawatchError(
             "latitude out of range: values must lie in [-90, 90] degrees (did you swap lat and lon?)"
         )
-    index = _default_index() if ports is None else _PortIndex(ports)
+    index = _default_index() if ports is None else _index_of(ports)
 
     n = lat_a.size
     dist = np.full(n, np.nan)
