@@ -241,7 +241,7 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     if not pre:
         return pl.concat([finish(pl.DataFrame(), t, inputs.preset) for t in EVENT_TYPES])
     # one finish per event type (event ids, schema), then back in the order level by level
-    done = [finish(pl.concat([x[i] for x in pre]), t, inputs.preset) for i, t in enumerate(EVENT_TYPES)]
+    done = [finish(pl.concat([x[i] for x in pre]), t, inputs.preset, ids=False) for i, t in enumerate(EVENT_TYPES)]
     for i, t in enumerate(EVENT_TYPES):  # ids qualified by level: one crossing can enter several
         q = pl.Series([f"{t}/{qual}" for x, qual in zip(pre, quals) for _ in range(x[i].height)], dtype=pl.Utf8)
         done[i] = done[i].with_columns(event_id=event_ids(q, done[i]["mmsi"], done[i]["other_mmsi"], done[i]["start_time"]))
