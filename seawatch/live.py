@@ -211,7 +211,9 @@ class _Seen:
         if look.any():
             u = np.flatnonzero(look & ~again)  # each such hash once
             n = (hi - lo)[u]
-            idx = np.arange(int(n.sum()), dtype=np.int64) + np.repeat(lo[u] - (np.cumsum(n) - n), n)
+            from .tracks import _ranges
+
+            idx = _ranges(lo[u], n)
             # of those remembered, only the ones within the window of one of the batch's rows of
             # their hash can decide (a farther one, or none, leaves a row kept all the same)
             head = np.flatnonzero(~again)

@@ -617,7 +617,7 @@ def _vessel_task(b: int, track_files: list[str], statics_files: list[str], seg_f
     # ais_gap: this partition's silences, and its share of the reception grid, by tile
     if pts.height and data_end is not None:
         gp = params["ais_gap"]
-        out["gaps"] = gap._gaps(pts, gp.min_gap_h * 3600.0, data_end)
+        out["gaps"] = gap._gaps(pts, gp.min_gap_h * 3600.0, data_end, inputs.segment_starts())
         t = sp.rx_tile_cells
         grid = gap.reception_grid(pts).with_columns(
             ty=pl.col("cy").floordiv(t).cast(pl.Int32), tx=pl.col("cx").floordiv(t).cast(pl.Int32),

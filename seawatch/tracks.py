@@ -679,6 +679,20 @@ def _ranges(first: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.arange(int(n.sum()), dtype=np.int64) + np.repeat(first.astype(np.int64) - (np.cumsum(n) - n), n)
 
 
+def _first_after(value_at: Any, lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per range ``[lo[i], hi[i])`` of rows whose values rise: the first row whose value
+    (``value_at(rows)``) is greater than ``x[i]``, ``hi[i]`` when none. One binary search on
+    every range at once; ``value_at`` is also called on rows of finished ranges (``lo == hi``)."""
+    lo, hi = lo.copy(), hi.copy()
+    while (lo < hi).any():
+        go = lo < hi
+        mid = (lo + hi) // 2
+        at_or_before = value_at(mid) <= x
+        lo = np.where(go & at_or_before, mid + 1, lo)
+        hi = np.where(go & ~at_or_before, mid, hi)
+    return lo
+
+
 def grown_segments(old: pl.DataFrame, points: pl.DataFrame, first: np.ndarray, n: np.ndarray) -> pl.DataFrame:
     """The SEGMENTS rows of segments that :func:`extend` grew, equal to :func:`segments_of` over
     their points without reading every point again. ``old``: their SEGMENTS rows before;

@@ -96,9 +96,7 @@ class Inputs:
         are together, so: its seg_id differs from the row before's). Computed once (or given),
         for every detector that needs the segments' bounds."""
         if self.seg_starts is None:
-            seg = self.tracks["seg_id"]
-            self.seg_starts = seg.ne_missing(seg.shift(1)).fill_null(True).to_numpy() if self.tracks.height \
-                else np.zeros(0, dtype=bool)
+            self.seg_starts = segment_starts(self.tracks["seg_id"])
         return self.seg_starts
 
     @property
@@ -112,6 +110,12 @@ def differing_rows(old: pl.DataFrame, new: pl.DataFrame, on: list[str]) -> pl.Da
     (nulls equal): what was removed, added or changed between two versions of a table."""
     return pl.concat([old.join(new, on=on, how="anti", nulls_equal=True),
                       new.join(old, on=on, how="anti", nulls_equal=True)])
+
+
+def segment_starts(seg_id: pl.Series) -> np.ndarray:
+    """Bool per row: the row starts its segment, its ``seg_id`` differing from the row before's
+    (rows of each segment together, as :attr:`Inputs.points` has them)."""
+    return seg_id.ne_missing(seg_id.shift(1)).fill_null(True).to_numpy() if len(seg_id) else np.zeros(0, dtype=bool)
 
 
 def event_ids(event_type: pl.Series, mmsi: pl.Series, other: pl.Series, start: pl.Series) -> pl.Series:
@@ -183,4 +187,4 @@ def runs(flag: pl.Expr, by: str | list[str], breaks: pl.Expr | None = None) -> p
     return pl.when(flag).then(start.cast(pl.Int64).cum_sum())
 
 
-__all__ = ["DETECT_COLUMNS", "Inputs", "PRESET_NAMES", "event_ids", "finish", "runs"]
+__all__ = ["DETECT_COLUMNS", "Inputs", "PRESET_NAMES", "event_ids", "finish", "runs", "segment_starts"]

@@ -52,7 +52,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import SeawatchError
-from ..tracks import _ranges, haversine_nm
+from ..tracks import _first_after, _ranges, haversine_nm
 from .base import Inputs, differing_rows, finish
 from .port_visit import port_distance
 
@@ -337,14 +337,7 @@ def grown_grid_points(inputs: Inputs, p: Params, first: np.ndarray, n_old: np.nd
     more = k_new > k_old  # segments with grid times after the old last one
     first, n_old, n, k_old = first[more], n_old[more], n[more], k_old[more]
     # per segment, the first old row after the old last grid time (a binary search on each)
-    tg = k_old.astype(np.float64) * p.step_s
-    lo, hi = first.copy(), first + n_old
-    while (lo < hi).any():
-        mid = (lo + hi) // 2
-        go = lo < hi
-        at_or_before = sec(mid) <= tg
-        lo = np.where(go & at_or_before, mid + 1, lo)
-        hi = np.where(go & ~at_or_before, mid, hi)
+    lo = _first_after(sec, first, first + n_old, k_old.astype(np.float64) * p.step_s)
     p0 = np.maximum(lo - 1, first)  # the last report at or before it (else the segment's first)
     grid = grid_points(inputs, p, points=pts[_ranges(p0, first + n - p0)])
     # resample numbers the segments 0, 1, ... in row order: segment i is range i

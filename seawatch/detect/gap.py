@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from ..tracks import destination, haversine_nm
-from .base import Inputs, finish
+from .base import Inputs, finish, segment_starts
 
 EVENT_TYPES = ("ais_gap",)
 NM_PER_DEG_LAT = 60.0
@@ -92,10 +92,7 @@ def _gaps(points: pl.DataFrame, min_gap_s: float, data_end: object, seg_starts: 
             out = {"mmsi": sub["mmsi"], **out, "sog0": col(sub, "sog_kn"), "cog0": col(sub, "cog_deg")}
         return pl.DataFrame(out)
 
-    if seg_starts is None:
-        seg = points["seg_id"]
-        seg_starts = (seg != seg.shift(1)).fill_null(True).to_numpy() if n else np.zeros(0, dtype=bool)
-    first = np.flatnonzero(seg_starts)
+    first = np.flatnonzero(segment_starts(points["seg_id"]) if seg_starts is None else seg_starts)
     last = np.append(first[1:] - 1, n - 1) if n else np.zeros(0, np.int64)
     # 1. inside a segment: the point after the silence has dt_s >= min_gap_s
     inside = np.flatnonzero((points["dt_s"].fill_null(0.0) >= min_gap_s).to_numpy()) if n else first[:0]

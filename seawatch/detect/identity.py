@@ -179,31 +179,27 @@ def _by_time(pos: pl.DataFrame) -> _Positions:
     """The track positions as :func:`_place` reads them: mmsi, _pos_ts, lat, lon, each MMSI's
     rows together and in time (how tracks usually come: then no sort), and where each MMSI's
     rows are."""
+    from ..tracks import _runs_in_time
+
     pos = pos.select("mmsi", pl.col("ts").alias("_pos_ts"), "lat", "lon")
-    for again in (False, True):
-        r = pos["mmsi"].rle()
-        lens = r.struct.field("len").to_numpy().astype(np.int64)
-        heads = np.cumsum(lens) - lens
-        if again:
-            break
-        # each MMSI's rows together (one run each) and in time (it never goes back within a run)?
-        t = pos["_pos_ts"].dt.epoch("us").to_numpy()
-        back = np.flatnonzero(t[1:] < t[:-1]) + 1
-        if r.struct.field("value").n_unique() == len(lens) and np.isin(back, heads).all():
-            break
+    run, in_time = _runs_in_time(pos, "mmsi", "_pos_ts")
+    if not in_time:
         pos = pos.sort("mmsi", "_pos_ts", maintain_order=True)
+        run = pos["mmsi"].rle_id()
+    lens = np.bincount(run.to_numpy()).astype(np.int64) if pos.height else np.zeros(0, np.int64)
+    heads = np.cumsum(lens) - lens
     runs = pl.DataFrame({"mmsi": pos["mmsi"].gather(heads), "s": heads, "e": heads + lens},
                         schema={"mmsi": pl.Int64, "s": pl.Int64, "e": pl.Int64})
     return _Positions(pos, runs)
 
 
-def _place(ev: pl.DataFrame, pos: _Positions | pl.DataFrame) -> pl.DataFrame:
+def _place(ev: pl.DataFrame, pos: _Positions) -> pl.DataFrame:
     """lat, lon: the MMSI's track position nearest start_time (null when it has none): of the
     positions at the least distance in time, the last (as polars' as-of join "nearest" picks:
     the later time on a tie, the last row of equal times). ``pos``: :func:`_by_time` of the
-    track positions (or its rows). Rows sorted by start_time."""
-    if isinstance(pos, pl.DataFrame):
-        pos = _by_time(pos.rename({"_pos_ts": "ts"}))
+    track positions. Rows sorted by start_time."""
+    from ..tracks import _first_after
+
     pos, runs = pos
     ev = ev.sort("start_time")
     if ev.height == 0:
@@ -215,20 +211,12 @@ def _place(ev: pl.DataFrame, pos: _Positions | pl.DataFrame) -> pl.DataFrame:
     T = at["T"].fill_null(0).to_numpy()[ok]
     t = pos["_pos_ts"].dt.epoch("us").to_numpy()
 
-    def after(lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """The first row in [lo, hi) of time > x (hi when none): a binary search per event."""
-        lo, hi = lo.copy(), hi.copy()
-        while (lo < hi).any():
-            go = lo < hi
-            mid = (lo + hi) // 2
-            le = t[np.minimum(mid, len(t) - 1)] <= x
-            lo = np.where(go & le, mid + 1, lo)
-            hi = np.where(go & ~le, mid, hi)
-        return lo
+    def time_at(rows: np.ndarray) -> np.ndarray:
+        return t[np.minimum(rows, len(t) - 1)]  # a finished range's row may be len(t)
 
-    p = after(s, e, T)  # rows before p are at or before the time, the rest after it
+    p = _first_after(time_at, s, e, T)  # rows before p are at or before the time, the rest after it
     q = np.minimum(p, e - 1)
-    fwd = after(p, e, t[q]) - 1  # the last row of the first time after it
+    fwd = _first_after(time_at, p, e, t[q]) - 1  # the last row of the first time after it
     later = (p == s) | ((p < e) & (t[q] - T <= T - t[np.maximum(p - 1, 0)]))
     row = np.where(later, fwd, p - 1)
     idx = np.full(ev.height, -1, dtype=np.int64)

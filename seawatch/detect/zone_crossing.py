@@ -75,18 +75,12 @@ def _codes(s: pl.Series) -> np.ndarray:
     return s.to_physical().fill_null(_NULL).to_numpy()
 
 
-def _edges(p: pl.DataFrame, seg_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _edges(p: pl.DataFrame, new_seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows where a segment starts, rows where a segment or its zone starts or ends): the
     rows kept, as indices into ``p``, and which of them start a segment. Each segment's rows
     are together and in time (Inputs.points), so rows are compared with the row before.
-    ``seg_starts``: which rows start a segment, if known (:meth:`Inputs.segment_starts`)."""
+    ``new_seg``: which rows start a segment (:meth:`Inputs.segment_starts`)."""
     n = p.height
-    if seg_starts is None:
-        seg = p["seg_id"]
-        seg_starts = np.empty(n, dtype=bool)
-        seg_starts[0] = True
-        seg_starts[1:] = seg.ne_missing(seg.shift(1)).to_numpy()[1:]
-    new_seg = seg_starts
     new_zone = new_seg.copy()
     for c in ("zone_kind", "zone_state", "zone_name"):
         x = _codes(p[c])
@@ -164,21 +158,17 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
     # a segment's rows at its first time (a run cannot start there)
     ts = p["ts"].to_physical().to_numpy()
     first = ts == ts[np.maximum.accumulate(np.where(seg_start, np.arange(p.height), 0))]
-    pre: list[tuple[pl.DataFrame, pl.DataFrame]] = []
-    passes: list[tuple[str, pl.Expr]] = []
-    quals_of: list[str] = []
+    pre: list[tuple[pl.DataFrame, pl.DataFrame, str]] = []  # entries, exits, id qualifier
+    passes: list[tuple[str, str, pl.Expr]] = []  # level, id qualifier (module docstring), zone key
     for level in params.levels:
         if level == "custom":
             areas = sorted(set(p["custom_zones"].drop_nulls().str.split(";").explode().to_list()))
-            passes += [("custom", pl.when(pl.col("custom_zones").str.split(";").list.contains(pl.lit(a)))
+            passes += [("custom", f"custom:{a}", pl.when(pl.col("custom_zones").str.split(";").list.contains(pl.lit(a)))
                         .then(pl.lit(a))) for a in areas]  # one pass per user area, not per point
-            quals_of += [f"custom:{a}" for a in areas]
         else:
-            passes.append((level, pl.when(pl.col("zone_kind").is_in(LEVELS[level])).then(
+            passes.append((level, level, pl.when(pl.col("zone_kind").is_in(LEVELS[level])).then(
                 pl.col("zone_name") if level == "disputed" else pl.col("zone_state"))))
-            quals_of.append(level)
-    quals: list[str] = []  # each kept pass's id qualifier (see the module docstring)
-    for (level, key), qual in zip(passes, quals_of):
+    for level, qual, key in passes:
         visits = _visits(p, p.select(key.alias("key")).to_series(), seg_start, first)
         if visits is None or visits.height == 0:
             continue
@@ -236,14 +226,13 @@ def detect(inputs: Inputs, params: Params) -> pl.DataFrame:
         )
         # labels as text and the evidence as JSON (as finish would), so the levels stack
         text = [pl.col("zone_name", "zone_state").cast(pl.Utf8), pl.col("evidence").struct.json_encode()]
-        pre.append((entries.with_columns(text), exits.with_columns(text)))
-        quals.append(qual)
+        pre.append((entries.with_columns(text), exits.with_columns(text), qual))
     if not pre:
         return pl.concat([finish(pl.DataFrame(), t, inputs.preset) for t in EVENT_TYPES])
     # one finish per event type (event ids, schema), then back in the order level by level
     done = [finish(pl.concat([x[i] for x in pre]), t, inputs.preset, ids=False) for i, t in enumerate(EVENT_TYPES)]
     for i, t in enumerate(EVENT_TYPES):  # ids qualified by level: one crossing can enter several
-        q = pl.Series([f"{t}/{qual}" for x, qual in zip(pre, quals) for _ in range(x[i].height)], dtype=pl.Utf8)
+        q = pl.Series([f"{t}/{x[2]}" for x in pre for _ in range(x[i].height)], dtype=pl.Utf8)
         done[i] = done[i].with_columns(event_id=event_ids(q, done[i]["mmsi"], done[i]["other_mmsi"], done[i]["start_time"]))
     out, at = [], [0, 0]
     for x in pre:
