@@ -280,7 +280,8 @@ class _CallSigns:
         iso = self._flag_state([mmsi])[0]
         own = self._by_adm.get(self._adm.get(iso, iso), []) if iso else []
         if not own or self._rng.random() < CALLSIGN_MISMATCH:
-            others = [k for k in self._all if k not in set(own)] if own else self._all
+            mine = set(own)
+            others = [k for k in self._all if k not in mine]
             return others[int(self._rng.integers(len(others)))]
         return own[int(self._rng.integers(len(own)))]
 
