@@ -482,6 +482,19 @@ _FNV1 = np.uint64(0x100000001B3)
 
 
 @_njit
+def _pos_na_oor(t, lo, la):
+    """A position report's raw longitude and latitude (1/10000 min; type 27: 1/10 min): 1 when
+    "not available" (181 or 91 degrees), 2 when outside +-180 / +-90 degrees, else 0. Compared as
+    integers: ``lo / 600000 > 180`` exactly when ``lo > 108,000,000``."""
+    u = 600 if t == 27 else 600000
+    if lo == 181 * u or la == 91 * u:
+        return 1
+    if abs(lo) > 180 * u or abs(la) > 90 * u:
+        return 2
+    return 0
+
+
+@_njit
 def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
     """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type /
     position_out_of_range), type 24 part number and a 64-bit hash of the payload text (for
@@ -555,7 +568,7 @@ def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
                 lo_off, la_off = 44, 62
             else:
                 lo_off, la_off = 57, 85
-            lo_w, la_w, scale = (18, 17, 600.0) if t == 27 else (28, 27, 600000.0)
+            lo_w, la_w = (18, 17) if t == 27 else (28, 27)
             lo = 0
             la = 0
             for fld in range(2):
@@ -575,10 +588,7 @@ def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
                     lo = v
                 else:
                     la = v
-            lon_f = lo / scale
-            lat_f = la / scale
-            na = lo == round(181 * scale) or la == round(91 * scale)
-            if (not na) and (abs(lon_f) > 180 or abs(lat_f) > 90):
+            if _pos_na_oor(t, lo, la) == 2:
                 st = _C_OUT_OF_RANGE
         mstatus[i] = st
     return nbits, mt, part24, mstatus, h
@@ -753,12 +763,11 @@ def positions(a, m, n_single, start, nchar, mt, sel):
             scale = 600.0
         mmsi[r] = _u(w0, w1, w2, w3, w4, w5, w6, w7, 8, 30)
         cls[r] = np.int8(c)
-        lon_f = lo / scale
-        lat_f = la / scale
-        na = lo == round(181 * scale) or la == round(91 * scale)
-        o = (not na) and (abs(lon_f) > 180 or abs(lat_f) > 90)
-        lon[r] = lon_f
-        lat[r] = lat_f
+        q = _pos_na_oor(t, lo, la)
+        na = q == 1
+        o = q == 2
+        lon[r] = lo / scale
+        lat[r] = la / scale
         pos_na[r] = na
         oor[r] = o
         sg_na = sg_na or sg == 1023

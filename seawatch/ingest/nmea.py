@@ -657,13 +657,20 @@ class NmeaDecoder:
                 "ts": _ts_series(P.ts_us[fi], P.ts_ok[fi]),
                 "payload": _strings(P.a, P.pstart[fi], P.plen[fi]),
                 "fill": pl.Series(P.fill[fi], dtype=pl.Int16),
-                "raw": _raw_lines(P, P.s_line[fi]),
+                # the line's text is needed only if the fragment is carried to the next call
+                # (filled in below): orphans of this chunk are rejected with their line's text
+                "raw": pl.Series("raw", [], dtype=pl.Utf8).extend_constant(None, len(fi)),
                 "sent": pl.Series(fi, dtype=pl.Int64),
             }
         )
         carried = self._carry.with_columns(sent=pl.lit(-1, pl.Int64))
         allf = pl.concat([carried, frags], how="vertical")
         msgs, orphans, carry = _assemble(allf, final)
+        if carry.height:
+            here = np.flatnonzero(carry["sent"].to_numpy() >= 0)
+            if len(here):
+                raw = _raw_lines(P, P.s_line[carry["sent"].to_numpy()[here]])
+                carry = carry.with_columns(raw=carry["raw"].scatter(here, raw))
         self._carry = carry.drop("sent")
         # sentences of this chunk that are pending or orphaned
         if carry.height:
@@ -832,17 +839,18 @@ class NmeaDecoder:
         reason_names = np.array([None, None, None] + _REASONS, dtype=object)
         rej_lines = np.flatnonzero(lstat >= _R0)
         n_ok_lines = int(((lstat == _OK)).sum())
-        line_ts_first = np.zeros(P.n_lines, np.int64)
-        line_ts_okf = np.zeros(P.n_lines, bool)
-        if n:
-            line_ts_first[P.s_line[::-1]] = P.ts_us[::-1]
-            line_ts_okf[P.s_line[::-1]] = P.ts_ok[::-1]
+        # a rejected line's time: its first sentence's (sentences are in line order)
+        fs = np.searchsorted(P.s_line, rej_lines)
+        fs_c = np.minimum(fs, max(n - 1, 0))
+        has_s = (fs < n) & (P.s_line[fs_c] == rej_lines) if n else np.zeros(len(rej_lines), bool)
+        rej_ts = np.where(has_s, P.ts_us[fs_c], 0) if n else np.zeros(len(rej_lines), np.int64)
+        rej_ts_ok = has_s & P.ts_ok[fs_c] if n else has_s
         rej_rows.append(
             pl.DataFrame(
                 {
                     "source": pl.Series([self.source] * len(rej_lines), dtype=pl.Utf8),
                     "line_no": pl.Series(rej_lines + line0 + 1, dtype=pl.Int64),
-                    "ts": _ts_series(line_ts_first[rej_lines], line_ts_okf[rej_lines]),
+                    "ts": _ts_series(rej_ts, rej_ts_ok),
                     "reason": pl.Series(reason_names[lstat[rej_lines]].tolist(), dtype=pl.Utf8),
                     "raw": _raw_lines(P, rej_lines),
                 }
