@@ -166,8 +166,8 @@ def ingest_cmd(paths: tuple[str, ...], db: str, progress: bool | None, det_files
     """Decode files into the store at DIR.
 
     PATH is an NMEA log, a NOAA or DMA CSV or a Parquet file, plain, gzip (.gz) or zip (.zip);
-    the format is detected from the content. --detections adds radar/satellite detections. A file already in the store (same sha256) is
-    skipped. Lines that cannot be decoded are kept in the rejects table, with the reason; they
+    the format is detected from the content. --detections adds radar/satellite detections. A file already in the store (same
+    fingerprint: xxh3-128 of its bytes, sha256 in stores made before that) is skipped. Lines that cannot be decoded are kept in the rejects table, with the reason; they
     do not make the command fail. --engine dask decodes the files in parallel, one task per
     file, each committed on its own.
     """

@@ -393,8 +393,6 @@ def ingest_detections(paths: list[str | os.PathLike[str]], db: Any) -> pl.DataFr
     AIS files (a manifest with the row accounting, so ``seawatch stats`` counts them). Returns
     one summary row per file: ``path, status, rows_read, detections, rejected``.
     """
-    import hashlib
-
     from .ingest.result import IngestResult
     from .store import Store
 
@@ -404,7 +402,10 @@ def ingest_detections(paths: list[str | os.PathLike[str]], db: Any) -> pl.DataFr
         data = Path(path).read_bytes() if Path(path).is_file() else None
         if data is None:
             raise SeawatchError(f"no such detections file: {path}")
-        fp = hashlib.sha256(b"detections\0" + data).hexdigest()
+        h = store.new_hash()  # the store's algorithm, as for AIS files
+        h.update(b"detections\0")
+        h.update(data)
+        fp = h.hexdigest()
         if store.has_file(fp):
             rows.append({"path": str(path), "status": "already in the store", "rows_read": 0, "detections": 0, "rejected": 0})
             continue

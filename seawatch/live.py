@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import queue
@@ -763,7 +762,8 @@ class Watcher:
             # a followed file's batch is named by its bytes and offset (reading it again gives the
             # same name); a network batch by the session and its sequence number
             key = f"{s.name}\0{off0}" if s.is_file else f"{s.name}\0{self.session}\0{s.seq}"
-            h = hashlib.sha256(key.encode() + b"\0")
+            h = self.store.new_hash()  # the store's algorithm (sha256 in stores made before xxh3)
+            h.update(key.encode() + b"\0")
             h.update(data)
             fp = h.hexdigest()
             s.seq += 1

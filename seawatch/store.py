@@ -11,10 +11,16 @@ Layout of a store directory ``DIR``::
     DIR/_files/<fingerprint>.json                     one manifest per ingested input file
     DIR/_locks/<fp16>.lock                            held (flock) while a file is being ingested
 
-``fingerprint`` is the sha256 (hex) of an input file's bytes, ``fp16`` its first 16 hex digits
+``fingerprint`` is the hash (hex) of an input file's bytes, ``fp16`` its first 16 hex digits
 and ``chunk`` a zero-padded 5-digit chunk number (``00000``) within that file. Every table row of
 an input file lives in a part named after that file's fingerprint, so a file's parts can be found
 (and removed) by name alone.
+
+The hash is a property of the store, named by ``"fingerprint"`` in ``_store.json``: ``xxh3_128``
+(32 hex digits) for stores made now; a ``_store.json`` without the key is a store made by an
+earlier version, which keeps ``sha256`` (64 hex digits), so a file it already holds is still
+recognised. One store never mixes the two (:attr:`Store.fingerprint_algorithm`,
+:meth:`Store.new_hash`, :meth:`Store.fingerprint_file`).
 
 Commit protocol (crash safety):
 
@@ -99,8 +105,13 @@ FILES_DIR = "_files"
 LOCKS_DIR = "_locks"
 STORE_FORMAT_VERSION = 1
 UNTIMED = "untimed"
+#: The fingerprint algorithm of the stores made now, and of those whose ``_store.json`` names none
+#: (made before the key existed).
+FINGERPRINT_ALGORITHM = "xxh3_128"
+LEGACY_FINGERPRINT_ALGORITHM = "sha256"
+FINGERPRINT_ALGORITHMS: tuple[str, ...] = (FINGERPRINT_ALGORITHM, LEGACY_FINGERPRINT_ALGORITHM)
 
-_FP_RE = re.compile(r"^[0-9a-f]{64}$")
+_FP_RE = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # used with fullmatch
 _EXPORT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
 #: How timestamps are written to CSV and JSONL: ISO-8601 UTC with ``Z``; fraction only if needed.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
@@ -113,11 +124,28 @@ def _check_table(name: str) -> str:
 
 
 def _check_fp(fingerprint: str) -> str:
-    if not isinstance(fingerprint, str) or not _FP_RE.match(fingerprint):
+    if not isinstance(fingerprint, str) or not _FP_RE.fullmatch(fingerprint):
         raise SeawatchError(
-            f"bad fingerprint {fingerprint!r}: expected 64 lowercase hex digits (sha256)"
+            f"bad fingerprint {fingerprint!r}: expected 32 (xxh3_128) or 64 (sha256) lowercase hex digits"
         )
     return fingerprint
+
+
+def new_hash(algorithm: str = FINGERPRINT_ALGORITHM) -> Any:
+    """A fresh streaming hash object (``update``, ``hexdigest``) of a fingerprint algorithm."""
+    if algorithm == "xxh3_128":
+        try:
+            import xxhash
+        except ImportError:  # pragma: no cover - a dependency
+            raise SeawatchError("the xxhash package is missing: pip install 'xxhash>=3.0'") from None
+        return xxhash.xxh3_128()
+    if algorithm == "sha256":
+        import hashlib
+
+        return hashlib.sha256()
+    raise SeawatchError(
+        f"unknown fingerprint algorithm {algorithm!r}: use one of {', '.join(FINGERPRINT_ALGORITHMS)}"
+    )
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -249,6 +277,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str], create: bool = False):
         self.path = Path(path)
         self._replaces_cache: dict[str, frozenset[str]] = {}  # committed compactions never change
+        self._fp_algorithm: str | None = None  # read from _store.json when first needed
         marker = self.path / STORE_MARKER
         if not marker.is_file():
             if not create:
@@ -266,13 +295,51 @@ class Store:
             _atomic_write_bytes(
                 marker,
                 json.dumps(
-                    {"format": "seawatch-store", "version": STORE_FORMAT_VERSION}, indent=2
+                    {"format": "seawatch-store", "version": STORE_FORMAT_VERSION,
+                     "fingerprint": FINGERPRINT_ALGORITHM}, indent=2
                 ).encode(),
             )
         (self.path / FILES_DIR).mkdir(exist_ok=True)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+    # -- fingerprints ----------------------------------------------------------------------------
+    @property
+    def fingerprint_algorithm(self) -> str:
+        """How this store fingerprints input files: ``"xxh3_128"``, or ``"sha256"`` for a store
+        made before ``_store.json`` named it (see the module docstring)."""
+        if self._fp_algorithm is None:
+            marker = self.path / STORE_MARKER
+            try:
+                meta = json.loads(marker.read_text())
+                if not isinstance(meta, dict):
+                    raise ValueError("not a JSON object")
+            except (OSError, ValueError) as e:
+                raise SeawatchError(
+                    f"cannot read {marker} ({e}): rewrite it as {{\"format\": \"seawatch-store\", \"version\": 1}}, "
+                    f"adding \"fingerprint\": \"xxh3_128\" if the names in {FILES_DIR}/ have 32 hex digits"
+                ) from None
+            algorithm = meta.get("fingerprint", LEGACY_FINGERPRINT_ALGORITHM)
+            if algorithm not in FINGERPRINT_ALGORITHMS:
+                raise SeawatchError(
+                    f"{marker} names fingerprint {algorithm!r}, which this seawatch does not know "
+                    f"(it knows {', '.join(FINGERPRINT_ALGORITHMS)}): upgrade seawatch"
+                )
+            self._fp_algorithm = algorithm
+        return self._fp_algorithm
+
+    def new_hash(self) -> Any:
+        """A fresh streaming hash object of this store's fingerprint algorithm (``update``,
+        ``hexdigest``), for fingerprints of things other than a whole file (a live batch, a
+        detections file, a compaction)."""
+        return new_hash(self.fingerprint_algorithm)
+
+    def fingerprint_file(self, path: str | os.PathLike[str]) -> str:
+        """The fingerprint of a file's bytes with this store's algorithm."""
+        from .ingest.files import fingerprint
+
+        return fingerprint(path, algorithm=self.fingerprint_algorithm)
 
     # -- manifests -------------------------------------------------------------------------------
     def _manifest_path(self, fingerprint: str) -> Path:
@@ -499,8 +566,6 @@ class Store:
         counts of the files it replaces, takes ``ingested_at`` (and ``live``) from the newest,
         lists them in ``replaces`` and adds ``meta``. Also deletes the parts of files replaced
         more than ``keep_s`` seconds ago."""
-        import hashlib
-
         self._purge_replaced(keep_s)
         fps = sorted({_check_fp(f) for f in fingerprints})
         if len(fps) < 2:
@@ -509,7 +574,9 @@ class Store:
         missing = [f[:16] for f, m in zip(fps, mans) if m is None]
         if missing:
             raise SeawatchError(f"cannot compact files that are not committed: {', '.join(missing)}")
-        new = hashlib.sha256(("compact\0" + "\0".join(fps)).encode()).hexdigest()
+        h = self.new_hash()  # the store's algorithm: a rerun of this compaction finds it
+        h.update(("compact\0" + "\0".join(fps)).encode())
+        new = h.hexdigest()
         with self.lock(new):
             if self.has_file(new):
                 return self.manifest(new)

@@ -538,6 +538,28 @@ def test_followed_file_truncated_and_rotated(going_dark, tmp_path) -> None:
     assert Store(tmp_path / "db").stats()["positions"] == decode_nmea(b"".join(lines[:700])).positions.height
 
 
+def test_batch_files_are_named_with_the_store_fingerprint_algorithm(going_dark, tmp_path) -> None:
+    """A watch into a store made now names its batch files (and their compaction) by xxh3-128;
+    into a store made before xxh3 (``_store.json`` without ``fingerprint``), by sha256 as before."""
+    log = tmp_path / "ais.log"
+    log.write_bytes(b"".join(going_dark["lines"][:600]))
+    old = tmp_path / "old"
+    Store(old, create=True)
+    (old / "_store.json").write_text(json.dumps({"format": "seawatch-store", "version": 1}))
+    for db, digits in ((tmp_path / "new", 32), (old, 64)):
+        w = start_watch([f"file://{log}"], db, batch_s=0.05, detect=False, status_every_s=0)
+        src = w.watcher.sources[0]
+        try:
+            src.poll_s = 0.02
+            _wait(lambda src=src: src.stats.lines == 600, 10, what="the lines")
+        finally:
+            w.stop()
+        names = [p.stem for p in (db / "_files").glob("*.json")]
+        names += [f for p in (db / "_files").glob("*.replaces") for f in json.loads(p.read_text())]
+        assert names and {len(n) for n in names} == {digits}, (db, names)
+        assert Store(db).stats()["positions"] == decode_nmea(b"".join(going_dark["lines"][:600])).positions.height
+
+
 def test_event_lifecycle_open_escalate_close_retract_and_final(tmp_path) -> None:
     """The diff of detector output against the known events, action by action."""
     from seawatch import schema

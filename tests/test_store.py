@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import xxhash
 from polars.testing import assert_frame_equal
 
 from seawatch import schema
@@ -47,7 +48,13 @@ def noaa_csv(n: int = 300) -> bytes:
 
 
 def sha(b: bytes) -> str:
+    """A fingerprint for hand-made files (64 hex digits, as in stores made before xxh3)."""
     return hashlib.sha256(b).hexdigest()
+
+
+def xxh3(b: bytes) -> str:
+    """The fingerprint ingest gives a file in a store made now."""
+    return xxhash.xxh3_128_hexdigest(b)
 
 
 def sorted_frame(df: pl.DataFrame) -> pl.DataFrame:
@@ -288,7 +295,7 @@ def test_ingest_summary_and_accounting(tmp_path):
     assert summary.schema == pl.Schema(INGEST_SUMMARY_SCHEMA)
     row = summary.row(0, named=True)
     assert row["status"] == "ingested" and row["format"] == "noaa_csv"
-    assert row["fingerprint"] == sha(src.read_bytes())
+    assert row["fingerprint"] == xxh3(src.read_bytes())
     assert row["lines_read"] == row["lines_decoded"] + row["lines_rejected"]
     assert row["lines_rejected"] >= 3
     st = Store(tmp_path / "db")
@@ -373,7 +380,7 @@ def test_interrupted_ingest_rerun_equals_clean_ingest(tmp_path, monkeypatch):
     monkeypatch.setattr(providers, "read_provider", crashing)
     with pytest.raises(RuntimeError, match="power cut"):
         ingest([src], db, progress=False, chunk_rows=100)
-    fp = sha(src.read_bytes())
+    fp = xxh3(src.read_bytes())
     assert list(db.rglob(f"{fp[:16]}-*.parquet"))  # parts were written...
     assert not (db / "_files" / f"{fp}.json").exists()  # ...but no manifest
     st = Store(db)
@@ -675,3 +682,137 @@ def test_derived_tables_know_the_files_they_came_from_even_after_a_compaction(tm
     assert not st.files_current(meta)  # the same rows, but not the same files: recompute
     assert st.files_current({"files": 1, "files_key": st.files_key()})
     assert st.files_current({"files": 1}) and not st.files_current({"files": 2})  # older meta: by count
+
+
+# -- fingerprints: xxh3-128 in new stores, sha256 kept by stores made before ----------------------
+def _as_made_before_xxh3(db: Path) -> None:
+    """Make ``db`` look like a store made by an earlier seawatch: its ``_store.json`` as those
+    versions wrote it, without the ``fingerprint`` key."""
+    Store(db, create=True)
+    (db / "_store.json").write_text(json.dumps({"format": "seawatch-store", "version": 1}, indent=2))
+
+
+def test_new_store_records_xxh3_and_ingest_fingerprints_files_with_it(tmp_path):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv())
+    db = tmp_path / "db"
+    row = ingest([src], db, progress=False).row(0, named=True)
+    assert json.loads((db / "_store.json").read_text())["fingerprint"] == "xxh3_128"
+    st = Store(db)
+    assert st.fingerprint_algorithm == "xxh3_128"
+    fp = xxh3(src.read_bytes())
+    assert row["fingerprint"] == fp and len(fp) == 32
+    assert [p.name for p in (db / "_files").glob("*.json")] == [f"{fp}.json"]
+    assert all(p.name.startswith(fp[:16] + "-") for p in db.rglob("*.parquet"))
+    # a compaction's name is made with the store's algorithm too: one store, one kind of name
+    ingest(_noaa_files(tmp_path, [20]), db, progress=False)
+    man = st.compact([m["fingerprint"] for m in st.manifests()])
+    assert len(man["fingerprint"]) == 32
+
+
+def test_fingerprint_reads_in_blocks_and_knows_two_algorithms(tmp_path, monkeypatch):
+    src = tmp_path / "f.bin"
+    data = bytes(range(256)) * 41 + b"tail"  # not a whole number of blocks
+    src.write_bytes(data)
+    monkeypatch.setattr(files_mod, "HASH_BLOCK", 1000)
+    assert files_mod.fingerprint(src) == xxh3(data)
+    assert files_mod.fingerprint(src, algorithm="xxh3_128") == xxh3(data)
+    assert files_mod.fingerprint(src, algorithm="sha256") == sha(data)
+    with pytest.raises(SeawatchError, match=r"unknown fingerprint algorithm 'md5': use one of xxh3_128, sha256"):
+        files_mod.fingerprint(src, algorithm="md5")
+
+
+def test_store_made_before_xxh3_keeps_sha256(tmp_path):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv())
+    db = tmp_path / "db"
+    _as_made_before_xxh3(db)
+    assert Store(db).fingerprint_algorithm == "sha256"
+    first = ingest([src], db, progress=False)
+    assert first["status"].to_list() == ["ingested"]
+    assert first["fingerprint"].to_list() == [sha(src.read_bytes())]
+    before, n_parts = table_rows(db), len(list(db.rglob("*.parquet")))
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(src.read_bytes())
+    again = ingest([src, copy], db, progress=False)
+    assert again["status"].to_list() == ["already_ingested", "already_ingested"]
+    assert again["positions"].to_list() == [0, 0]
+    for name, df in table_rows(db).items():
+        assert_frame_equal(df, before[name])
+    assert len(list(db.rglob("*.parquet"))) == n_parts
+    assert [p.stem for p in (db / "_files").glob("*.json")] == [sha(src.read_bytes())]
+    assert "fingerprint" not in json.loads((db / "_store.json").read_text())  # the store stays as it was
+    # its compactions are named with sha256 as before (a rerun of one finds it)
+    ingest(_noaa_files(tmp_path, [20]), db, progress=False)
+    st = Store(db)
+    fps = sorted(m["fingerprint"] for m in st.manifests())
+    man = st.compact(fps)
+    assert man["fingerprint"] == sha(("compact\0" + "\0".join(fps)).encode())
+
+
+def test_old_store_holding_a_file_under_its_sha256_does_not_ingest_it_again(tmp_path):
+    """A file an earlier seawatch ingested (parts and manifest named by its sha256) is
+    recognised: nothing is added, nothing is rewritten."""
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv())
+    db = tmp_path / "db"
+    _as_made_before_xxh3(db)
+    st = Store(db)
+    old_fp = sha(src.read_bytes())
+    st.begin_file(old_fp)
+    st.write_chunk(old_fp, 0, hand_result())
+    st.commit_file(old_fp, {"path": str(src), "format": "noaa_csv", "lines_read": 9})
+    before = table_rows(db)
+    files_before = sorted(p.relative_to(db) for p in db.rglob("*") if p.is_file() and "_locks" not in p.parts)
+    summary = ingest([src], db, progress=False)
+    assert summary["status"].to_list() == ["already_ingested"]
+    assert summary["fingerprint"].to_list() == [old_fp] and summary["format"].to_list() == ["noaa_csv"]
+    for name, df in table_rows(db).items():
+        assert_frame_equal(df, before[name])
+    assert sorted(p.relative_to(db) for p in db.rglob("*") if p.is_file() and "_locks" not in p.parts) == files_before
+
+
+def test_detections_file_in_an_old_store_is_recognised_by_its_sha256(tmp_path):
+    from seawatch.detections import ingest_detections
+
+    csv = tmp_path / "radar.csv"
+    csv.write_text("id,time,lat,lon,sensor\nr1,2024-06-01T15:00:00Z,38.1,138.9,radar\n")
+    old, new = tmp_path / "old", tmp_path / "new"
+    _as_made_before_xxh3(old)
+    for db, fp in ((old, sha(b"detections\0" + csv.read_bytes())), (new, xxh3(b"detections\0" + csv.read_bytes()))):
+        assert ingest_detections([csv], db)["status"].to_list() == ["ingested"]
+        assert [p.stem for p in (db / "_files").glob("*.json")] == [fp]
+        assert ingest_detections([csv], db)["status"].to_list() == ["already in the store"]
+        assert Store(db).table("detections").height == 1
+
+
+@pytest.mark.parametrize("fp", ["ab" * 16, "0123456789abcdef" * 2, "ab" * 32, sha(b"x"), xxh3(b"x")])
+def test_check_fp_accepts_32_and_64_lowercase_hex(fp):
+    from seawatch.store import _check_fp
+
+    assert _check_fp(fp) == fp
+
+
+@pytest.mark.parametrize("fp", ["", "ab" * 16 + "a", "ab" * 24, "ab" * 32 + "a", "AB" * 16, "g" * 32,
+                                "ab" * 16 + "\n", "ab" * 32 + "\n", "../../etc/passwd", None, 12])
+def test_check_fp_rejects_other_strings(fp):
+    from seawatch.store import _check_fp
+
+    with pytest.raises(SeawatchError, match=r"^bad fingerprint .*: expected 32 \(xxh3_128\) or 64 \(sha256\) lowercase hex digits$"):
+        _check_fp(fp)
+
+
+def test_store_json_naming_an_unknown_algorithm_or_unreadable_is_an_error(tmp_path):
+    src = tmp_path / "noaa.csv"
+    src.write_bytes(noaa_csv(10))
+    db = tmp_path / "db"
+    Store(db, create=True)
+    marker = db / "_store.json"
+    marker.write_text(json.dumps({"format": "seawatch-store", "version": 1, "fingerprint": "blake9"}))
+    with pytest.raises(SeawatchError, match=r"names fingerprint 'blake9', which this seawatch does not know .*upgrade seawatch$"):
+        ingest([src], db, progress=False)
+    marker.write_text("{not json")
+    with pytest.raises(SeawatchError, match=r"cannot read .*_store.json .*rewrite it"):
+        ingest([src], db, progress=False)
+    assert not list((db / "_files").iterdir())  # nothing ingested
+    assert Store(db).stats()["files"] == 0  # readers do not need the algorithm

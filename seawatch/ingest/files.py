@@ -2,8 +2,9 @@
 
 Inputs may be plain, gzip (``.gz``) or zip (``.zip``, every member in turn) files; they are read
 in bounded chunks (``chunk_bytes``, 64 MiB by default), so memory stays bounded whatever the file
-size. Each input file is fingerprinted (sha256 of its bytes); a file whose fingerprint is already
-in the store is skipped, so ingesting the same file twice adds nothing. The format of each file
+size. Each input file is fingerprinted (a hash of its bytes, with the store's algorithm: xxh3-128,
+or sha256 in stores made before that; see :mod:`seawatch.store`); a file whose fingerprint is
+already in the store is skipped, so ingesting the same file twice adds nothing. The format of each file
 (or zip member) is sniffed from its first 64 KiB, decompressed.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import os
 import sys
 import time
@@ -24,7 +24,7 @@ from typing import IO, Any
 import polars as pl
 
 from ..errors import SeawatchError
-from ..store import Store
+from ..store import FINGERPRINT_ALGORITHM, Store, new_hash
 
 DEFAULT_CHUNK_BYTES = 64 << 20
 #: Bytes fed to the NMEA decoder at a time by :func:`ingest`. The decoder's working memory is
@@ -182,9 +182,11 @@ def _head(m: _Member, n: int = SNIFF_BYTES) -> bytes:
         return bytes(out)
 
 
-def fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 (hex) of a file's bytes, read in blocks into one reused buffer."""
-    h = hashlib.sha256()
+def fingerprint(path: str | os.PathLike[str], *, algorithm: str = FINGERPRINT_ALGORITHM) -> str:
+    """The hash (hex) of a file's bytes, read in blocks into one reused buffer: ``"xxh3_128"``
+    (32 hex digits, the default) or ``"sha256"`` (64). A store's files are fingerprinted with
+    its own algorithm: :meth:`Store.fingerprint_file <seawatch.store.Store.fingerprint_file>`."""
+    h = new_hash(algorithm)
     buf = bytearray(HASH_BLOCK)
     view = memoryview(buf)
     with open(path, "rb", buffering=0) as f:
@@ -253,7 +255,7 @@ def _ingest_one(
     from .providers import read_provider, sniff
 
     t0 = time.perf_counter()
-    fp = fingerprint(path)
+    fp = store.fingerprint_file(path)
     with store.lock(fp):
         if store.has_file(fp):
             m = store.manifest(fp) or {}
