@@ -659,7 +659,7 @@ class NmeaDecoder:
                 "fill": pl.Series(P.fill[fi], dtype=pl.Int16),
                 # the line's text is needed only if the fragment is carried to the next call
                 # (filled in below): orphans of this chunk are rejected with their line's text
-                "raw": pl.Series("raw", [], dtype=pl.Utf8).extend_constant(None, len(fi)),
+                "raw": pl.Series("raw", [None], dtype=pl.Utf8).new_from_index(0, len(fi)),
                 "sent": pl.Series(fi, dtype=pl.Int64),
             }
         )
@@ -900,22 +900,24 @@ def _raw_lines(P: _Parsed, lines: np.ndarray) -> pl.Series:
     return _strings(P.a, P.line_start[lines], P.line_end[lines] - P.line_start[lines])
 
 
+#: columns of the fragments carried from one call to the next
+_FRAG_SCHEMA = {
+    "line_no": pl.Int64,
+    "cnt": pl.Int16,
+    "num": pl.Int16,
+    "seq": pl.Int16,
+    "chan": pl.Int16,
+    "grp": pl.Int64,
+    "station": pl.Utf8,
+    "ts": schema.UTC_TS,
+    "payload": pl.Utf8,
+    "fill": pl.Int16,
+    "raw": pl.Utf8,
+}
+
+
 def _empty_frags() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "line_no": pl.Int64,
-            "cnt": pl.Int16,
-            "num": pl.Int16,
-            "seq": pl.Int16,
-            "chan": pl.Int16,
-            "grp": pl.Int64,
-            "station": pl.Utf8,
-            "ts": schema.UTC_TS,
-            "payload": pl.Utf8,
-            "fill": pl.Int16,
-            "raw": pl.Utf8,
-        }
-    )
+    return pl.DataFrame(schema=_FRAG_SCHEMA)
 
 
 class _Assembled:
@@ -964,7 +966,12 @@ def _assemble(f: pl.DataFrame, final: bool):
     st = f["station"]
     st_null = st.is_null().to_numpy()
     st_hash = st.hash().to_numpy()
-    perm = np.lexsort((np.arange(N), cnt, seq, chan))
+    # order: channel, sequential id, fragment count, then arrival (row order). One stable sort
+    # of a 16-bit key when the fields are in their usual ranges (a radix sort), else a lexsort
+    if chan.min() >= 0 and chan.max() < 256 and seq.min() >= -1 and seq.max() < 15 and cnt.min() >= 0 and cnt.max() < 16:
+        perm = np.argsort(((chan * 16 + seq + 1) * 16 + cnt).astype(np.uint16), kind="stable")
+    else:
+        perm = np.lexsort((np.arange(N), cnt, seq, chan))
     starts = _kernels.pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, FRAGMENT_WINDOW)
     starts = starts[np.argsort(perm[starts], kind="stable")]  # messages in order of their first fragment
     nm = len(starts)
@@ -1005,8 +1012,9 @@ def _assemble(f: pl.DataFrame, final: bool):
         # fragments near the end of the chunk may still be completed by the next one
         carry_m = rest & (np.arange(N) > N - 1 - FRAGMENT_WINDOW)
     orph_m = rest & ~carry_m
-    cols = list(_empty_frags().columns) + ["sent"]
-    return M, f.filter(pl.Series(orph_m)).select(cols), f.filter(pl.Series(carry_m)).select(cols)
+    f = f.select(*_FRAG_SCHEMA, "sent")
+    return (M, f.filter(pl.Series(orph_m)) if orph_m.any() else f.clear(),
+            f.filter(pl.Series(carry_m)) if carry_m.any() else f.clear())
 
 
 def decode_nmea(data, *, source: str | None = None, dedup: bool = True, chunk_bytes: int = 16 << 20) -> IngestResult:
