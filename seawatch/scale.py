@@ -537,10 +537,10 @@ def _tile_hash(*keys: np.ndarray, n: int) -> np.ndarray:
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For rows i with integer ranges [lo, hi]: (row index, value) of every member."""
+    from .tracks import _ranges as tracks_ranges
+
     cnt = (hi - lo + 1).astype(np.int64)
-    rep = np.repeat(np.arange(len(lo)), cnt)
-    val = lo[rep] + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    return rep, val
+    return np.repeat(np.arange(len(lo)), cnt), tracks_ranges(lo, cnt)
 
 
 def encounter_tiles(grid: pl.DataFrame, max_distance_m: float, sp: ScaleParams, n_tasks: int) -> pl.DataFrame:

@@ -679,6 +679,11 @@ def _ranges(first: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.arange(int(n.sum()), dtype=np.int64) + np.repeat(first.astype(np.int64) - (np.cumsum(n) - n), n)
 
 
+def _offsets(n: np.ndarray) -> np.ndarray:
+    """``0 .. n[i] - 1`` for each i, end to end: every row's offset within its range."""
+    return _ranges(np.zeros(len(n), np.int64), n)
+
+
 def _first_after(value_at: Any, lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Per range ``[lo[i], hi[i])`` of rows whose values rise: the first row whose value
     (``value_at(rows)``) is greater than ``x[i]``, ``hi[i]`` when none. One binary search on

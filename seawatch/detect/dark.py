@@ -74,7 +74,7 @@ import polars as pl
 
 from .. import schema
 from ..detections import CORRELATION, DETECTIONS
-from ..tracks import EARTH_RADIUS_NM, bearing_deg, destination, haversine_nm
+from ..tracks import EARTH_RADIUS_NM, _offsets, bearing_deg, destination, haversine_nm
 from .base import Inputs, finish
 
 EVENT_TYPES = ("dark_target", "dark_track", "identity_mismatch")
@@ -252,8 +252,7 @@ def _ais_cells(a: _Ais, p: Params) -> tuple[np.ndarray, np.ndarray]:
         if len(long):
             reps = (nb[long] - 1).astype(np.int64)
             leg = np.repeat(long, reps)
-            off = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-            b = tb[leg] + 1 + off
+            b = tb[leg] + 1 + _offsets(reps)
             f = np.clip(((b + 0.5) * p.bin_s - a.t[leg]) / dt[leg], 0.0, 1.0)
             la, lo = slerp(a.lat[leg], a.lon[leg], a.lat[leg + 1], a.lon[leg + 1], f)
             ks.append(_cell_keys(la, lo, b, p.cell_deg))

@@ -148,8 +148,7 @@ def resample(points: pl.DataFrame, step_s: float = 600.0, max_interp_gap_h: floa
     if g == 0:
         return pl.DataFrame(schema=_GRID_SCHEMA)
     gs = np.repeat(np.arange(len(starts)), cnt)  # segment number of each grid point
-    first = np.repeat(np.cumsum(cnt) - cnt, cnt)
-    k = np.repeat(k0, cnt) + (np.arange(g) - first)
+    k = _ranges(k0, cnt)
     tg = k.astype(np.float64) * step_s
 
     # the report at or before each grid time, within its segment (one searchsorted on a composite key)

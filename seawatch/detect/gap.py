@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ..tracks import destination, haversine_nm
+from ..tracks import _offsets, destination, haversine_nm
 from .base import Inputs, finish, segment_starts
 
 EVENT_TYPES = ("ais_gap",)
@@ -196,8 +196,7 @@ def sampled_buckets(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndar
     nb = hi - lo + 1
     kb = np.minimum(nb, RX_MAX_BUCKETS)
     rep = np.repeat(np.arange(len(lo)), kb)
-    step = np.arange(kb.sum()) - np.repeat(np.cumsum(kb) - kb, kb)
-    return rep, lo[rep] + (step * nb[rep]) // kb[rep]
+    return rep, lo[rep] + (_offsets(kb) * nb[rep]) // kb[rep]
 
 
 class ReceptionCache:

@@ -34,6 +34,8 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from ..tracks import _offsets
+
 EARTH_RADIUS_KM = 6371.0088
 NM_M = 1852.0
 EARTH_RADIUS_NM = EARTH_RADIUS_KM * 1000.0 / NM_M
@@ -272,7 +274,7 @@ class _SegmentSet:
         seglen = chord_to_nm(np.sqrt(den))
         nsub = np.maximum(1, np.ceil(seglen / DENSIFY_NM).astype(np.int64))
         parent = np.repeat(np.arange(len(A)), nsub)
-        frac = (np.arange(len(parent)) - np.repeat(np.cumsum(nsub) - nsub, nsub)) / np.repeat(nsub, nsub)
+        frac = _offsets(nsub) / np.repeat(nsub, nsub)
         P = A[parent] + frac[:, None] * (B[parent] - A[parent])
         P /= np.linalg.norm(P, axis=1, keepdims=True)
         self.parent = parent
