@@ -636,8 +636,11 @@ def _s(w0, w1, w2, w3, w4, w5, w6, w7, off, width):
     return v - (1 << width) if v >= (1 << (width - 1)) else v
 
 
-# position report layouts (ITU-R M.1371): class code, then per field (offset, width) or -1
-#   cls: 0 A (1-3), 1 base (4), 2 sar (9), 3 B (18, 19), 4 aton (21), 5 lr (27)
+# position reports: ``positions`` holds each type's ITU-R M.1371 bit layout (field offsets and
+# widths, or the "not available" value of a field the type does not carry) and gives each row a
+# class code: 0 A (1-3), 1 base (4), 2 sar (9), 3 B (18, 19), 4 aton (21), 5 lr (27), the
+# ``ais_class`` names in ``nmea._POS_CLASSES``; ``messages`` reads the longitudes and latitudes at
+# the same offsets for its range check
 
 
 @_njit

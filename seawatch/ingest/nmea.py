@@ -411,27 +411,9 @@ def _nullable(v: np.ndarray, bad: np.ndarray, dtype) -> pl.Series:
     return pl.Series(pa.Array.from_buffers(pa_t, len(vals), [validity, pa.py_buffer(vals)], null_count=nb))
 
 
-#: Bit layout of position reports (ITU-R M.1371): field -> (offset, width, signed), or a constant
-#: for a field the message does not carry (the "not available" value). ``_kernels.positions``
-#: reads these fields; the key order gives the ``ais_class`` codes.
-_POS_LAYOUT = {
-    "A": dict(status=(38, 4, False), rot=(42, 8, True), sog=(50, 10, False), acc=(60, 1, False),
-              lon=(61, 28, True), lat=(89, 27, True), cog=(116, 12, False), hdg=(128, 9, False),
-              sec=(137, 6, False)),
-    "base": dict(acc=(78, 1, False), lon=(79, 28, True), lat=(107, 27, True), sog=1023, cog=3600,
-                 hdg=511, sec=(72, 6, False)),
-    # type 9 speed is in whole knots (Table 60), 1023 = n/a
-    "sar": dict(alt=(38, 12, False), sog=(50, 10, False), acc=(60, 1, False), lon=(61, 28, True),
-                lat=(89, 27, True), cog=(116, 12, False), hdg=511, sec=(128, 6, False)),
-    "B": dict(sog=(46, 10, False), acc=(56, 1, False), lon=(57, 28, True), lat=(85, 27, True),
-              cog=(112, 12, False), hdg=(124, 9, False), sec=(133, 6, False)),
-    "aton": dict(acc=(163, 1, False), lon=(164, 28, True), lat=(192, 27, True), sog=1023, cog=3600,
-                 hdg=511, sec=(253, 6, False)),
-    # type 27: position in 1/10 min, speed in knots (63 = n/a), course in degrees (511 = n/a)
-    "lr": dict(acc=(38, 1, False), status=(40, 4, False), lon=(44, 18, True), lat=(62, 17, True),
-               sog=(79, 6, False), cog=(85, 9, False), hdg=511, sec=60),
-}
-_POS_GROUP_TYPES = {"A": (1, 2, 3), "base": (4,), "sar": (9,), "B": (18, 19), "aton": (21,), "lr": (27,)}
+#: ``ais_class`` of the position reports, by the class code of ``_kernels.positions`` (which holds
+#: their ITU-R M.1371 bit layouts): A (types 1-3), base (4), sar (9), B (18, 19), aton (21), lr (27)
+_POS_CLASSES = ("A", "base", "sar", "B", "aton", "lr")
 
 
 def _short_views(names) -> np.ndarray:
@@ -446,7 +428,7 @@ def _short_views(names) -> np.ndarray:
 
 
 #: string views of the ``ais_class`` names, by the class code of ``_kernels.positions``
-_POS_CLASS_VIEWS = _short_views(list(_POS_LAYOUT))
+_POS_CLASS_VIEWS = _short_views(list(_POS_CLASSES))
 
 
 def _codes_text(views: np.ndarray, codes: np.ndarray) -> pl.Series:
