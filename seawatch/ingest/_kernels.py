@@ -101,36 +101,41 @@ def _six_ok(c):
 
 
 @_njit
-def is_ascii(a, a64, n):
-    """True when the first ``n`` bytes of ``a`` (``a64``: the same bytes as 64-bit words) are
-    ASCII without NUL bytes; a word at a time."""
+def census(a, a64, n):
+    """One pass over the first ``n`` bytes of ``a`` (``a64``: the same bytes as 64-bit words; its
+    length is a multiple of 8), a word at a time: (newlines, '!' bytes, whether the bytes are
+    ASCII without NUL). The counts size ``scan``'s arrays (lines; an upper bound of sentences)."""
     nw = n >> 3
     acc = np.uint64(0)
+    n_lines = 0
+    n_bang = 0
     for wi in range(nw):
         w = a64[wi]
         acc |= w | ((w - _ONES8) & ~w & _HIGH8)  # high bits, and a high bit for a zero byte
+        x = w ^ _NL8
+        y = w ^ _BANG8
+        # exact masks of the bytes equal to '\n' and '!', their high bits summed by a multiply
+        mx = ~(((x & _LOW7) + _LOW7) | x | _LOW7) >> np.uint64(7)
+        my = ~(((y & _LOW7) + _LOW7) | y | _LOW7) >> np.uint64(7)
+        n_lines += np.int64((mx * _ONES8) >> np.uint64(56))
+        n_bang += np.int64((my * _ONES8) >> np.uint64(56))
     ok = (acc & _HIGH8) == 0
     for i in range(nw << 3, n):
         c = a[i]
         if c >= 128 or c == 0:
             ok = False
-    return ok
+        n_lines += c == 10
+        n_bang += c == 33
+    return n_lines, n_bang, ok
 
 
 @_njit
-def scan(a, a64, n_data):
+def scan(a, a64, n_data, n_lines, n_bang):
     """Walk the (ASCII, newline-terminated, zero-padded) buffer ``a`` whose first ``n_data`` bytes
     are data, once: every line is handled while it is in cache. ``a64`` is ``a`` seen as 64-bit
-    words (its length is a multiple of 8). Returns per-line and per-sentence arrays; see
-    ``nmea._parse``."""
+    words (its length is a multiple of 8); ``n_lines`` and ``n_bang`` are its newlines and '!'
+    bytes (``census``). Returns per-line and per-sentence arrays; see ``nmea._parse``."""
     N = len(a)
-    # counts (vectorised): lines, and '!' as an upper bound of sentences
-    n_lines = 0
-    n_bang = 0
-    for i in range(n_data):
-        c = a[i]
-        n_lines += c == 10
-        n_bang += c == 33
     ls = np.empty(n_lines, np.int64)
     le = np.empty(n_lines, np.int64)
     first_elem = np.full(n_lines, -1, np.int64)
@@ -569,25 +574,25 @@ def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
             else:
                 lo_off, la_off = 57, 85
             lo_w, la_w = (18, 17) if t == 27 else (28, 27)
-            lo = 0
-            la = 0
-            for fld in range(2):
-                off = lo_off if fld == 0 else la_off
-                w = lo_w if fld == 0 else la_w
-                c0 = off // 6
-                c1 = (off + w - 1) // 6
-                acc = 0
+            # longitude and latitude are adjacent: one window of at most 10 characters (60 bits)
+            c0 = lo_off // 6
+            c1 = (la_off + la_w - 1) // 6
+            acc = 0
+            if c1 < nc and s + c1 < len(src):  # the usual case: the whole window is there
+                for c in range(c0, c1 + 1):
+                    acc = (acc << 6) | np.int64(_SIXV[src[s + c]] & 63)
+            else:
                 for c in range(c0, c1 + 1):
                     acc <<= 6
                     if c < nc and s + c < len(src):
                         acc |= np.int64(_SIXV[src[s + c]] & 63)
-                v = (acc >> ((c1 + 1) * 6 - off - w)) & ((1 << w) - 1)
-                if v >= (1 << (w - 1)):
-                    v -= 1 << w
-                if fld == 0:
-                    lo = v
-                else:
-                    la = v
+            wbits = (c1 - c0 + 1) * 6
+            lo = (acc >> (wbits - (lo_off - 6 * c0) - lo_w)) & ((1 << lo_w) - 1)
+            if lo >= (1 << (lo_w - 1)):
+                lo -= 1 << lo_w
+            la = (acc >> (wbits - (la_off - 6 * c0) - la_w)) & ((1 << la_w) - 1)
+            if la >= (1 << (la_w - 1)):
+                la -= 1 << la_w
             if _pos_na_oor(t, lo, la) == 2:
                 st = _C_OUT_OF_RANGE
         mstatus[i] = st

@@ -214,7 +214,8 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
     """Parse ``buf``, or the array ``padded`` (from :func:`_padded`; it may be changed in place)."""
     a, n_data = padded if padded is not None else _padded(b"", buf)
     P = _Parsed()
-    P.ascii = bool(_kernels.is_ascii(a, a.view(np.uint64), n_data))
+    n_lines, n_bang, ascii_ = _kernels.census(a, a.view(np.uint64), n_data)
+    P.ascii = bool(ascii_)
     P.orig = a  # what raw lines are read from
     if not P.ascii:  # parse an ASCII copy; raw lines keep the original
         P.orig = a[:n_data].copy()
@@ -224,7 +225,7 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
      ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare,
-     st_view) = _kernels.scan(a, a.view(np.uint64), n_data)
+     st_view) = _kernels.scan(a, a.view(np.uint64), n_data, n_lines, n_bang)
     n_lines = len(ls)
     n = len(p)
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
