@@ -541,9 +541,8 @@ class NmeaDecoder:
         self._line0 = 0  # lines already consumed before the current chunk
         self._carry = _empty_frags()
         self._arrivals = np.zeros(0, np.int64)
-        self._recent = pl.DataFrame(
-            schema={"h": pl.UInt64, "t": pl.Int64, "timed": pl.Boolean, "line": pl.Int64, "i": pl.Int64}
-        )
+        # the newest messages of earlier calls (payload hash, time, timed, line): the "ghosts"
+        self._recent = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64))
 
     def feed(self, data: "bytes | _Chunk") -> IngestResult:
         if isinstance(data, _Chunk):
@@ -714,24 +713,24 @@ class NmeaDecoder:
         dups = 0
         if self.dedup and good.any():
             gi = np.flatnonzero(good)
-            R = self._recent
-            h = np.concatenate([R["h"].to_numpy(), phash[gi]])
-            t = np.concatenate([R["t"].to_numpy(), np.where(ts_ok[gi], ts_us[gi], -(10**18))])
-            timed = np.concatenate([R["timed"].to_numpy(), ts_ok[gi]])
-            ln = np.concatenate([R["line"].to_numpy(), line_first[gi]])
-            idx = np.concatenate([np.full(R.height, -1, np.int64), gi])
+            Rh, Rt, Rtimed, Rln = self._recent
+            h = np.concatenate([Rh, phash[gi]])
+            t = np.concatenate([Rt, np.where(ts_ok[gi], ts_us[gi], -(10**18))])
+            timed = np.concatenate([Rtimed, ts_ok[gi]])
+            ln = np.concatenate([Rln, line_first[gi]])
             leader, size = _kernels.dedup(h, t, timed, ln, DEDUP_WINDOW_S * _US, DEDUP_WINDOW_LINES)
-            lead_rows = np.flatnonzero(leader)
-            lead = idx[lead_rows]
-            real = lead >= 0
+            # rows: the ghosts (nR of them), then this call's good messages (gi)
+            nR = len(Rh)
+            new_lead = np.flatnonzero(leader[nR:])
+            lead = gi[new_lead]
             keep[:] = False
-            keep[lead[real]] = True
-            n_rx[lead[real]] = size[lead_rows][real]
-            dups = int(len(gi) - real.sum())
+            keep[lead] = True
+            n_rx[lead] = size[nR + new_lead]
+            dups = int(len(gi) - len(lead))
             # keep as ghosts every message no older than the oldest of the last RECENT_ARRIVALS
             # timed arrivals (across calls): robust to out-of-order and far-future timestamps
-            real_timed = (idx >= 0) & timed
-            lr, tr, hr = ln[real_timed], t[real_timed], h[real_timed]
+            new_timed = timed[nR:]
+            lr, tr, hr = ln[nR:][new_timed], t[nR:][new_timed], h[nR:][new_timed]
             if len(lr) > RECENT_ARRIVALS:  # only the last RECENT_ARRIVALS (by line) matter
                 thr = np.partition(lr, len(lr) - RECENT_ARRIVALS)[len(lr) - RECENT_ARRIVALS]
                 near = lr >= thr
@@ -742,11 +741,8 @@ class NmeaDecoder:
             lmax = ln.max() if len(ln) else 0
             # remember the newest messages (group leaders) for the next call
             ghost = leader & np.where(timed, t >= tmax - DEDUP_WINDOW_S * _US, ln >= lmax - DEDUP_WINDOW_LINES)
-            self._recent = pl.DataFrame(
-                {"h": h[ghost], "t": t[ghost], "timed": timed[ghost], "line": ln[ghost],
-                 "i": np.full(int(ghost.sum()), -1, np.int64)},
-                schema=self._recent.schema,
-            ).sort(["h", "timed", "t", "line"])
+            # (their order does not matter: a group's members are ordered by time and line)
+            self._recent = (h[ghost], t[ghost], timed[ghost], ln[ghost])
 
         # ---- tables
         prow = pos_sel[keep[pos_sel]]
