@@ -256,23 +256,21 @@ def scan(a, a64, n_data, n_lines, n_bang):
                     fl = _digit(a[c5 + 1])
                     fill[k] = fl
                     if st == _OK:
-                        # XOR of the characters between '!' and '*', a 64-bit word at a time
-                        x = np.uint8(0)
-                        j = q + 1
-                        while j < star and (j & 7):
-                            x ^= a[j]
-                            j += 1
+                        # XOR of the characters between '!' and '*' (bytes q+1 .. star-1): the
+                        # whole words that hold them, less the bytes of the first word before
+                        # q+1 and those of the last word from star on (masks, no byte loop)
+                        j0 = (q + 1) >> 3
+                        j1 = (star - 1) >> 3
                         w = np.uint64(0)
-                        while j + 8 <= star:
-                            w ^= a64[j >> 3]
-                            j += 8
-                        while j < star:
-                            x ^= a[j]
-                            j += 1
+                        for cwi in range(j0, j1 + 1):
+                            w ^= a64[cwi]
+                        w ^= a64[j0] & ((np.uint64(1) << np.uint64(8 * ((q + 1) & 7))) - np.uint64(1))
+                        w ^= a64[j1] & ~((np.uint64(1) << np.uint64(8 * (star - 8 * j1))) - np.uint64(1)) \
+                            if star - 8 * j1 < 8 else np.uint64(0)
                         w ^= w >> np.uint64(32)
                         w ^= w >> np.uint64(16)
                         w ^= w >> np.uint64(8)
-                        x ^= np.uint8(w & np.uint64(255))
+                        x = np.uint8(w & np.uint64(255))
                         h1 = _hexv(a[star + 1])
                         h2 = _hexv(a[star + 2])
                         if h1 == 255 or h2 == 255 or ((h1 << 4) | h2) != x:
