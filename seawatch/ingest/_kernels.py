@@ -681,6 +681,15 @@ def positions(a, m, n_single, start, nchar, mt, sel):
             nc = 0
         nc = max(min(nc, len(src) - s), 0)
         w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = np.uint64(0)
+        if 20 < nc <= 30:  # the usual report (28 characters): three words, two of fixed length
+            for j in range(s, s + 10):
+                w0 = (w0 << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
+            for j in range(s + 10, s + 20):
+                w1 = (w1 << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
+            for j in range(s + 20, s + nc):
+                w2 = (w2 << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
+            w2 = w2 << np.uint64(6 * (30 - nc))
+            nc = 0  # done
         for k in range((nc + 9) // 10):
             w = np.uint64(0)
             c10 = min(nc - 10 * k, 10)
