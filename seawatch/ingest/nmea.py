@@ -649,9 +649,10 @@ class NmeaDecoder:
         allf = pl.concat([carried, frags], how="vertical")
         msgs, orphans, carry = _assemble(allf, final)
         if carry.height:
-            here = np.flatnonzero(carry["sent"].to_numpy() >= 0)
+            sent = carry["sent"].to_numpy()
+            here = np.flatnonzero(sent >= 0)
             if len(here):
-                raw = _raw_lines(P, P.s_line[carry["sent"].to_numpy()[here]])
+                raw = _raw_lines(P, P.s_line[sent[here]])
                 carry = carry.with_columns(raw=carry["raw"].scatter(here, raw))
         self._carry = carry.drop("sent")
         # sentences of this chunk that are pending or orphaned
@@ -819,11 +820,11 @@ class NmeaDecoder:
         rej_lines = np.flatnonzero(lstat >= _R0)
         n_ok_lines = int(((lstat == _OK)).sum())
         # a rejected line's time: its first sentence's (sentences are in line order)
-        fs = np.searchsorted(P.s_line, rej_lines)
-        fs_c = np.minimum(fs, max(n - 1, 0))
-        has_s = (fs < n) & (P.s_line[fs_c] == rej_lines) if n else np.zeros(len(rej_lines), bool)
-        rej_ts = np.where(has_s, P.ts_us[fs_c], 0) if n else np.zeros(len(rej_lines), np.int64)
-        rej_ts_ok = has_s & P.ts_ok[fs_c] if n else has_s
+        rej_ts, rej_ts_ok = np.zeros(len(rej_lines), np.int64), np.zeros(len(rej_lines), bool)
+        if n:
+            fs = np.minimum(np.searchsorted(P.s_line, rej_lines), n - 1)
+            has_s = P.s_line[fs] == rej_lines
+            rej_ts, rej_ts_ok = np.where(has_s, P.ts_us[fs], 0), has_s & P.ts_ok[fs]
         rej_rows.append(
             pl.DataFrame(
                 {
