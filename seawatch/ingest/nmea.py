@@ -946,12 +946,10 @@ def _assemble(f: pl.DataFrame, final: bool):
     st = f["station"]
     st_null = st.is_null().to_numpy()
     st_hash = st.hash().to_numpy()
-    # order: channel, sequential id, fragment count, then arrival (row order). One stable sort
-    # of a 16-bit key when the fields are in their usual ranges (a radix sort), else a lexsort
-    if chan.min() >= 0 and chan.max() < 256 and seq.min() >= -1 and seq.max() < 15 and cnt.min() >= 0 and cnt.max() < 16:
-        perm = np.argsort(((chan * 16 + seq + 1) * 16 + cnt).astype(np.uint16), kind="stable")
-    else:
-        perm = np.lexsort((np.arange(N), cnt, seq, chan))
+    # order: channel, sequential id, fragment count, then arrival (row order): one stable sort
+    # (a radix sort) of a 16-bit key. The scan gives every fragment a channel byte (0: none),
+    # a sequential id of -1 (none) to 9 and a count of 2 to 9, so the key is exact
+    perm = np.argsort(((chan * 16 + seq + 1) * 16 + cnt).astype(np.uint16), kind="stable")
     starts = _kernels.pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, FRAGMENT_WINDOW)
     starts = starts[np.argsort(perm[starts], kind="stable")]  # messages in order of their first fragment
     nm = len(starts)
