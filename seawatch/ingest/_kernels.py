@@ -167,7 +167,10 @@ def scan(a, a64, n_data, n_lines, n_bang):
     rare0 = rare1 = rare2 = rare3 = 0
     comment = a[0] == 35 if n_data else False
     # events ('!' and newlines) a 64-bit word at a time: an exact mask of the event bytes, then
-    # its set bits lowest first
+    # its set bits lowest first. The per-line and per-sentence code below runs inside this loop
+    # and shares its locals: it must leave the loop's state alone (wi, mk, ns, li, start,
+    # comment, e), apart from the updates where a line ends (a reused word index once lost lines;
+    # the corpus tests catch that kind of slip)
     nw = (n_data + 7) >> 3
     for wi in range(nw):
         w = a64[wi]
