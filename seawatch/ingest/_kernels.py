@@ -501,6 +501,39 @@ def _pos_na_oor(t, lo, la):
 
 
 @_njit
+def message_set(si, p_start, p_len, p_fill, p_ts, p_tsok, p_line, line0,
+                m_start, m_len, m_fill, m_ts, m_tsok, m_line):
+    """The messages of a chunk, in one pass: the single-sentence ones (the sentences ``si``: their
+    payload in the chunk buffer), then the reassembled ones (payload in the joined buffer).
+    Returns per message: payload start and length, fill bits, receive time (microseconds) and
+    whether there is one, and the 1-based number of its first line (chunk lines + ``line0``)."""
+    ns = len(si)
+    n = ns + len(m_start)
+    start = np.empty(n, np.int64)
+    nchar = np.empty(n, np.int64)
+    fill = np.empty(n, np.int64)
+    ts = np.empty(n, np.int64)
+    tsok = np.empty(n, np.bool_)
+    line = np.empty(n, np.int64)
+    for r in range(ns):
+        k = si[r]
+        start[r] = p_start[k]
+        nchar[r] = p_len[k]
+        fill[r] = p_fill[k]
+        ts[r] = p_ts[k]
+        tsok[r] = p_tsok[k]
+        line[r] = p_line[k] + line0 + 1
+    for r in range(len(m_start)):
+        start[ns + r] = m_start[r]
+        nchar[ns + r] = m_len[r]
+        fill[ns + r] = m_fill[r]
+        ts[ns + r] = m_ts[r]
+        tsok[ns + r] = m_tsok[r]
+        line[ns + r] = m_line[r]
+    return start, nchar, fill, ts, tsok, line
+
+
+@_njit
 def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
     """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type /
     position_out_of_range), type 24 part number and a 64-bit hash of the payload text (for

@@ -669,16 +669,13 @@ class NmeaDecoder:
         mbytes = msgs.mbytes
         nm = msgs.n
         ns_ = len(si)
-        m_start, m_len = msgs.start, msgs.nchar
-        start = np.concatenate([P.pstart[si], m_start])  # into P.a for singles, into mbytes for the others
-        nchar = np.concatenate([P.plen[si], m_len])
-        fill = np.concatenate([P.fill[si], msgs.fill])
+        # start: into P.a for singles, into mbytes for the others
+        start, nchar, fill, ts_us, ts_ok, line_first = _kernels.message_set(
+            si, P.pstart, P.plen, P.fill, P.ts_us, P.ts_ok, P.s_line, line0,
+            msgs.start, msgs.nchar, msgs.fill, msgs.ts_us, msgs.ts_ok, msgs.line_no)
         nbits, mt, part24, mstatus, phash = _kernels.messages(
-            P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill.astype(np.int64), _MIN_BITS_ARR)
+            P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill, _MIN_BITS_ARR)
         nall = len(start)
-
-        ts_us = np.concatenate([P.ts_us[si], msgs.ts_us])
-        ts_ok = np.concatenate([P.ts_ok[si], msgs.ts_ok])
 
         def station_of(rows: np.ndarray) -> pl.Series:
             """Station names of messages ``rows``: singles from the chunk, then reassembled ones."""
@@ -694,7 +691,6 @@ class NmeaDecoder:
                 s = s.gather(inv)
             return s
 
-        line_first = np.concatenate([P.s_line[si] + line0 + 1, msgs.line_no])
 
         # ---- decode
         # type 24 parts other than A (0) and B (1) are not defined by ITU-R M.1371: kept raw
