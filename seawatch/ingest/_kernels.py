@@ -534,14 +534,16 @@ def message_set(si, p_start, p_len, p_fill, p_ts, p_tsok, p_line, line0,
 
 
 @_njit
-def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
-    """Per message: bits, type, status (bad_payload / payload_too_short / bad_msg_type /
-    position_out_of_range), type 24 part number and a 64-bit hash of the payload text (for
-    receiver-duplicate detection)."""
+def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits, kinds):
+    """Per message: bits, type, the table(s) a valid message goes to (``kinds`` by type, bits
+    of ``nmea.KIND_*``; 0 for a message that is not valid; a type 24 part other than A or B
+    goes to other), status (bad_payload / payload_too_short / bad_msg_type /
+    position_out_of_range) and a 64-bit hash of the payload text (for receiver-duplicate
+    detection)."""
     n = len(start)
     nbits = np.empty(n, np.int64)
     mt = np.empty(n, np.int64)
-    part24 = np.zeros(n, np.int64)
+    kind = np.zeros(n, np.int8)
     mstatus = np.empty(n, np.int16)
     h = np.empty(n, np.uint64)
     for i in range(n):
@@ -583,8 +585,9 @@ def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
         if nb_ >= 6 and 0 <= s < len(src):
             t = np.int64(_SIXV[src[s]])
         mt[i] = t
+        part24 = 0
         if nc > 6 and 0 <= s and s + 6 < len(src):
-            part24[i] = (np.int64(_SIXV[src[s + 6]]) >> 2) & 3
+            part24 = (np.int64(_SIXV[src[s + 6]]) >> 2) & 3
         st = _OK
         if i >= n_single and nc > 0 and (bad & 128):
             st = _C_BAD_PAYLOAD
@@ -630,7 +633,9 @@ def messages(a, a64, m, m64, n_single, start, nchar, fill, min_bits):
             if _pos_na_oor(t, lo, la) == 2:
                 st = _C_OUT_OF_RANGE
         mstatus[i] = st
-    return nbits, mt, part24, mstatus, h
+        if st == _OK:
+            kind[i] = 4 if t == 24 and part24 > 1 else kinds[t]
+    return nbits, mt, kind, mstatus, h
 
 
 @_njit

@@ -96,13 +96,17 @@ _MIN_BITS_ARR = np.zeros(28, np.int64)
 _MIN_BITS_ARR[1:] = 38
 for _t, _b in MIN_BITS.items():
     _MIN_BITS_ARR[_t] = _b
-_IS_POS = np.zeros(28, bool)
-_IS_POS[[1, 2, 3, 4, 9, 18, 19, 21, 27]] = True
-# by message type + 64 (types are -24 .. 63 here; -24: a type 24 part other than A or B)
-_IS_STATIC = np.zeros(128, bool)
-_IS_STATIC[[64 + t for t in (5, 19, 21, 24)]] = True
-_IS_DECODED = np.zeros(128, bool)
-_IS_DECODED[[64 + t for t in DECODED_TYPES]] = True
+#: which table(s) a valid message of each type goes to, by type (bits; type 21 is in both
+#: positions and statics); ``_kernels.messages`` sends a type 24 part other than A (0) and B (1),
+#: which ITU-R M.1371 does not define, to ``other`` (kept raw)
+KIND_POSITION, KIND_STATIC, KIND_OTHER = 1, 2, 4
+_KIND = np.full(28, KIND_OTHER, np.int8)
+for _t in DECODED_TYPES:
+    _KIND[_t] = 0
+for _t in (1, 2, 3, 4, 9, 18, 19, 21, 27):
+    _KIND[_t] |= KIND_POSITION
+for _t in (5, 19, 21, 24):
+    _KIND[_t] |= KIND_STATIC
 _US = 1_000_000
 
 
@@ -673,8 +677,8 @@ class NmeaDecoder:
         start, nchar, fill, ts_us, ts_ok, line_first = _kernels.message_set(
             si, P.pstart, P.plen, P.fill, P.ts_us, P.ts_ok, P.s_line, line0,
             msgs.start, msgs.nchar, msgs.fill, msgs.ts_us, msgs.ts_ok, msgs.line_no)
-        nbits, mt, part24, mstatus, phash = _kernels.messages(
-            P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill, _MIN_BITS_ARR)
+        nbits, mt, kind, mstatus, phash = _kernels.messages(
+            P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill, _MIN_BITS_ARR, _KIND)
         nall = len(start)
 
         def station_of(rows: np.ndarray) -> pl.Series:
@@ -693,13 +697,11 @@ class NmeaDecoder:
 
 
         # ---- decode
-        # type 24 parts other than A (0) and B (1) are not defined by ITU-R M.1371: kept raw
-        mt_dec = np.where((mt == 24) & (part24 > 1), -24, mt)
-        okm = mstatus == _OK
-        # (out-of-range positions are already position_out_of_range in mstatus)
-        pos_sel = np.flatnonzero(okm & _IS_POS[np.clip(mt, 0, 27)] & (mt >= 0))
-        st_sel = np.flatnonzero(okm & _IS_STATIC[mt_dec + 64])
-        oth_sel = np.flatnonzero(okm & ~_IS_DECODED[mt_dec + 64])
+        # (kind is 0 for a message that is not valid; out-of-range positions are already
+        # position_out_of_range in mstatus)
+        pos_sel = np.flatnonzero(kind & KIND_POSITION)
+        st_sel = np.flatnonzero(kind & KIND_STATIC)
+        oth_sel = np.flatnonzero(kind & KIND_OTHER)
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
         # "ghosts" here, so copies split across a chunk boundary are merged too (n_rx of the row
