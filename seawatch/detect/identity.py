@@ -60,6 +60,7 @@ import polars as pl
 
 from .. import flags, schema
 from ..errors import SeawatchError
+from ..tracks import _first_after, _runs_in_time
 from .base import Inputs, event_ids, finish
 
 EVENT_TYPES = ("identity_invalid", "identity_mismatch", "identity_change")
@@ -179,8 +180,6 @@ def _by_time(pos: pl.DataFrame) -> _Positions:
     """The track positions as :func:`_place` reads them: mmsi, _pos_ts, lat, lon, each MMSI's
     rows together and in time (how tracks usually come: then no sort), and where each MMSI's
     rows are."""
-    from ..tracks import _runs_in_time
-
     pos = pos.select("mmsi", pl.col("ts").alias("_pos_ts"), "lat", "lon")
     run, in_time = _runs_in_time(pos, "mmsi", "_pos_ts")
     if not in_time:
@@ -198,8 +197,6 @@ def _place(ev: pl.DataFrame, pos: _Positions) -> pl.DataFrame:
     positions at the least distance in time, the last (as polars' as-of join "nearest" picks:
     the later time on a tie, the last row of equal times). ``pos``: :func:`_by_time` of the
     track positions. Rows sorted by start_time."""
-    from ..tracks import _first_after
-
     pos, runs = pos
     ev = ev.sort("start_time")
     if ev.height == 0:
