@@ -73,9 +73,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema
@@ -178,58 +176,34 @@ _part_options_cache: dict[str, dict[str, Any]] = {}
 
 
 def _part_options(table: str) -> dict[str, Any]:
-    """``pq.write_table`` options for parts of an ingested table (measured on the bench file,
-    960,000 messages: 0.44 s and 17.5 MB with polars' ``write_parquet(zstd)``, 0.25 s and 18.2 MB
-    with these options and zstd level 1, 0.21 s and 19.2 MB with lz4, in five parts per table).
-    lz4 (Parquet LZ4_RAW): most of the bytes are already dictionary indices or byte-stream-split
-    floats, so zstd saved only 5% of the size for 17% more writing time; a dictionary only for the
-    columns with few distinct values per part (codes, classes, names, MMSIs, float32 readings);
-    latitude and longitude (float64, nearly unique) byte-stream-split; statistics only for the
-    columns queries filter on; no Arrow schema in the file (the readers read the Parquet types,
-    which give the table's schema)."""
+    """:func:`seawatch.parquet.write_parquet` options for parts of an ingested table: a
+    dictionary for the columns with few distinct values per part (codes, classes, names, MMSIs,
+    float32 readings); statistics only for the columns queries filter on; LZ4 for every column
+    but the float64 ones (latitude and longitude, nearly unique: LZ4 saved 3% of their size for
+    7 ms per column on the bench file's 838,096 positions). Measured on the bench file (960,000
+    messages, one core): pyarrow's writer with the equivalent options took 145 ms for the
+    positions and wrote 17.7 MB; this writer takes about 60 ms and writes 19.6 MB."""
     opts = _part_options_cache.get(table)
     if opts is None:
         cols = schema.columns(table)
-        bss = [c.name for c in cols if c.dtype == pl.Float64]
+        f64 = {c.name for c in cols if c.dtype == pl.Float64}
         opts = _part_options_cache[table] = {
-            "compression": "lz4",
-            "use_dictionary": [c.name for c in cols if c.name not in _PLAIN_COLUMNS and c.name not in bss
-                               and not isinstance(c.dtype, pl.Datetime)],
-            "column_encoding": {c: "BYTE_STREAM_SPLIT" for c in bss} or None,
-            "write_statistics": [c for c in STATS_COLUMNS if c in {x.name for x in cols}],
-            "store_schema": False,
+            "dictionary": [c.name for c in cols if c.name not in _PLAIN_COLUMNS and c.name not in f64
+                           and not isinstance(c.dtype, pl.Datetime)],
+            "statistics": [c for c in STATS_COLUMNS if c in {x.name for x in cols}],
+            "compress": [c.name for c in cols if c.name not in f64],
         }
     return opts
 
 
-# (built from buffers: ``pa.array`` would import pandas, a one-off 0.1-0.2 s)
-def _arrow_zeros_int32(n: int) -> pa.Array:
-    return pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.zeros(n, np.int32))])
-
-
-def _arrow_one_string(v: str) -> pa.Array:
-    b = v.encode("utf-8")
-    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(b)], np.int32)),
-                                                  pa.py_buffer(b)])
-
-
 def _write_ingested(table: str, df: pl.DataFrame, path: Path) -> None:
-    """One part of an ingested table, with :func:`_part_options`. A column without nulls in this
-    part is written as required (no definition levels to encode); it reads back the same."""
-    tbl = df.to_arrow(compat_level=pl.CompatLevel.newest())  # strings as views: no copy
-    cols = tbl.columns
-    if "source" in df.columns and df.height:
-        # one file has one source: hand it to the writer as a one-word dictionary (the writer
-        # would otherwise hash every row's path to find that out)
-        s = df["source"]
-        v = s.first()
-        # all equal: min == max (no pass over the rows for polars' broadcast literal, which is
-        # what IngestResult.tagged gives; a pass at most otherwise)
-        if v is not None and s.null_count() == 0 and s.min() == v and s.max() == v:
-            i = df.columns.index("source")
-            cols[i] = pa.DictionaryArray.from_arrays(_arrow_zeros_int32(df.height), _arrow_one_string(v))
-    fields = [pa.field(f.name, c.type, nullable=c.null_count > 0) for f, c in zip(tbl.schema, cols)]
-    pq.write_table(pa.Table.from_arrays(cols, schema=pa.schema(fields)), path, **_part_options(table))
+    """One part of an ingested table, with :func:`_part_options` (a column without nulls in this
+    part is written as required; it reads back the same)."""
+    from .parquet import (
+        write_parquet,  # (imports numba: only when something is ingested)
+    )
+
+    write_parquet(df, path, **_part_options(table))
 
 
 def _duck_type(dtype: Any) -> str:
@@ -909,4 +883,4 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
     return Store(path, create=create)
 
 
-__all__ = ["Store", "export_table", "open_store", "iso_utc", "TABLE_NAMES"]
+__all__ = ["TABLE_NAMES", "Store", "export_table", "iso_utc", "open_store"]
