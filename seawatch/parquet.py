@@ -264,10 +264,11 @@ def _views_info(views, valid, has_nulls):
 
 
 @_njit
-def _dict_text(offs, data, valid, has_nulls, idx, rows, table_bits):
-    """Dictionary of the non-null strings (``offs``: n + 1 offsets into ``data``), compared byte
-    by byte: each one's index into ``idx``, each entry's first row into ``rows``. Returns
-    (indices written, entries), entries -1 if there are more than ``rows`` holds."""
+def _dict_text(offs, data, hashes, valid, has_nulls, idx, rows, table_bits):
+    """Dictionary of the non-null strings (``offs``: n + 1 offsets into ``data``; ``hashes``: a
+    64-bit hash of each, polars' ``Series.hash``), compared byte by byte: each one's index into
+    ``idx``, each entry's first row into ``rows``. Returns (indices written, entries), entries
+    -1 if there are more than ``rows`` holds."""
     n = len(offs) - 1
     limit = len(rows)
     size = 1 << table_bits
@@ -281,10 +282,7 @@ def _dict_text(offs, data, valid, has_nulls, idx, rows, table_bits):
             continue
         s0 = offs[i]
         s1 = offs[i + 1]
-        hv = np.uint64(0xCBF29CE484222325)  # FNV-1a
-        for j in range(s0, s1):
-            hv = (hv ^ np.uint64(data[j])) * np.uint64(0x100000001B3)
-        h = np.int64((hv * _GOLDEN) >> shift)
+        h = np.int64((hashes[i] * _GOLDEN) >> shift)
         while True:
             e = slots[h]
             if e < 0:
@@ -539,8 +537,10 @@ def _encode_column(name: str, s: pl.Series, dictionary: bool, statistics: bool, 
         if dictionary and n > nulls:
             enc = _dictionary_strings(s, chunks, sc)
             if enc is None:  # long strings: by their bytes
-                whole = _Chunk(s.rechunk(), "offsets")
-                m, nd = _dict_text(whole.offs, whole.data, whole.valid, nulls > 0, sc.idx, sc.rows, _TABLE_BITS)
+                one = s.rechunk()
+                whole = _Chunk(one, "offsets")
+                hashes = one.hash().to_numpy()
+                m, nd = _dict_text(whole.offs, whole.data, hashes, whole.valid, nulls > 0, sc.idx, sc.rows, _TABLE_BITS)
                 if nd > 0:
                     enc = sc.idx[:m], _text_plain(whole.offs, whole.data, _NOVALID, False, sc.rows[:nd]).tobytes(), nd
         if enc is None:
