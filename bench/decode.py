@@ -20,7 +20,7 @@ Only the call is timed (time.perf_counter), not interpreter start-up or imports.
 call each worker does the same job, untimed, on the file's first 2,000 sentences (``WARM_SENTENCES``;
 seawatch ingest into a throwaway store): a process's first call pays one-off costs whatever the
 input size (numba's import and JIT initialisation, loading each cached compiled kernel the first
-time it is called, pyarrow's Parquet writer set-up; about 0.55 s for seawatch, nothing measurable
+time it is called (the decoder's and the Parquet writer's); about 0.55 s for seawatch, nothing measurable
 for pyais). Memory the big run needs is still first touched in the timed call. The import and
 warm-up times are printed under the table. Rates are AIS
 messages (a two-sentence type 5 is one message; both receptions of a duplicated transmission
@@ -72,7 +72,7 @@ WARM_SENTENCES = 2_000
 def _startup(out: dict, job, warm: str) -> None:
     """Run ``job`` on the warm-up file (the bench file's first sentences), untimed, and record how
     long it took: the one-off cost of a process's first call (for seawatch: numba's start-up and
-    loading each cached compiled kernel, pyarrow's Parquet writer; the first run on a machine
+    loading each cached compiled kernel, the decoder's and the Parquet writer's; the first run on a machine
     also compiles the kernels). Like imports, it is not in the rate."""
     t0 = time.perf_counter()
     job(warm)
