@@ -48,6 +48,34 @@ if _CACHE and os.environ.get("NUMBA_CACHE_DIR") and not nb.config.CACHE_DIR:
     nb.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # numba was imported before the fallback was set
 _njit = nb.njit(cache=_CACHE, nogil=True)
 
+
+@nb.extending.intrinsic
+def _prefetch(typingctx, arr, idx):
+    """``_prefetch(arr, i)``: ask the CPU to bring ``arr[i]`` into cache (``llvm.prefetch``, a
+    hint: it never faults, whatever the address). For kernels that visit rows scattered over
+    large arrays: a plain load of a row that is not in cache stalls the loop for the whole
+    memory latency, one row after the other; prefetched a few rows ahead, the misses overlap."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        aryty, idxty = sig.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i64 = ir.IntType(64)
+        itemsize = context.get_abi_sizeof(context.get_data_type(aryty.dtype))
+        off = builder.mul(context.cast(builder, args[1], idxty, types.int64), ir.Constant(i64, itemsize))
+        ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), off), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]), "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])  # read, keep, data
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
 #: six-bit value of each byte; 255 (bit 7 set) where the byte is not a payload character
 _SIXV = np.full(256, 255, np.uint8)
 _SIXV[48:88] = np.arange(0, 40)
@@ -1112,6 +1140,24 @@ def statics(a, m, n_single, start, nchar, nbits, mt, sel):
     # 7 to_stern_m, 8 to_port_m, 9 to_starboard_m, 10 epfd, 11 ais_version, 12 mothership_mmsi
     six = np.zeros(_STATIC_CHARS + 8, np.uint8)  # six-bit values of one message, zero past its end
     for r in range(n):
+        # the single-sentence static messages are scattered over the chunk (one in about 20
+        # sentences), and so are their entries in the per-message arrays: without prefetching,
+        # each row waited for two cache misses in turn (20.5 ms of the kernel's 28.6 on the
+        # bench file's 47,619 singles; 7.2 ms prefetched 16 and 8 rows ahead)
+        if r + 16 < n:
+            j = sel[r + 16]
+            _prefetch(start, j)
+            _prefetch(nchar, j)
+            _prefetch(nbits, j)
+        if r + 8 < n:
+            j = sel[r + 8]
+            sj = start[j]
+            if j >= n_single:
+                _prefetch(m, sj)
+                _prefetch(m, sj + 64)
+            else:
+                _prefetch(a, sj)
+                _prefetch(a, sj + 64)
         i = sel[r]
         src = m if i >= n_single else a
         s = start[i]
