@@ -995,6 +995,181 @@ def dedup(h, t, timed, line, window_us, window_lines):
 
 
 @_njit
+def _kth_largest(v, k):
+    """The ``k``-th largest value of ``v`` (1 <= k <= len(v)): ``np.partition(v, len(v) - k)[len(v)
+    - k]``. Line numbers, where it is used, are nearly sorted and the top ones close together:
+    counted in the 65,536 values below the maximum when they hold k values (one pass),
+    else partitioned."""
+    n = len(v)
+    top = v[0]
+    for x in v:
+        top = max(top, x)
+    span = 65536
+    counts = np.zeros(span, np.int64)
+    inside = 0
+    for x in v:
+        d = top - x
+        if d < span:
+            counts[d] += 1
+            inside += 1
+    if inside >= k:
+        acc = 0
+        for d in range(span):
+            acc += counts[d]
+            if acc >= k:
+                return top - d
+    return np.partition(v.copy(), n - k)[n - k]
+
+
+@_njit
+def dedup_chunk(mstatus, phash, ts_us, ts_ok, line, gh, gt, gtimed, gline, arrivals,
+                window_us, window_lines, recent):
+    """Receiver-duplicate grouping of one call's messages, with the state carried between calls
+    (``NmeaDecoder._process`` explains it): ``dedup`` over the previous calls' newest messages
+    (the "ghosts" ``gh``, ``gt``, ``gtimed``, ``gline``) then this call's valid messages
+    (``mstatus`` OK; untimed ones get t = -10**18); ``arrivals`` are the times of the last
+    ``recent`` timed arrivals. One compiled pass instead of a dozen numpy passes over the
+    messages (concatenations, masks, a partition, gathers). Returns (keep, n_rx, duplicates,
+    the new ghosts (h, t, timed, line), the new arrivals): ``keep`` marks the messages that lead
+    their group, ``n_rx`` their group's size (1 elsewhere)."""
+    nall = len(mstatus)
+    nR = len(gh)
+    keep = np.zeros(nall, np.bool_)
+    n_rx = np.ones(nall, np.int64)
+    ng = 0
+    for i in range(nall):
+        if mstatus[i] == _OK:
+            ng += 1
+    if ng == 0:
+        return keep, n_rx, 0, gh, gt, gtimed, gline, arrivals
+    # rows: the ghosts, then this call's valid messages (gi)
+    n = nR + ng
+    h = np.empty(n, np.uint64)
+    t = np.empty(n, np.int64)
+    timed = np.empty(n, np.bool_)
+    ln = np.empty(n, np.int64)
+    gi = np.empty(ng, np.int64)
+    for r in range(nR):
+        h[r] = gh[r]
+        t[r] = gt[r]
+        timed[r] = gtimed[r]
+        ln[r] = gline[r]
+    r = nR
+    n_timed = 0
+    for i in range(nall):
+        if mstatus[i] == _OK:
+            gi[r - nR] = i
+            h[r] = phash[i]
+            ok = ts_ok[i]
+            timed[r] = ok
+            t[r] = ts_us[i] if ok else -(10**18)
+            ln[r] = line[i]
+            n_timed += ok
+            r += 1
+    leader, size = dedup(h, t, timed, ln, window_us, window_lines)
+    dups = ng
+    for g in range(ng):
+        if leader[nR + g]:
+            i = gi[g]
+            keep[i] = True
+            n_rx[i] = size[nR + g]
+            dups -= 1
+    # keep as ghosts every message no older than the oldest of the last ``recent`` timed
+    # arrivals (across calls): robust to out-of-order and far-future timestamps. Only the last
+    # ``recent`` by line matter; same line: by payload hash, then time
+    lr = np.empty(n_timed, np.int64)
+    q = 0
+    for r in range(nR, n):
+        if timed[r]:
+            lr[q] = ln[r]
+            q += 1
+    thr = _kth_largest(lr, recent) if n_timed > recent else -(2**62)
+    m = 0
+    for r in range(nR, n):
+        if timed[r] and ln[r] >= thr:
+            m += 1
+    nl = np.empty(m, np.int64)
+    nh = np.empty(m, np.uint64)
+    nt = np.empty(m, np.int64)
+    q = 0
+    for r in range(nR, n):
+        if timed[r] and ln[r] >= thr:
+            nl[q] = ln[r]
+            nh[q] = h[r]
+            nt[q] = t[r]
+            q += 1
+    # np.lexsort((nt, nh, nl)) as three stable sorts, the last key first
+    o = np.argsort(nt, kind="mergesort")
+    o = o[np.argsort(nh[o], kind="mergesort")]
+    o = o[np.argsort(nl[o], kind="mergesort")]
+    na = min(len(arrivals) + m, recent)
+    new_arr = np.empty(na, np.int64)
+    for q in range(na):  # the last ``recent`` of arrivals + nt[o]
+        src = len(arrivals) + m - na + q
+        new_arr[q] = arrivals[src] if src < len(arrivals) else nt[o[src - len(arrivals)]]
+    tmax = 0
+    if na:
+        tmax = new_arr[0]
+        for x in new_arr:
+            tmax = min(tmax, x)
+    lmax = ln[0]
+    for x in ln:
+        lmax = max(lmax, x)
+    # remember the newest messages (group leaders) for the next call (their order does not
+    # matter: a group's members are ordered by time and line)
+    ghost = np.empty(n, np.bool_)
+    k = 0
+    for r in range(n):
+        gr = leader[r] and (t[r] >= tmax - window_us if timed[r] else ln[r] >= lmax - window_lines)
+        ghost[r] = gr
+        k += gr
+    oh = np.empty(k, np.uint64)
+    ot = np.empty(k, np.int64)
+    otimed = np.empty(k, np.bool_)
+    oln = np.empty(k, np.int64)
+    q = 0
+    for r in range(n):
+        if ghost[r]:
+            oh[q] = h[r]
+            ot[q] = t[r]
+            otimed[q] = timed[r]
+            oln[q] = ln[r]
+            q += 1
+    return keep, n_rx, dups, oh, ot, otimed, oln, new_arr
+
+
+@_njit
+def kept_rows(kind, keep):
+    """The kept messages (``keep``) of each table, from their ``kind`` bits (``nmea.KIND_*``):
+    (positions, statics, other) row indices, increasing."""
+    n = len(kind)
+    c1 = c2 = c4 = 0
+    for i in range(n):
+        if keep[i]:
+            k = kind[i]
+            c1 += (k & 1) != 0
+            c2 += (k & 2) != 0
+            c4 += (k & 4) != 0
+    pos = np.empty(c1, np.int64)
+    st = np.empty(c2, np.int64)
+    oth = np.empty(c4, np.int64)
+    c1 = c2 = c4 = 0
+    for i in range(n):
+        if keep[i]:
+            k = kind[i]
+            if k & 1:
+                pos[c1] = i
+                c1 += 1
+            if k & 2:
+                st[c2] = i
+                c2 += 1
+            if k & 4:
+                oth[c4] = i
+                c4 += 1
+    return pos, st, oth
+
+
+@_njit
 def pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, window):
     """Pair fragments into messages. ``perm`` orders the fragments by (channel, sequential id,
     fragment count, arrival); a message starting at sorted position s occupies positions
