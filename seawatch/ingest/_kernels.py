@@ -715,10 +715,31 @@ def _s(w0, w1, w2, w3, w4, w5, w6, w7, off, width):
 # the same offsets for its range check
 
 
+_M30 = np.uint64(0x3030303030303030)
+_M58 = np.uint64(0x5858585858585858)
+_M01 = np.uint64(0x0101010101010101)
+_MFF16 = np.uint64(0x00FF00FF00FF00FF)
+_MFFFF32 = np.uint64(0x0000FFFF0000FFFF)
+_MFFFFFFFF = np.uint64(0xFFFFFFFF)
+
+
 @_njit
-def positions(a, m, n_single, start, nchar, mt, sel):
+def _six8(w):
+    """Six-bit values of 8 payload characters (the bytes of ``w``, first character lowest), packed
+    48 bits, the first character highest. Each character must be a payload character ('0'..'W',
+    '`'..'w'); a byte that is not may spoil itself and the bytes after it, never those before."""
+    x = w - _M30  # '0'..'W' -> 0..39, '`'..'w' -> 48..71
+    x -= ((((x + _M58) >> np.uint64(7)) & _M01) << np.uint64(3))  # 48..71 -> 40..63
+    t = ((x & _MFF16) << np.uint64(6)) | ((x >> np.uint64(8)) & _MFF16)  # pairs: 12 bits a 16-bit lane
+    u = ((t & _MFFFF32) << np.uint64(12)) | ((t >> np.uint64(16)) & _MFFFF32)  # fours: 24 bits a 32-bit lane
+    return ((u & _MFFFFFFFF) << np.uint64(24)) | (u >> np.uint64(32))
+
+
+@_njit
+def positions(a, a64, m, m64, n_single, start, nchar, mt, sel):
     """Fields of the position reports ``sel`` (rows in that order), in the types seawatch stores
-    (float32 values are computed in float64, then rounded); ``*_na`` are their null masks."""
+    (float32 values are computed in float64, then rounded); ``*_na`` are their null masks.
+    ``a64`` and ``m64`` are ``a`` and ``m`` seen as 64-bit words."""
     n = len(sel)
     mmsi = np.empty(n, np.int64)
     lat = np.empty(n, np.float64)
@@ -750,14 +771,30 @@ def positions(a, m, n_single, start, nchar, mt, sel):
             nc = 0
         nc = max(min(nc, len(src) - s), 0)
         w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = np.uint64(0)
-        if 20 < nc <= 30:  # the usual report (28 characters): three words, two of fixed length
-            for j in range(s, s + 10):
-                w0 = (w0 << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
-            for j in range(s + 10, s + 20):
-                w1 = (w1 << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
-            for j in range(s + 20, s + nc):
-                w2 = (w2 << np.uint64(6)) | np.uint64(_SIXV[src[j]] & 63)
-            w2 = w2 << np.uint64(6 * (30 - nc))
+        if 20 < nc <= 30:
+            # the usual report (28 characters): its 32 bytes as four 64-bit words (``a64`` and
+            # ``m64`` are the buffers as words; they are padded, so the fifth word read is
+            # inside), converted 8 characters at a time (``_six8``: the characters are payload
+            # characters, ``scan`` and ``messages`` checked them); characters from nc on are
+            # cleared. Measured on the bench file's 838k reports: 33.9 -> 28.5 ms for the
+            # kernel (a character at a time through the six-bit table before)
+            src64 = a64 if i < n_single else m64
+            wi = s >> 3
+            sh = np.uint64(8 * (s & 7))
+            ish = np.uint64(63) - sh  # (x << ish) << 1: no shift by 64 when s is aligned
+            x0 = src64[wi]
+            x1 = src64[wi + 1]
+            x2 = src64[wi + 2]
+            x3 = src64[wi + 3]
+            x4 = src64[wi + 4]
+            g0 = _six8((x0 >> sh) | ((x1 << ish) << np.uint64(1)))
+            g1 = _six8((x1 >> sh) | ((x2 << ish) << np.uint64(1)))
+            g2 = _six8((x2 >> sh) | ((x3 << ish) << np.uint64(1)))
+            g3 = _six8((x3 >> sh) | ((x4 << ish) << np.uint64(1)))
+            w0 = (g0 << np.uint64(12)) | (g1 >> np.uint64(36))
+            w1 = ((g1 & np.uint64((1 << 36) - 1)) << np.uint64(24)) | (g2 >> np.uint64(24))
+            w2 = ((g2 & np.uint64((1 << 24) - 1)) << np.uint64(36)) | (g3 >> np.uint64(12))
+            w2 &= ~((np.uint64(1) << np.uint64(6 * (30 - nc))) - np.uint64(1))
             # done: the general loop below then does nothing (an else branch instead measured 25%
             # slower: LLVM compiles the kernel differently)
             nc = 0
@@ -898,6 +935,10 @@ def views(a, starts, lens):
     n = len(starts)
     v = np.empty((n, 2), np.uint64)
     for i in range(n):
+        # fragments' payloads and rejected lines are scattered over the chunk: prefetched 16
+        # ahead (the bench file's views: 5.5 -> 3.8 ms)
+        if i + 16 < n:
+            _prefetch(a, starts[i + 16])
         ln = max(lens[i], 0)
         s = starts[i]
         lo = np.uint64(ln)

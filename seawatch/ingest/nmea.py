@@ -715,7 +715,7 @@ class NmeaDecoder:
         prow, st_kept, ok_idx = _kernels.kept_rows(kind, keep)
 
         # ---- tables
-        pos_raw = _kernels.positions(P.a, mbytes, ns_, start, nchar, mt, prow)
+        pos_raw = _kernels.positions(P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, mt, prow)
         positions = _frame("positions", len(prow), {
             **_position_frame(pos_raw, mt[prow]),
             "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow),
