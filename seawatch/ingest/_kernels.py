@@ -956,6 +956,28 @@ def views(a, starts, lens):
 
 
 @_njit
+def station_views(st_view, st_len, sent, rows):
+    """The station views ``scan`` built (``st_view``, 16 bytes a sentence; ``st_len``: the
+    names' lengths, 0: none) of the sentences ``sent[rows]``, in one pass: (views, Arrow
+    validity bitmap (``np.packbits(valid, bitorder="little")``), number of names, longest)."""
+    n = len(rows)
+    v = np.empty((n, 2), np.uint64)
+    bits = np.zeros((n + 7) >> 3, np.uint8)
+    n_valid = 0
+    longest = 0
+    for k in range(n):
+        j = sent[rows[k]]
+        v[k, 0] = st_view[j, 0]
+        v[k, 1] = st_view[j, 1]
+        ln = st_len[j]
+        if ln > 0:
+            bits[k >> 3] |= np.uint8(1 << (k & 7))
+            n_valid += 1
+        longest = max(longest, ln)
+    return v, bits, n_valid, longest
+
+
+@_njit
 def dedup(h, t, timed, line, window_us, window_lines):
     """Receiver duplicates: rows with the same payload hash ``h`` and the same ``timed`` flag, in
     order of (t, line), are one message while consecutive ones are within the window (seconds

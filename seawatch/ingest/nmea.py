@@ -171,7 +171,7 @@ def _ts_series(us: np.ndarray, ok: np.ndarray) -> pl.Series:
     """UTC microsecond timestamps, null where not ``ok`` (an Arrow array over ``us``)."""
     vals = np.ascontiguousarray(us, np.int64)
     ok = np.asarray(ok, bool)
-    nb = len(ok) - int(ok.sum())
+    nb = len(ok) - int(np.count_nonzero(ok))  # (count_nonzero: 0.23 -> 0.02 ms per 840k, vs sum)
     validity = pa.py_buffer(np.packbits(ok, bitorder="little")) if nb else None
     return pl.Series(pa.Array.from_buffers(_TS_TYPE, len(vals), [validity, pa.py_buffer(vals)], null_count=nb))
 
@@ -334,20 +334,24 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
     return P
 
 
-def _station_series(P: _Parsed, idx: np.ndarray) -> pl.Series:
-    """Station names for the sentences ``idx``: tag-block s: first, else the USCG r-field."""
-    lens = P.st_len[idx]
-    valid = lens > 0
-    v = P.st_view.view(np.complex128).ravel()[idx]  # the views the scan built (16 bytes a row)
-    data = pa.py_buffer(P.a) if len(idx) and int(lens.max()) > 12 else pa.py_buffer(b"")
-    arr = pa.Array.from_buffers(pa.string_view(), len(idx), [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(v), data])
+def _station_series(P: _Parsed, sent: np.ndarray, rows: np.ndarray | None = None) -> pl.Series:
+    """Station names for the sentences ``sent[rows]`` (``rows`` None: ``sent``): tag-block s:
+    first, else the USCG r-field."""
+    if rows is None:
+        rows = np.arange(len(sent))
+    idx = sent[rows] if len(P.uscg_station[0]) else None  # needed only for USCG names
+    # the views the scan built (16 bytes a row), gathered with their validity in one pass
+    v, bits, n_valid, longest = _kernels.station_views(P.st_view, P.st_len, sent, rows)
+    n = len(rows)
+    data = pa.py_buffer(P.a) if n and longest > 12 else pa.py_buffer(b"")
+    arr = pa.Array.from_buffers(pa.string_view(), n, [pa.py_buffer(bits), pa.py_buffer(v), data])
     st = pl.Series(arr).cast(pl.Utf8)
     tri, uscg = P.uscg_station
     if len(tri) and st.null_count():
         pos = np.full(len(P.p), -1, np.int64)
         pos[tri] = np.arange(len(tri))
         w = pos[idx]
-        fill = uscg.gather(np.maximum(w, 0)) if len(uscg) else pl.Series([None] * len(idx), dtype=pl.Utf8)
+        fill = uscg.gather(np.maximum(w, 0)) if len(uscg) else pl.Series([None] * n, dtype=pl.Utf8)
         fill = pl.select(pl.when(pl.Series(w >= 0)).then(fill)).to_series()
         st = st.fill_null(fill)
     return st
@@ -411,7 +415,7 @@ def _nullable(v: np.ndarray, bad: np.ndarray, dtype) -> pl.Series:
     np_t, pa_t = _NP_OF[dtype]
     vals = np.ascontiguousarray(np.asarray(v).astype(np_t, copy=False))
     bad = np.asarray(bad, bool)
-    nb = int(bad.sum())
+    nb = int(np.count_nonzero(bad))
     validity = pa.py_buffer(np.packbits(~bad, bitorder="little")) if nb else None
     return pl.Series(pa.Array.from_buffers(pa_t, len(vals), [validity, pa.py_buffer(vals)], null_count=nb))
 
@@ -681,14 +685,15 @@ class NmeaDecoder:
             P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill, _MIN_BITS_ARR, _KIND)
         nall = len(start)
 
-        def station_of(rows: np.ndarray) -> pl.Series:
-            """Station names of messages ``rows``: singles from the chunk, then reassembled ones."""
+        def station_of(rows: np.ndarray, increasing: bool = False) -> pl.Series:
+            """Station names of messages ``rows`` (``increasing``: known to be in order): singles
+            from the chunk, then reassembled ones."""
             order = None
-            if len(rows) > 1 and (np.diff(rows) < 0).any():
+            if not increasing and len(rows) > 1 and (rows[1:] < rows[:-1]).any():
                 order = np.argsort(rows, kind="stable")
                 rows = rows[order]
             cut = int(np.searchsorted(rows, ns_))
-            s = pl.concat([_station_series(P, si[rows[:cut]]), msgs.station.gather(rows[cut:] - ns_)])
+            s = pl.concat([_station_series(P, si, rows[:cut]), msgs.station.gather(rows[cut:] - ns_)])
             if order is not None:
                 inv = np.empty_like(order)
                 inv[order] = np.arange(len(order))
@@ -718,13 +723,15 @@ class NmeaDecoder:
         pos_raw = _kernels.positions(P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, mt, prow)
         positions = _frame("positions", len(prow), {
             **_position_frame(pos_raw, mt[prow]),
-            "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow),
+            "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow, increasing=True),
             "n_rx": pl.Series(n_rx[prow], dtype=pl.Int16)})
         # statics: only the messages dedup kept are decoded
         statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_kept), mt[st_kept])
         srow = st_kept[st_order]
+        # (rows by type: the stations of st_kept, which is in order, gathered, rather than sorting srow)
         statics = statics.with_columns(
-            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(srow), n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
+            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(st_kept, increasing=True).gather(st_order),
+            n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
         )
         statics = schema.conform("statics", statics)
         om = _Msgs(P.a, mbytes, ns_, start, nchar, nbits, ok_idx).take(slice(None))
@@ -742,7 +749,7 @@ class NmeaDecoder:
                     "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
                     "payload": o_payload,
                     "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
-                    "station": station_of(ok_idx),
+                    "station": station_of(ok_idx, increasing=True),
                     "n_rx": pl.Series(n_rx[ok_idx], dtype=pl.Int16),
                 }
             ),
@@ -784,7 +791,7 @@ class NmeaDecoder:
 
         reason_names = np.array([None, None, None] + _REASONS, dtype=object)
         rej_lines = np.flatnonzero(lstat >= _R0)
-        n_ok_lines = int(((lstat == _OK)).sum())
+        n_ok_lines = int(np.count_nonzero(lstat == _OK))
         # a rejected line's time: its first sentence's (sentences are in line order)
         rej_ts, rej_ts_ok = np.zeros(len(rej_lines), np.int64), np.zeros(len(rej_lines), bool)
         if n:
