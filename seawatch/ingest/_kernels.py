@@ -41,12 +41,14 @@ def _cache_dir_fallback() -> bool:
 
 _CACHE = _cache_dir_fallback()
 
+import llvmlite.binding  # noqa: E402
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
 
 if _CACHE and os.environ.get("NUMBA_CACHE_DIR") and not nb.config.CACHE_DIR:
     nb.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # numba was imported before the fallback was set
 _njit = nb.njit(cache=_CACHE, nogil=True)
+_LLVM_MAJOR = llvmlite.binding.llvm_version_info[0]
 
 
 @nb.extending.intrinsic
@@ -69,8 +71,10 @@ def _prefetch(typingctx, arr, idx):
         off = builder.mul(context.cast(builder, args[1], idxty, types.int64), ir.Constant(i64, itemsize))
         ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), off), ir.IntType(8).as_pointer())
         i32 = ir.IntType(32)
+        # (overloaded on the pointer type since LLVM 15's opaque pointers: llvm.prefetch.p0)
+        name = "llvm.prefetch.p0" if _LLVM_MAJOR >= 15 else "llvm.prefetch"
         fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]), "llvm.prefetch.p0")
+            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]), name)
         builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])  # read, keep, data
         return context.get_dummy_value()
 

@@ -344,7 +344,8 @@ def _station_series(P: _Parsed, sent: np.ndarray, rows: np.ndarray | None = None
     v, bits, n_valid, longest = _kernels.station_views(P.st_view, P.st_len, sent, rows)
     n = len(rows)
     data = pa.py_buffer(P.a) if n and longest > 12 else pa.py_buffer(b"")
-    arr = pa.Array.from_buffers(pa.string_view(), n, [pa.py_buffer(bits), pa.py_buffer(v), data])
+    arr = pa.Array.from_buffers(pa.string_view(), n, [pa.py_buffer(bits), pa.py_buffer(v), data],
+                                null_count=n - n_valid)
     st = pl.Series(arr).cast(pl.Utf8)
     tri, uscg = P.uscg_station
     if len(tri) and st.null_count():
