@@ -582,12 +582,14 @@ def _encode_column(name: str, s: pl.Series, dictionary: bool, statistics: bool, 
 
 
 def _statistics(chunks: list[_Chunk], storage, np_t, nulls: int) -> _Struct:
-    """Min, max (NaN ignored) and null count of a numeric column."""
+    """Min, max and null count of a numeric column (only the null count if it holds a NaN)."""
     lo = hi = None
     for c in chunks:
         v = c.non_null(storage)
-        if v.dtype.kind == "f":
-            v = v[~np.isnan(v)]
+        if v.dtype.kind == "f" and np.isnan(v).any():
+            # no bounds: readers disagree on how NaN relates to them (DuckDB takes min/max as
+            # covering NaN and would skip the row group for ``isnan(x)``; duckdb#25521)
+            return _Struct((3, _T_I64, nulls))
         if len(v):
             a, b = v.min(), v.max()
             lo = a if lo is None else min(lo, a)
@@ -602,6 +604,9 @@ def _statistics(chunks: list[_Chunk], storage, np_t, nulls: int) -> _Struct:
 
 
 def _page_header(kind: int, raw_len: int, comp_len: int, n_values: int, encoding: int) -> bytes:
+    if max(raw_len, comp_len) >= 1 << 31:  # the header's sizes are 32-bit
+        raise SeawatchError(f"a Parquet page of {max(raw_len, comp_len):,} bytes is over the format's 2 GiB limit: "
+                            "write fewer rows per file")
     if kind == _DICTIONARY_PAGE:
         sub = (7, _T_STRUCT, _Struct((1, _T_I32, n_values), (2, _T_I32, _PLAIN)))
     else:
@@ -640,6 +645,8 @@ def write_parquet(df: pl.DataFrame, path: str | os.PathLike[str], *, dictionary:
         missing = cols - set(df.columns)
         if missing:
             raise SeawatchError(f"write_parquet: {what} names columns the frame does not have: {sorted(missing)}")
+    for dtype in df.schema.values():
+        _types(dtype)  # (raises before the file is created)
     n = df.height
     schema = [_Struct((4, _T_BINARY, "schema"), (5, _T_I32, len(df.columns)))]
     chunks = []

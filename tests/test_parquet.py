@@ -108,7 +108,22 @@ def test_floats_keep_their_bits_nan_and_signed_zero_included(tmp_path):
             assert np.array_equal(a.view(np.uint8), b.view(np.uint8)) or np.array_equal(a, b, equal_nan=True)
             assert [math.copysign(1, x) for x in a if x == 0] == [1, -1, 1]
     stats = pq.ParquetFile(tmp_path / "f.parquet").metadata.row_group(0).column(0).statistics
-    assert stats.min == -math.inf and stats.max == math.inf and stats.null_count == 1
+    assert not stats.has_min_max and stats.null_count == 1  # a NaN: no bounds (see the NaN test)
+    # without NaN: the bounds, a zero minimum written as -0.0 and a zero maximum as +0.0
+    z = pl.DataFrame({"inf": [0.0, -math.inf, math.inf], "lo": [0.0, 1.0, 0.0], "hi": [-1.0, -0.0, 0.0]})
+    write_parquet(z, tmp_path / "z.parquet", statistics=z.columns)
+    rg = pq.ParquetFile(tmp_path / "z.parquet").metadata.row_group(0)
+    assert (rg.column(0).statistics.min, rg.column(0).statistics.max) == (-math.inf, math.inf)
+    assert math.copysign(1, rg.column(1).statistics.min) == -1 and math.copysign(1, rg.column(2).statistics.max) == 1
+
+
+def test_a_float_column_holding_nan_gets_no_bounds_so_no_reader_skips_its_rows(tmp_path):
+    df = pl.DataFrame({"lat": [1.0, float("nan"), 2.0], "lon": [1.0, 3.0, 2.0]})
+    write_parquet(df, tmp_path / "n.parquet", statistics=["lat", "lon"])
+    rg = pq.ParquetFile(tmp_path / "n.parquet").metadata.row_group(0)
+    assert not rg.column(0).statistics.has_min_max and rg.column(1).statistics.max == 3.0
+    q = f"select count(*) from '{tmp_path / 'n.parquet'}' where isnan(lat) or lat > 5"
+    assert duckdb.sql(q).fetchall() == [(1,)]
 
 
 def test_statistics_give_min_max_and_null_count(tmp_path):
@@ -152,8 +167,10 @@ def test_an_empty_frame_and_a_constant_string_column(tmp_path):
 
 
 def test_a_wrong_call_says_what_to_do(tmp_path):
+    (tmp_path / "d.parquet").write_bytes(b"earlier")
     with pytest.raises(SeawatchError, match="no encoding for a"):
         write_parquet(pl.DataFrame({"d": [dt.date(2024, 1, 1)]}), tmp_path / "d.parquet")
+    assert (tmp_path / "d.parquet").read_bytes() == b"earlier"  # refused before the file is touched
     with pytest.raises(SeawatchError, match="columns the frame does not have"):
         write_parquet(pl.DataFrame({"a": [1]}), tmp_path / "a.parquet", dictionary=["b"])
 
