@@ -1298,28 +1298,44 @@ def pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, window):
 
 
 @_njit
-def join_payloads(data, offs, perm, starts, cnt):
-    """Payload text of each message: its fragments' payloads (``data[offs[r]:offs[r+1]]``) in
-    number order. Returns (bytes + padding, start and length of each message)."""
+def join_payloads(data, offs, buf, p_start, p_len, perm, starts, cnt):
+    """Payload text of each message: its fragments' payloads in number order. Fragment r's
+    payload is ``data[offs[r]:offs[r+1]]`` for the first ``len(offs) - 1`` (those carried from
+    the previous call), else ``buf[p_start[q]:p_start[q] + p_len[q]]``, q the row among this
+    call's. Returns (bytes + padding, start and length of each message)."""
     n = len(starts)
+    n_c = len(offs) - 1
     total = 0
     for i in range(n):
         s = starts[i]
         for k in range(cnt[perm[s]]):
             r = perm[s + k]
-            total += offs[r + 1] - offs[r]
+            total += offs[r + 1] - offs[r] if r < n_c else p_len[r - n_c]
     out = np.zeros(total + 32 + (-(total + 32)) % 8, np.uint8)  # padded to whole 64-bit words
     mstart = np.empty(n, np.int64)
     mlen = np.empty(n, np.int64)
     q = 0
     for i in range(n):
+        if i + 8 < n:
+            # this call's payloads are scattered over the chunk: prefetched 8 messages ahead
+            s8 = starts[i + 8]
+            for k in range(min(cnt[perm[s8]], 2)):
+                r8 = perm[s8 + k]
+                if r8 >= n_c:
+                    _prefetch(buf, p_start[r8 - n_c])
         s = starts[i]
         mstart[i] = q
         for k in range(cnt[perm[s]]):
             r = perm[s + k]
-            for j in range(offs[r], offs[r + 1]):
-                out[q] = data[j]
-                q += 1
+            if r < n_c:
+                for j in range(offs[r], offs[r + 1]):
+                    out[q] = data[j]
+                    q += 1
+            else:
+                j0 = p_start[r - n_c]
+                for j in range(j0, j0 + p_len[r - n_c]):
+                    out[q] = buf[j]
+                    q += 1
         mlen[i] = q - mstart[i]
     return out, mstart, mlen
 

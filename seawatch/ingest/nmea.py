@@ -646,23 +646,26 @@ class NmeaDecoder:
                 "grp": pl.Series(P.grp[fi], dtype=pl.Int64),
                 "station": _station_series(P, fi),
                 "ts": _ts_series(P.ts_us[fi], P.ts_ok[fi]),
-                "payload": _strings(P.a, P.pstart[fi], P.plen[fi]),
+                # the payload and the line's text are needed only if the fragment is carried to
+                # the next call (filled in below; ``_assemble`` reads this chunk's payloads from
+                # the buffer): orphans of this chunk are rejected with their line's text
+                "payload": pl.Series("payload", [None], dtype=pl.Utf8).new_from_index(0, len(fi)),
                 "fill": pl.Series(P.fill[fi], dtype=pl.Int16),
-                # the line's text is needed only if the fragment is carried to the next call
-                # (filled in below): orphans of this chunk are rejected with their line's text
                 "raw": pl.Series("raw", [None], dtype=pl.Utf8).new_from_index(0, len(fi)),
                 "sent": pl.Series(fi, dtype=pl.Int64),
             }
         )
         carried = self._carry.with_columns(sent=pl.lit(-1, pl.Int64))
         allf = pl.concat([carried, frags], how="vertical")
-        msgs, orphans, carry = _assemble(allf, final)
+        msgs, orphans, carry = _assemble(allf, final, (P.a, P.pstart[fi], P.plen[fi], P.ts_us[fi], P.ts_ok[fi]))
         if carry.height:
             sent = carry["sent"].to_numpy()
             here = np.flatnonzero(sent >= 0)
             if len(here):
                 raw = _raw_lines(P, P.s_line[sent[here]])
-                carry = carry.with_columns(raw=carry["raw"].scatter(here, raw))
+                pay = _strings(P.a, P.pstart[sent[here]], P.plen[sent[here]])
+                carry = carry.with_columns(raw=carry["raw"].scatter(here, raw),
+                                           payload=carry["payload"].scatter(here, pay))
         self._carry = carry.drop("sent")
         # sentences of this chunk that are pending or orphaned
         if carry.height:
@@ -896,12 +899,31 @@ def _arrow_text(s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return data, np.ascontiguousarray(offs)
 
 
-def _assemble(f: pl.DataFrame, final: bool):
+def _first_member(mem_msg: np.ndarray, flag: np.ndarray, nm: int) -> np.ndarray:
+    """For each of ``nm`` messages, the position of its first member (``mem_msg``: the message
+    of each member, in order, members of a message together) with ``flag``; len(mem_msg) if
+    none."""
+    pick = np.full(nm, len(mem_msg), np.int64)
+    idx = np.flatnonzero(flag)
+    if len(idx):
+        m_of = mem_msg[idx]
+        first = np.empty(len(idx), bool)
+        first[0] = True
+        np.not_equal(m_of[1:], m_of[:-1], out=first[1:])
+        pick[m_of[first]] = idx[first]
+    return pick
+
+
+def _assemble(f: pl.DataFrame, final: bool, here: tuple):
     """Pair fragments into messages. Returns (messages, orphans, carry).
 
-    Fragments are ordered by (channel, sequential id, fragment count, arrival); a message is a run
-    of rows with numbers 1..count (see ``_kernels.pair``). Fragments left over become orphans,
-    or, near the end of a chunk that is not the last, are carried to the next call."""
+    ``f``: the fragments carried from the previous call (``sent`` < 0, first; their payload
+    text in ``payload``), then this call's; ``here``: (buffer, payload starts, payload lengths,
+    receive times, whether timed) of this call's fragments (their ``payload`` and ``ts`` in
+    ``f`` are not read). Fragments are ordered by (channel, sequential id, fragment count,
+    arrival); a message is a run of rows with numbers 1..count (see ``_kernels.pair``).
+    Fragments left over become orphans, or, near the end of a chunk that is not the last, are
+    carried to the next call."""
     M = _Assembled()
     N = f.height
     M.n = 0
@@ -927,8 +949,10 @@ def _assemble(f: pl.DataFrame, final: bool):
     starts = _kernels.pair(chan, seq, cnt, num, grp, st_hash, st_null, perm, FRAGMENT_WINDOW)
     starts = starts[np.argsort(perm[starts], kind="stable")]  # messages in order of their first fragment
     nm = len(starts)
-    data, offs = _arrow_text(f["payload"])
-    M.mbytes, M.start, M.nchar = _kernels.join_payloads(data, offs, perm, starts, cnt)
+    buf, p_start, p_len, h_ts_us, h_ts_ok = here
+    n_c = N - len(p_start)  # carried fragments, first
+    data, offs = _arrow_text(f["payload"].head(n_c))
+    M.mbytes, M.start, M.nchar = _kernels.join_payloads(data, offs, buf, p_start, p_len, perm, starts, cnt)
     c_m = cnt[perm[starts]]
     # members, message by message in number order
     mem_msg = np.repeat(np.arange(nm), c_m)
@@ -941,18 +965,14 @@ def _assemble(f: pl.DataFrame, final: bool):
     line_no = f["line_no"].to_numpy()
     M.line_no = line_no[perm[starts]]
     # receive time and station: the first fragment (in number order) that has one
-    ts = f["ts"]
-    ts_ok_r = ~ts.is_null().to_numpy()
-    ts_us_r = ts.dt.epoch("us").fill_null(0).to_numpy().astype(np.int64)
+    ts = f["ts"].head(n_c)
+    ts_ok_r = np.concatenate([~ts.is_null().to_numpy(), h_ts_ok])
+    ts_us_r = np.concatenate([ts.dt.epoch("us").fill_null(0).to_numpy().astype(np.int64), h_ts_us])
     big = len(mem_rows)
-    pos = np.arange(big)
-    pick_t = np.full(nm, big, np.int64)
-    np.minimum.at(pick_t, mem_msg[ts_ok_r[mem_rows]], pos[ts_ok_r[mem_rows]])
+    pick_t = _first_member(mem_msg, ts_ok_r[mem_rows], nm)
     M.ts_ok = pick_t < big
     M.ts_us = np.where(M.ts_ok, ts_us_r[mem_rows[np.minimum(pick_t, max(big - 1, 0))]] if big else 0, 0)
-    has_st = ~st_null[mem_rows]
-    pick_s = np.full(nm, big, np.int64)
-    np.minimum.at(pick_s, mem_msg[has_st], pos[has_st])
+    pick_s = _first_member(mem_msg, ~st_null[mem_rows], nm)
     st_ok = pick_s < big
     M.station = _where(st_ok, st.gather(mem_rows[np.minimum(pick_s, max(big - 1, 0))])) if nm else pl.Series([], dtype=pl.Utf8)
     member = np.zeros(N, bool)
