@@ -3,9 +3,9 @@ ingested tables (positions, statics, other, rejects).
 
 Why its own writer: pyarrow's writer spent 145 ms on the bench file's 838,096 positions (one
 core), most of it hashing every value of the low-cardinality columns into its dictionary encoder
-(8-15 ms per column, whether the column holds 5 distinct values or 3,600), and polars' and
-DuckDB's writers were slower still (0.19 and 0.32 s). This one writes the same table in about a
-quarter of that time (see the README's Performance section): a compiled pass per column builds
+(8-20 ms per column, whether the column holds 5 distinct values or 3,600), and polars' and
+DuckDB's writers were slower still (0.19 and 0.32 s). This one writes the same table in about
+55 ms (see the README's Performance section): a compiled pass per column builds
 the dictionary and bit-packs the indices, and the parts of a page that need no work are handed
 over as they are (a validity bitmap *is* the page's bit-packed definition levels).
 
@@ -17,8 +17,9 @@ check), for a flat table:
 * a column without nulls is REQUIRED, one with nulls OPTIONAL (definition levels bit-packed);
 * dictionary encoding (RLE_DICTIONARY) for the columns named in ``dictionary``, unless the part
   holds more than :data:`MAX_DICTIONARY` distinct values (then PLAIN); a column holding a single
-  value is one run; PLAIN for the others;
-* column statistics (min, max, null count) for the columns named in ``statistics``;
+  value is one run; PLAIN for the others (and for booleans);
+* column statistics (min, max, null count) for the columns named in ``statistics`` (only the null
+  count for a float column holding NaN, which readers do not agree how to bound);
 * the logical types of polars' Int8/16/32/64, Float32/64, Boolean, String and Datetime("us",
   "UTC") (as INTEGER, FLOAT, DOUBLE, BOOLEAN, STRING, TIMESTAMP(UTC, MICROS)), which is how the
   readers give back the frame's schema. Other dtypes raise :class:`SeawatchError`.
