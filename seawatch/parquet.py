@@ -134,7 +134,9 @@ def _thrift(s: _Struct) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # compiled kernels. A column may come in several chunks (polars keeps what ``concat`` joined as
 # chunks): the dictionary builders take one chunk at a time and carry their state (hash table,
-# dictionary so far, indices written so far) from one call to the next.
+# dictionary so far, indices written so far) from one call to the next. (Numbers, string views
+# and long strings each have their own builder with the same probing loop: one kernel for
+# numbers and views, branching per value, measured 61 instead of 54 ms for the positions.)
 
 
 @_njit

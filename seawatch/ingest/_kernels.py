@@ -742,9 +742,6 @@ def _s(w0, w1, w2, w3, w4, w5, w6, w7, off, width):
 
 _M30 = np.uint64(0x3030303030303030)
 _M58 = np.uint64(0x5858585858585858)
-_M01 = np.uint64(0x0101010101010101)
-_MFF16 = np.uint64(0x00FF00FF00FF00FF)
-_MFFFF32 = np.uint64(0x0000FFFF0000FFFF)
 _MFFFFFFFF = np.uint64(0xFFFFFFFF)
 
 
@@ -754,9 +751,9 @@ def _six8(w):
     48 bits, the first character highest. Each character must be a payload character ('0'..'W',
     '`'..'w'); a byte that is not may spoil itself and the bytes after it, never those before."""
     x = w - _M30  # '0'..'W' -> 0..39, '`'..'w' -> 48..71
-    x -= ((((x + _M58) >> np.uint64(7)) & _M01) << np.uint64(3))  # 48..71 -> 40..63
-    t = ((x & _MFF16) << np.uint64(6)) | ((x >> np.uint64(8)) & _MFF16)  # pairs: 12 bits a 16-bit lane
-    u = ((t & _MFFFF32) << np.uint64(12)) | ((t >> np.uint64(16)) & _MFFFF32)  # fours: 24 bits a 32-bit lane
+    x -= ((((x + _M58) >> np.uint64(7)) & _ONES8) << np.uint64(3))  # 48..71 -> 40..63
+    t = ((x & _LOW8_16) << np.uint64(6)) | ((x >> np.uint64(8)) & _LOW8_16)  # pairs: 12 bits a 16-bit lane
+    u = ((t & _LOW16_32) << np.uint64(12)) | ((t >> np.uint64(16)) & _LOW16_32)  # fours: 24 bits a 32-bit lane
     return ((u & _MFFFFFFFF) << np.uint64(24)) | (u >> np.uint64(32))
 
 
