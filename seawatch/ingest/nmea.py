@@ -636,6 +636,7 @@ class NmeaDecoder:
 
         # ---- assemble multi-sentence messages
         fi = np.flatnonzero(frag)
+        f_ts_us, f_ts_ok = P.ts_us[fi], P.ts_ok[fi]
         frags = pl.DataFrame(
             {
                 "line_no": pl.Series(P.s_line[fi] + line0 + 1, dtype=pl.Int64),
@@ -645,7 +646,7 @@ class NmeaDecoder:
                 "chan": pl.Series(P.chan[fi], dtype=pl.Int16),
                 "grp": pl.Series(P.grp[fi], dtype=pl.Int64),
                 "station": _station_series(P, fi),
-                "ts": _ts_series(P.ts_us[fi], P.ts_ok[fi]),
+                "ts": _ts_series(f_ts_us, f_ts_ok),
                 # the payload and the line's text are needed only if the fragment is carried to
                 # the next call (filled in below; ``_assemble`` reads this chunk's payloads from
                 # the buffer): orphans of this chunk are rejected with their line's text
@@ -657,7 +658,7 @@ class NmeaDecoder:
         )
         carried = self._carry.with_columns(sent=pl.lit(-1, pl.Int64))
         allf = pl.concat([carried, frags], how="vertical")
-        msgs, orphans, carry = _assemble(allf, final, (P.a, P.pstart[fi], P.plen[fi], P.ts_us[fi], P.ts_ok[fi]))
+        msgs, orphans, carry = _assemble(allf, final, (P.a, P.pstart[fi], P.plen[fi], f_ts_us, f_ts_ok))
         if carry.height:
             sent = carry["sent"].to_numpy()
             here = np.flatnonzero(sent >= 0)
