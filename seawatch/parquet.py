@@ -471,10 +471,14 @@ class _Scratch:
 class _Encoded:
     """One column, encoded: its pages' bytes (uncompressed) and what the metadata says of it."""
 
+    phys: int
+    required: bool
+    num_values: int
+    encoding: int
+    parts: list  # the data page, in pieces
     dict_page: bytes | None = None
     n_dict = 0
     stats: _Struct | None = None
-    idx: np.ndarray | None = None
 
 
 def _dictionary_numbers(chunks: list[_Chunk], storage, np_t, sc: _Scratch) -> tuple[np.ndarray, bytes, int] | None:
@@ -537,19 +541,20 @@ def _encode_column(name: str, s: pl.Series, dictionary: bool, statistics: bool, 
         parts += [len(run).to_bytes(4, "little"), run]
     enc = None
     if text:
-        if dictionary and n > nulls:
-            enc = _dictionary_strings(s, chunks, sc)
-            if enc is None:  # long strings: by their bytes
+        if dictionary:
+            enc = _dictionary_strings(s, chunks, sc) if n > nulls else None
+            if enc is None:  # not from the views: by the strings' bytes, as one chunk of offsets
                 one = s.rechunk()
-                whole = _Chunk(one, "offsets")
-                hashes = one.hash().to_numpy()
-                m, nd = _dict_text(whole.offs, whole.data, hashes, whole.valid, nulls > 0, sc.idx, sc.rows, _TABLE_BITS)
-                if nd > 0:
-                    enc = sc.idx[:m], _text_plain(whole.offs, whole.data, _NOVALID, False, sc.rows[:nd]).tobytes(), nd
-        if enc is None:
-            for c in s.get_chunks():
-                c = _Chunk(c, "offsets")
-                parts.append(_text_plain(c.offs, c.data, c.valid, c.nulls > 0, _NOROWS))
+                chunks = [_Chunk(one, "offsets")]
+                whole = chunks[0]
+                if n > nulls:
+                    hashes = one.hash().to_numpy()
+                    m, nd = _dict_text(whole.offs, whole.data, hashes, whole.valid, nulls > 0, sc.idx, sc.rows,
+                                       _TABLE_BITS)
+                    if nd > 0:
+                        enc = sc.idx[:m], _text_plain(whole.offs, whole.data, _NOVALID, False, sc.rows[:nd]).tobytes(), nd
+        if enc is None:  # PLAIN, from the chunks of offsets (built above, or at the start)
+            parts += [_text_plain(c.offs, c.data, c.valid, c.nulls > 0, _NOROWS) for c in chunks]
     elif phys == _BOOLEAN:
         parts.append(np.packbits(np.concatenate([c.non_null(np.bool_) for c in chunks]), bitorder="little"))
     else:

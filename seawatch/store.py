@@ -199,9 +199,8 @@ def _part_options(table: str) -> dict[str, Any]:
 def _write_ingested(table: str, df: pl.DataFrame, path: Path) -> None:
     """One part of an ingested table, with :func:`_part_options` (a column without nulls in this
     part is written as required; it reads back the same)."""
-    from .parquet import (
-        write_parquet,  # (imports numba: only when something is ingested)
-    )
+    # (imported here: seawatch.parquet imports numba, needed only when something is ingested)
+    from .parquet import write_parquet
 
     write_parquet(df, path, **_part_options(table))
 
