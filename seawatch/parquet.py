@@ -1,5 +1,5 @@
-"""The store's Parquet writer: one polars frame -> one Parquet file, fast, for the parts of the
-ingested tables (positions, statics, other, rejects).
+"""The store's Parquet writer: polars frames -> one Parquet file, a row group per frame, fast,
+for the parts of the ingested tables (positions, statics, other, rejects).
 
 Why its own writer: pyarrow's writer spent 145 ms on the bench file's 838,096 positions (one
 core), most of it hashing every value of the low-cardinality columns into its dictionary encoder
@@ -12,9 +12,12 @@ over as they are (a validity bitmap *is* the page's bit-packed definition levels
 What it writes (Parquet format 2.6, readable by pyarrow, polars and DuckDB, which the tests
 check), for a flat table:
 
-* one row group, and per column one PLAIN dictionary page (if dictionary-encoded) and one data
-  page (v1), the page compressed with LZ4_RAW (``compress=False``: stored as is);
-* a column without nulls is REQUIRED, one with nulls OPTIONAL (definition levels bit-packed);
+* a row group per frame written (:class:`ParquetWriter`; :func:`write_parquet` writes one), and
+  in it per column one PLAIN dictionary page (if dictionary-encoded) and one data page (v1), the
+  page compressed with LZ4_RAW (``compress=False``: stored as is);
+* :func:`write_parquet`: a column without nulls is REQUIRED, one with nulls OPTIONAL;
+  :class:`ParquetWriter`: the columns it is told are REQUIRED, the others OPTIONAL (definition
+  levels bit-packed, or one run when a row group has no null);
 * dictionary encoding (RLE_DICTIONARY) for the columns named in ``dictionary``, unless the part
   holds more than :data:`MAX_DICTIONARY` distinct values (then PLAIN); a column holding a single
   value is one run; PLAIN for the others (and for booleans);
@@ -31,7 +34,8 @@ Dictionary indices and definition levels use only bit-packed runs of the RLE/bit
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -39,6 +43,9 @@ import pyarrow as pa
 
 from .errors import SeawatchError
 from .ingest._kernels import _njit
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: at most this many distinct values per dictionary-encoded column of a part; more: PLAIN
 MAX_DICTIONARY = 1 << 15
@@ -523,13 +530,15 @@ def _dictionary_strings(s: pl.Series, chunks: list[_Chunk], sc: _Scratch) -> tup
     return sc.idx[:m], _views_plain(k0[:nd], sc.k1[:nd]).tobytes(), nd
 
 
-def _encode_column(name: str, s: pl.Series, dictionary: bool, statistics: bool, sc: _Scratch) -> tuple[_Encoded, _Struct]:
-    phys, np_t, conv, logical = _types(s.dtype)
+def _encode_column(s: pl.Series, dictionary: bool, statistics: bool, sc: _Scratch, required: bool) -> _Encoded:
+    """One column of one row group; ``required``: the schema says REQUIRED (then the column
+    has no nulls and no definition levels)."""
+    phys, np_t, _, _ = _types(s.dtype)
     n = len(s)
     nulls = s.null_count()
     e = _Encoded()
     e.phys = phys
-    e.required = nulls == 0
+    e.required = required
     e.num_values = n
     e.encoding = _PLAIN
     text = phys == _BYTE_ARRAY
@@ -538,6 +547,9 @@ def _encode_column(name: str, s: pl.Series, dictionary: bool, statistics: bool, 
     if nulls:  # definition levels: the validity, bit-packed (width 1), as one run
         valid = np.concatenate([c.valid if c.nulls else np.ones(c.n, np.bool_) for c in chunks])
         run = _varint_bytes((((n + 7) // 8) << 1) | 1) + np.packbits(valid, bitorder="little").tobytes()
+        parts += [len(run).to_bytes(4, "little"), run]
+    elif not required:  # an optional column without nulls here: one RLE run of level 1
+        run = _varint_bytes(n << 1) + b"\x01"
         parts += [len(run).to_bytes(4, "little"), run]
     enc = None
     if text:
@@ -579,14 +591,7 @@ def _encode_column(name: str, s: pl.Series, dictionary: bool, statistics: bool, 
             _bitpack(idx, width, out)
             parts += [bytes([width]) + _varint_bytes((groups << 1) | 1), out]
     e.parts = parts
-    elem = _Struct(
-        (1, _T_I32, phys),
-        (3, _T_I32, _REQUIRED if e.required else _OPTIONAL),
-        (4, _T_BINARY, name),
-        (6, _T_I32, conv),
-        (10, _T_STRUCT, logical),
-    )
-    return e, elem
+    return e
 
 
 def _statistics(chunks: list[_Chunk], storage, np_t, nulls: int) -> _Struct:
@@ -641,34 +646,61 @@ def _created_by() -> str:
     return f"seawatch version {__version__}"
 
 
-def write_parquet(df: pl.DataFrame, path: str | os.PathLike[str], *, dictionary: Iterable[str] = (),
-                  statistics: Iterable[str] = (), compress: Iterable[str] | bool = True) -> int:
-    """Write ``df`` to ``path`` as one Parquet file (see the module docstring for what it holds);
-    ``dictionary``, ``statistics``: the columns to dictionary-encode and to give statistics;
-    ``compress``: True (every column), False, or the columns to compress with LZ4_RAW.
-    Returns the file's size in bytes."""
-    dictionary, statistics = set(dictionary), set(statistics)
-    comp_cols = set(df.columns) if compress is True else set() if compress is False else set(compress)
-    for cols, what in ((dictionary, "dictionary"), (statistics, "statistics"), (comp_cols, "compress")):
-        missing = cols - set(df.columns)
-        if missing:
-            raise SeawatchError(f"write_parquet: {what} names columns the frame does not have: {sorted(missing)}")
-    for dtype in df.schema.values():
-        _types(dtype)  # (raises before the file is created)
-    n = df.height
-    schema = [_Struct((4, _T_BINARY, "schema"), (5, _T_I32, len(df.columns)))]
-    chunks = []
-    scratch = _Scratch(n)
-    with open(path, "wb") as f:
-        f.write(b"PAR1")
-        off = 4
+class ParquetWriter:
+    """One Parquet file written a row group at a time: :meth:`write` encodes a frame and writes
+    it as one row group at once, so its memory can go back to the caller before the next one is
+    decoded (the store streams a file's chunks this way); :meth:`close` writes the footer.
+
+    ``schema`` (name -> polars dtype) is every frame's; ``dictionary``, ``statistics`` and
+    ``compress`` are as in :func:`write_parquet`; the columns in ``required`` are REQUIRED (a
+    null in one raises), the others OPTIONAL. A file that is not closed has no footer: not a
+    Parquet file (the store writes to a temporary name and renames it once closed)."""
+
+    def __init__(self, path: str | os.PathLike[str], schema: Mapping[str, pl.DataType], *,
+                 dictionary: Iterable[str] = (), statistics: Iterable[str] = (),
+                 compress: Iterable[str] | bool = True, required: Iterable[str] = ()):
+        names = list(schema)
+        self._dictionary, self._statistics, self._required = set(dictionary), set(statistics), set(required)
+        self._compress = set(names) if compress is True else set() if compress is False else set(compress)
+        for cols, what in ((self._dictionary, "dictionary"), (self._statistics, "statistics"),
+                           (self._compress, "compress"), (self._required, "required")):
+            missing = cols - set(names)
+            if missing:
+                raise SeawatchError(f"write_parquet: {what} names columns the frame does not have: {sorted(missing)}")
+        self._elements = [_Struct((4, _T_BINARY, "schema"), (5, _T_I32, len(names)))]
+        for name, dtype in schema.items():
+            phys, _, conv, logical = _types(dtype)  # (raises before the file is created)
+            self._elements.append(_Struct((1, _T_I32, phys), (3, _T_I32, _REQUIRED if name in self._required else _OPTIONAL),
+                                          (4, _T_BINARY, name), (6, _T_I32, conv), (10, _T_STRUCT, logical)))
+        self._schema = dict(schema)
+        self._groups: list[_Struct] = []
+        self._rows = 0
+        self._scratch: _Scratch | None = None
+        self._f = open(path, "wb")  # noqa: SIM115 - closed by close() (or __exit__)
+        self._f.write(b"PAR1")
+        self._off = 4
+
+    def write(self, df: pl.DataFrame) -> None:
+        """Encode and write ``df`` (the writer's schema, in its order) as one row group."""
+        if df.schema != self._schema:
+            raise SeawatchError(f"write_parquet: the frame's schema {dict(df.schema)} is not the file's {self._schema}")
+        bad = [c for c in self._required if df[c].null_count()]
+        if bad:  # (checked before anything of the row group is written)
+            raise SeawatchError(f"write_parquet: column {bad[0]!r} is required but holds nulls")
+        n = df.height
+        if n == 0:
+            return
+        if self._scratch is None or len(self._scratch.idx) < n:
+            self._scratch = _Scratch(n)
+        f, off = self._f, self._off
+        chunks = []
         for name in df.columns:
-            e, elem = _encode_column(name, df[name], name in dictionary, name in statistics, scratch)
-            schema.append(elem)
+            req = name in self._required
+            e = _encode_column(df[name], name in self._dictionary, name in self._statistics, self._scratch, req)
             col_start = off
             dict_off = None
             raw_total = comp_total = 0
-            codec = _LZ4_RAW if name in comp_cols else _UNCOMPRESSED
+            codec = _LZ4_RAW if name in self._compress else _UNCOMPRESSED
             if e.dict_page is not None:
                 comp = _compress(e.dict_page, codec)
                 hdr = _page_header(_DICTIONARY_PAGE, len(e.dict_page), len(comp), e.n_dict, _PLAIN)
@@ -708,24 +740,54 @@ def write_parquet(df: pl.DataFrame, path: str | os.PathLike[str], *, dictionary:
                 (12, _T_STRUCT, e.stats),
             )
             chunks.append((_Struct((2, _T_I64, col_start), (3, _T_STRUCT, meta)), raw_total, comp_total, col_start))
-        row_group = _Struct(
+        self._groups.append(_Struct(
             (1, _T_LIST, (_T_STRUCT, [c[0] for c in chunks])),
             (2, _T_I64, sum(c[1] for c in chunks)),
             (3, _T_I64, n),
-            (5, _T_I64, chunks[0][3] if chunks else 4),
+            (5, _T_I64, chunks[0][3]),
             (6, _T_I64, sum(c[2] for c in chunks)),
-            (7, _T_I16, 0),
-        )
+            (7, _T_I16, len(self._groups)),
+        ))
+        self._off = off
+        self._rows += n
+
+    def close(self) -> int:
+        """Write the footer and close the file; returns its size in bytes."""
+        if self._f.closed:
+            return self._off
         footer = _thrift(_Struct(
             (1, _T_I32, 2),
-            (2, _T_LIST, (_T_STRUCT, schema)),
-            (3, _T_I64, n),
-            (4, _T_LIST, (_T_STRUCT, [row_group] if chunks else [])),
+            (2, _T_LIST, (_T_STRUCT, self._elements)),
+            (3, _T_I64, self._rows),
+            (4, _T_LIST, (_T_STRUCT, self._groups)),
             (6, _T_BINARY, _created_by()),
-            (7, _T_LIST, (_T_STRUCT, [_Struct((1, _T_STRUCT, _Struct())) for _ in df.columns])),
+            (7, _T_LIST, (_T_STRUCT, [_Struct((1, _T_STRUCT, _Struct())) for _ in self._schema])),
         ))
-        f.write(footer)
-        f.write(len(footer).to_bytes(4, "little"))
-        f.write(b"PAR1")
-        size = off + len(footer) + 8
-    return size
+        with self._f:
+            self._f.write(footer)
+            self._f.write(len(footer).to_bytes(4, "little"))
+            self._f.write(b"PAR1")
+        self._off += len(footer) + 8
+        return self._off
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._f.close()
+
+
+def write_parquet(df: pl.DataFrame, path: str | os.PathLike[str], *, dictionary: Iterable[str] = (),
+                  statistics: Iterable[str] = (), compress: Iterable[str] | bool = True) -> int:
+    """Write ``df`` to ``path`` as one Parquet file of one row group (see the module docstring
+    for what it holds); ``dictionary``, ``statistics``: the columns to dictionary-encode and to
+    give statistics; ``compress``: True (every column), False, or the columns to compress with
+    LZ4_RAW. A column without nulls is REQUIRED. Returns the file's size in bytes."""
+    required = [c for c in df.columns if df[c].null_count() == 0]
+    with ParquetWriter(path, df.schema, dictionary=dictionary, statistics=statistics, compress=compress,
+                       required=required) as w:
+        w.write(df)
+        return w.close()

@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 
 from seawatch import schema
 from seawatch.errors import SeawatchError
-from seawatch.parquet import MAX_DICTIONARY, write_parquet
+from seawatch.parquet import MAX_DICTIONARY, ParquetWriter, write_parquet
 from seawatch.store import _part_options
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -173,6 +173,43 @@ def test_a_wrong_call_says_what_to_do(tmp_path):
     assert (tmp_path / "d.parquet").read_bytes() == b"earlier"  # refused before the file is touched
     with pytest.raises(SeawatchError, match="columns the frame does not have"):
         write_parquet(pl.DataFrame({"a": [1]}), tmp_path / "a.parquet", dictionary=["b"])
+
+
+def test_a_file_written_a_row_group_at_a_time_reads_back_whole(tmp_path):
+    """ParquetWriter: a row group per frame (with and without nulls, one of them empty, one in
+    several chunks), OPTIONAL columns but the required one; the statistics are per row group."""
+    frames = [_mixed(1200, 1), _mixed(0, 2), _mixed(700, 3).with_columns(pl.col("mmsi").fill_null(211000001)),
+              pl.concat([_mixed(300, 4), _mixed(50, 5)], rechunk=False)]
+    path = tmp_path / "rg.parquet"
+    cols = frames[0].columns
+    with ParquetWriter(path, frames[0].schema, dictionary=cols, statistics=["ts", "mmsi", "f64"],
+                       required=["i64", "ts"]) as w:
+        for f in frames:
+            w.write(f)
+    whole = pl.concat(frames)
+    for got in _read_all(path):
+        assert_frame_equal(got, whole, check_exact=True)
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == 3 and meta.num_rows == whole.height
+    assert [meta.row_group(i).num_rows for i in range(3)] == [1200, 700, 350]
+    sch = pq.ParquetFile(path).schema
+    assert sch.column(0).max_definition_level == 0  # i64: REQUIRED
+    assert sch.column(1).max_definition_level == 1  # mmsi: OPTIONAL even where it has no null
+    mm = [meta.row_group(i).column(1).statistics for i in range(3)]
+    assert [s.null_count for s in mm] == [f["mmsi"].null_count() for f in frames if f.height]
+    ts = meta.row_group(1).column(cols.index("ts")).statistics
+    assert ts.min == frames[2]["ts"].min() and ts.max == frames[2]["ts"].max()
+
+
+def test_a_row_group_that_does_not_fit_the_file_says_why(tmp_path):
+    df = _mixed(10)
+    with ParquetWriter(tmp_path / "w.parquet", df.schema, required=["mmsi"]) as w:
+        with pytest.raises(SeawatchError, match="'mmsi' is required but holds nulls"):
+            w.write(df)
+        with pytest.raises(SeawatchError, match="is not the file's"):
+            w.write(df.drop("empty"))
+        w.write(df.with_columns(pl.col("mmsi").fill_null(1)))
+    assert pl.read_parquet(tmp_path / "w.parquet").height == 10
 
 
 _INT = st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 import xxhash
 from polars.testing import assert_frame_equal
@@ -531,20 +532,21 @@ def test_nmea_chunking_does_not_change_rows(tmp_path):
 
 @needs_nmea
 def test_ingest_gathers_chunks_into_larger_parts(tmp_path, monkeypatch):
-    """Decoded chunks are written together up to WRITE_ROWS rows (or WRITE_PIECES chunks):
+    """Decoded chunks are written as row groups of one set of parts up to WRITE_ROWS rows:
     fewer, larger parts; the rows are the same whatever the grouping."""
     pytest.importorskip("seawatch.ingest.nmea")
     ingest([NMEA_1000], tmp_path / "one", progress=False, chunk_bytes=16384)
-    assert len(list((tmp_path / "one" / "positions").glob("day=*/*.parquet"))) == 1
+    (part,) = (tmp_path / "one" / "positions").glob("day=*/*.parquet")
+    assert pq.ParquetFile(part).metadata.num_row_groups > 1  # a row group per decoder chunk
     monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)
     ingest([NMEA_1000], tmp_path / "many", progress=False, chunk_bytes=16384)
-    assert len(list((tmp_path / "many" / "positions").glob("day=*/*.parquet"))) > 1
-    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1 << 20)
-    monkeypatch.setattr(files_mod, "WRITE_PIECES", 3)
-    ingest([NMEA_1000], tmp_path / "three", progress=False, chunk_bytes=16384)
     n_many = len(list((tmp_path / "many" / "positions").glob("day=*/*.parquet")))
+    assert n_many > 1
+    rows = pl.read_parquet(part).height
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", rows // 3)
+    ingest([NMEA_1000], tmp_path / "three", progress=False, chunk_bytes=16384)
     n_three = len(list((tmp_path / "three" / "positions").glob("day=*/*.parquet")))
-    assert 1 < n_three <= -(-n_many // 3) + 1
+    assert 2 < n_three < n_many
     one, many, three = (table_rows(tmp_path / d) for d in ("one", "many", "three"))
     for name in schema.TABLES:
         assert_frame_equal(many[name], one[name])

@@ -24,20 +24,19 @@ from typing import IO, Any
 import polars as pl
 
 from ..errors import SeawatchError
-from ..store import FINGERPRINT_ALGORITHM, Store, new_hash
+from ..store import FINGERPRINT_ALGORITHM, ChunkWriter, Store, new_hash
 
 DEFAULT_CHUNK_BYTES = 64 << 20
 #: Bytes fed to the NMEA decoder at a time by :func:`ingest`. The decoder's working memory is
 #: roughly 15x its input chunk (measured: 1M lines / 75 MB, peak RSS 1.1 GB at 64 MiB, 0.47 GB
 #: at 16 MiB, and 16 MiB was no slower), so ingest uses 16 MiB.
 INGEST_CHUNK_BYTES = 16 << 20
-#: Decoded rows :func:`ingest` gathers (over its decoder / reader chunks) before writing them as
-#: parts: fewer, larger parts cost less to write (measured on the bench file, 960,000 messages in
-#: five 16 MiB chunks: the positions and statics parts took 0.22 s as five parts each, 0.20 s as
-#: one each, and ten fsyncs became two). At most :data:`WRITE_PIECES` chunks are held, so memory
-#: stays bounded (a chunk's tables may keep its 16 MiB input buffer alive: string views).
+#: Decoded rows :func:`ingest` writes into one set of parts (:class:`~seawatch.store.ChunkWriter`)
+#: before starting the next: each decoder / reader chunk is written at once as a row group of
+#: its parts, so no decoded chunk is held, and fewer, larger parts cost less (on the bench file,
+#: 960,000 messages in five 16 MiB chunks, a part per chunk was 15-20 ms slower than one part of
+#: five row groups: per-part costs and fsyncs).
 WRITE_ROWS = 1 << 20
-WRITE_PIECES = 8
 SNIFF_BYTES = 64 << 10
 HASH_BLOCK = 1 << 20
 
@@ -267,37 +266,29 @@ def _ingest_one(
             ("lines_read", "lines_decoded", "lines_rejected", "positions", "statics", "other",
              "rejects", "duplicates"), 0)
         formats: list[str] = []
-        chunk = 0
-        pending: list[dict[str, pl.DataFrame]] = []  # tables not yet written (see WRITE_ROWS)
-        pending_rows = 0
+        chunk = 0  # sets of parts written (see WRITE_ROWS)
+        parts: ChunkWriter | None = None
 
         def flush() -> None:
-            nonlocal chunk, pending_rows
-            if not pending:
-                return
-            tables = pending[0] if len(pending) == 1 else {
-                name: pl.concat([t[name] for t in pending if t[name].height] or [pending[0][name]],
-                                how="vertical")
-                for name in pending[0]}
-            pending.clear()
-            pending_rows = 0
-            written = store.write_chunk(fp, chunk, tables)
-            chunk += 1
-            for k, n in written.items():
-                counts[k] += n
+            nonlocal chunk, parts
+            if parts is not None:
+                parts.close()
+                parts = None
+                chunk += 1
 
         def write(result: Any) -> None:
-            nonlocal pending_rows
+            nonlocal parts
             counts["lines_read"] += int(result.lines_read)
             counts["lines_decoded"] += int(result.lines_decoded)
             counts["lines_rejected"] += int(result.lines_rejected)
             counts["duplicates"] += int(result.duplicates)
             tables = result.tagged(m.source)
-            rows = sum(df.height for df in tables.values())
-            if rows:
-                pending.append(tables)
-                pending_rows += rows
-                if pending_rows >= WRITE_ROWS or len(pending) >= WRITE_PIECES:
+            if any(df.height for df in tables.values()):
+                if parts is None:
+                    parts = store.open_chunk(fp, chunk)
+                for k, n in parts.append(tables).items():
+                    counts[k] += n
+                if parts.rows >= WRITE_ROWS:
                     flush()
 
         total = sum(m.size for m in members) if path.name.lower().endswith(".zip") else \
@@ -333,6 +324,11 @@ def _ingest_one(
                         raise SeawatchError(f"cannot read {m.source}: {e}") from None
                 base += m.size
             flush()
+        except BaseException:
+            if parts is not None:  # left as *.tmp: the next ingest of this file removes them
+                parts.abort()
+            store._settle(quiet=True)  # the parts already closed are in place
+            raise
         finally:
             progress.close()
         fmt_name = "+".join(formats) if formats else "empty"
