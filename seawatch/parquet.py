@@ -770,6 +770,10 @@ class ParquetWriter:
         self._off += len(footer) + 8
         return self._off
 
+    def abandon(self) -> None:
+        """Close the file without a footer (it is not a Parquet file then)."""
+        self._f.close()
+
     def __enter__(self) -> Self:
         return self
 
@@ -777,7 +781,7 @@ class ParquetWriter:
         if exc_type is None:
             self.close()
         else:
-            self._f.close()
+            self.abandon()
 
 
 def write_parquet(df: pl.DataFrame, path: str | os.PathLike[str], *, dictionary: Iterable[str] = (),

@@ -177,6 +177,15 @@ def _placer() -> Any:
     return _PLACER
 
 
+def _forget_placer() -> None:
+    global _PLACER
+    _PLACER = None
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has no thread behind the parent's executor
+    os.register_at_fork(after_in_child=_forget_placer)
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -324,7 +333,7 @@ class ChunkWriter:
         """Close the unfinished parts without placing them (left as ``*.tmp``)."""
         opened, self._open = self._open, {}
         for w in opened.values():
-            w.__exit__(RuntimeError, None, None)
+            w.abandon()
 
 
 class Store:

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -818,3 +819,21 @@ def test_store_json_naming_an_unknown_algorithm_or_unreadable_is_an_error(tmp_pa
         ingest([src], db, progress=False)
     assert not list((db / "_files").iterdir())  # nothing ingested
     assert Store(db).stats()["files"] == 0  # readers do not need the algorithm
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_its_own_fsync_thread():
+    """The executor that places parts in the background has no thread in a forked child: the
+    child starts its own instead of waiting forever on the parent's."""
+    import seawatch.store as store_mod
+
+    store_mod._placer().submit(int).result()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            ok = store_mod._placer().submit(int, "7").result(timeout=10) == 7
+        except Exception:  # noqa: BLE001 - any failure is the child's exit code
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
