@@ -479,7 +479,6 @@ class _Encoded:
     """One column, encoded: its pages' bytes (uncompressed) and what the metadata says of it."""
 
     phys: int
-    required: bool
     num_values: int
     encoding: int
     parts: list  # the data page, in pieces
@@ -538,7 +537,6 @@ def _encode_column(s: pl.Series, dictionary: bool, statistics: bool, sc: _Scratc
     nulls = s.null_count()
     e = _Encoded()
     e.phys = phys
-    e.required = required
     e.num_values = n
     e.encoding = _PLAIN
     text = phys == _BYTE_ARRAY
