@@ -275,19 +275,19 @@ class ChunkWriter:
     def __init__(self, store: Store, fname: str):
         self._store = store
         self._fname = fname
-        self._open: dict[Path, Any] = {}  # part path -> ParquetWriter
+        self._open: dict[Path, tuple[Path, Any]] = {}  # part path -> (its tmp path, ParquetWriter)
         self.rows = 0
 
     def _writer(self, table: str, path: Path) -> Any:
-        w = self._open.get(path)
-        if w is None:
+        opened = self._open.get(path)
+        if opened is None:
             # (imported here: seawatch.parquet imports numba, needed only when something is ingested)
             from .parquet import ParquetWriter
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            w = self._open[path] = ParquetWriter(path.with_name(path.name + ".tmp"), schema.polars_schema(table),
-                                                 **_part_options(table))
-        return w
+            tmp = path.with_name(path.name + ".tmp")
+            opened = self._open[path] = (tmp, ParquetWriter(tmp, schema.polars_schema(table), **_part_options(table)))
+        return opened[1]
 
     def append(self, result: Any) -> dict[str, int]:
         """Write one chunk's tables (an IngestResult, or a mapping table name -> frame); returns
@@ -325,14 +325,14 @@ class ChunkWriter:
     def close(self) -> None:
         """Finish the parts; they are fsynced and renamed into place in the background."""
         opened, self._open = self._open, {}
-        for path, w in opened.items():
+        for path, (tmp, w) in opened.items():
             w.close()
-            self._store._placing.append(_placer().submit(_place, path.with_name(path.name + ".tmp"), path))
+            self._store._placing.append(_placer().submit(_place, tmp, path))
 
     def abort(self) -> None:
         """Close the unfinished parts without placing them (left as ``*.tmp``)."""
         opened, self._open = self._open, {}
-        for w in opened.values():
+        for _, w in opened.values():
             w.abandon()
 
 
