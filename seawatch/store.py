@@ -10,6 +10,9 @@ Layout of a store directory ``DIR``::
     DIR/rejects/<fp16>-<chunk>.parquet                the quarantine, not partitioned
     DIR/_files/<fingerprint>.json                     one manifest per ingested input file
     DIR/_locks/<fp16>.lock                            held (flock) while a file is being ingested
+    DIR/_sizes/<bytes>                                an input file of this size was ingested
+    DIR/_pending/<name>                               held (flock) while parts are written under a
+                                                      provisional name (see below)
 
 ``fingerprint`` is the hash (hex) of an input file's bytes, ``fp16`` its first 16 hex digits
 and ``chunk`` a zero-padded 5-digit chunk number (``00000``) within that file. Every table row of
@@ -29,7 +32,19 @@ Commit protocol (crash safety):
 2. :meth:`Store.write_chunk` (or a :class:`ChunkWriter`, which writes a part a row group at a
    time) writes each part to ``<name>.parquet.tmp``, fsyncs it and renames it into place with
    :func:`os.replace` (atomic), so a part is either whole or absent.
-3. :meth:`Store.commit_file` writes the manifest last, also tmp + fsync + ``os.replace``.
+3. :meth:`Store.commit_file` fsyncs the directories the parts were renamed in, then writes the
+   manifest last, also tmp + fsync + ``os.replace``.
+
+A new file is read once, not twice: when no file of its size was ever ingested
+(:meth:`Store.may_hold` is false: ``_sizes/`` has no entry for it), it cannot be in the store, so
+:func:`~seawatch.ingest.ingest` writes its parts under a random provisional fingerprint
+(:meth:`Store.provisional`) while it hashes the bytes it decodes; once the hash is known,
+:meth:`Store.adopt` (under the file's lock) renames the parts after it, or removes them if another
+process committed the same file meanwhile. A provisional name is never committed, so readers
+never see its parts; those of an ingest that died are removed by :meth:`Store.sweep` (run first
+by every ingest), which recognises them by their ``_pending/`` entry no longer being locked. Any
+other file (the same size as one ingested, compressed, a provider table) is fingerprinted first,
+then decoded if it is new. Stores made before ``_sizes/`` existed fingerprint every file first.
 
 A file counts as ingested exactly when its manifest exists. Readers (:meth:`Store.table`,
 :meth:`Store.query`, :meth:`Store.stats`) take a snapshot of the manifests and read only parts
@@ -102,6 +117,8 @@ MESSAGE_TABLES: tuple[str, ...] = ("positions", "statics", "other")
 STORE_MARKER = "_store.json"
 FILES_DIR = "_files"
 LOCKS_DIR = "_locks"
+SIZES_DIR = "_sizes"
+PENDING_DIR = "_pending"
 STORE_FORMAT_VERSION = 1
 UNTIMED = "untimed"
 #: The fingerprint algorithm of the stores made now, and of those whose ``_store.json`` names none
@@ -325,9 +342,11 @@ class ChunkWriter:
     def close(self) -> None:
         """Finish the parts; they are fsynced and renamed into place in the background."""
         opened, self._open = self._open, {}
+        written = self._store._written.setdefault(self._fname[:16], [])
         for path, (tmp, w) in opened.items():
             w.close()
             self._store._placing.append(_placer().submit(_place, tmp, path))
+            written.append(path)
 
     def abort(self) -> None:
         """Close the unfinished parts without placing them (left as ``*.tmp``)."""
@@ -347,6 +366,7 @@ class Store:
         self._replaces_cache: dict[str, frozenset[str]] = {}  # committed compactions never change
         self._fp_algorithm: str | None = None  # read from _store.json when first needed
         self._placing: list[Any] = []  # parts being fsynced and renamed (ChunkWriter.close)
+        self._written: dict[str, list[Path]] = {}  # fp16 -> parts written, until committed
         marker = self.path / STORE_MARKER
         if not marker.is_file():
             if not create:
@@ -361,6 +381,7 @@ class Store:
             for name in TABLE_NAMES:
                 (self.path / name).mkdir(exist_ok=True)
             (self.path / FILES_DIR).mkdir(exist_ok=True)
+            (self.path / SIZES_DIR).mkdir(exist_ok=True)  # this store records sizes (may_hold)
             _atomic_write_bytes(
                 marker,
                 json.dumps(
@@ -510,6 +531,94 @@ class Store:
             finally:
                 fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
+    # -- files fingerprinted while they are read (see the module docstring) ------------------------
+    def may_hold(self, size: int) -> bool:
+        """Could a file of ``size`` bytes already be in this store? False only when the store
+        records the sizes of the files ingested into it (``_sizes/``, stores made since it
+        exists) and none had this size: such a file is new, so it can be decoded before its
+        fingerprint is known (:meth:`provisional`, :meth:`adopt`). Always true where ``fcntl``
+        is missing (:meth:`sweep` needs it)."""
+        d = self.path / SIZES_DIR
+        return fcntl is None or not d.is_dir() or (d / str(int(size))).exists()
+
+    def record_size(self, size: int) -> None:
+        """Note that a file of ``size`` bytes is being committed (for :meth:`may_hold`); nothing in
+        a store that does not record sizes. Not fsynced: an entry lost in a crash only costs the
+        next ingest of that file a decode that :meth:`adopt` then discards."""
+        d = self.path / SIZES_DIR
+        if d.is_dir():
+            (d / str(int(size))).touch()
+
+    @contextlib.contextmanager
+    def provisional(self) -> Iterator[str]:
+        """A random fingerprint to write a file's parts under (:meth:`open_chunk`) before its real
+        one is known; then :meth:`adopt` them. ``_pending/<name>`` is locked (``flock``) while
+        the block runs and removed when it ends normally; if it raises (or the process dies),
+        the entry stays with its lock free, and the next :meth:`sweep` removes the parts."""
+        if fcntl is None:  # pragma: no cover - Windows (may_hold is always true there)
+            raise SeawatchError("provisional names need fcntl (POSIX); fingerprint the file first")
+        import secrets
+
+        name = secrets.token_hex(16)
+        pdir = self.path / PENDING_DIR
+        pdir.mkdir(exist_ok=True)
+        entry = pdir / name
+        tmp = pdir / f"{name}.tmp"  # locked before it gets the name sweep() looks at
+        with open(tmp, "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            os.replace(tmp, entry)
+            try:
+                yield name
+            finally:
+                self._written.pop(name[:16], None)
+            entry.unlink(missing_ok=True)
+
+    def adopt(self, provisional: str, fingerprint: str) -> bool:
+        """Rename the parts written under ``provisional`` after the file's ``fingerprint`` (hold
+        :meth:`lock` on it), ready for :meth:`commit_file`. False (and the parts removed) if
+        that file is already in the store: another process ingested it meanwhile."""
+        _check_fp(provisional)
+        _check_fp(fingerprint)
+        self._settle()
+        parts = self._written.pop(provisional[:16], [])
+        if self.has_file(fingerprint):
+            for p in parts:
+                p.unlink(missing_ok=True)
+            return False
+        self.begin_file(fingerprint)
+        fp16 = fingerprint[:16]
+        renamed = self._written.setdefault(fp16, [])
+        for p in parts:
+            dst = p.with_name(fp16 + p.name[16:])
+            os.replace(p, dst)
+            renamed.append(dst)
+        return True
+
+    def sweep(self) -> int:
+        """Remove the parts left under provisional names by ingests that did not finish (their
+        ``_pending/`` entry is no longer locked); returns how many files were removed."""
+        pdir = self.path / PENDING_DIR
+        if fcntl is None or not pdir.is_dir():
+            return 0
+        removed = 0
+        for entry in pdir.iterdir():
+            if not _FP_RE.fullmatch(entry.name):
+                continue
+            try:
+                f = open(entry, "rb")
+            except FileNotFoundError:  # pragma: no cover - finished meanwhile
+                continue
+            with f:
+                try:
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:  # its ingest is running
+                    continue
+                for p in self._parts_of(entry.name[:16]):
+                    p.unlink(missing_ok=True)
+                    removed += 1
+                entry.unlink(missing_ok=True)
+        return removed
+
     def _parts_of(self, fp16: str, include_tmp: bool = True) -> list[Path]:
         out: list[Path] = []
         for name in TABLE_NAMES:
@@ -602,8 +711,9 @@ class Store:
             "ingested_at",
             _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         )
-        for name in TABLE_NAMES:
-            _fsync_dir(self.path / name)
+        dirs = {p.parent for p in self._written.pop(fingerprint[:16], ())}
+        for d in sorted(dirs | {self.path / name for name in TABLE_NAMES}):
+            _fsync_dir(d)
         _atomic_write_bytes(
             self._manifest_path(fingerprint),
             (json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n").encode(),

@@ -518,6 +518,123 @@ def test_nmea_interrupted_ingest_rerun_equals_clean(tmp_path, monkeypatch):
         assert_frame_equal(rerun[name], clean[name])
 
 
+def _no_fingerprint_first(monkeypatch):
+    """Make Store.fingerprint_file fail: the ingest must hash the file while decoding it."""
+    def refuse(self, path):
+        raise AssertionError(f"{path} was read a second time to fingerprint it")
+
+    monkeypatch.setattr(Store, "fingerprint_file", refuse)
+
+
+def _files_under(db: Path) -> list[Path]:
+    return sorted(p.relative_to(db) for p in db.rglob("*") if p.is_file() and "_locks" not in p.parts)
+
+
+@needs_nmea
+def test_a_new_nmea_file_is_read_once_and_its_parts_named_by_its_fingerprint(tmp_path, monkeypatch):
+    """A plain NMEA file of a size the store never ingested cannot be in it: it is hashed while
+    decoded (no second read), its parts written under a provisional name and renamed once the
+    fingerprint is known. The rows are those of an ingest that fingerprints first."""
+    src = tmp_path / "a.nm4"
+    src.write_bytes(NMEA_1000.read_bytes())
+    first = tmp_path / "first"
+    Store(first, create=True)
+    (first / "_sizes").rmdir()  # a store that records no sizes: every file is fingerprinted first
+    ingest([src], first, progress=False, chunk_bytes=8192)
+
+    _no_fingerprint_first(monkeypatch)
+    db = tmp_path / "db"
+    summary = ingest([src], db, progress=False, chunk_bytes=8192)
+    fp = xxh3(src.read_bytes())
+    assert summary["status"].to_list() == ["ingested"] and summary["fingerprint"].to_list() == [fp]
+    assert Store(db).has_file(fp)
+    parts = [p for p in db.rglob("*.parquet")]
+    assert parts and all(p.name.startswith(fp[:16] + "-") for p in parts)
+    assert not list((db / "_pending").iterdir())
+    assert (db / "_sizes" / str(src.stat().st_size)).is_file()
+    once, twice = table_rows(db), table_rows(first)
+    for name in schema.TABLES:
+        assert_frame_equal(once[name], twice[name])
+
+    # a file the store holds is recognised by its fingerprint (read first: its size is known)
+    monkeypatch.undo()
+    assert ingest([src], db, progress=False)["status"].to_list() == ["already_ingested"]
+    # another file of the same size is fingerprinted first, then ingested
+    lines = src.read_bytes().splitlines(keepends=True)
+    other = tmp_path / "b.nm4"
+    other.write_bytes(b"".join(reversed(lines)))
+    assert other.stat().st_size == src.stat().st_size
+    assert ingest([other], db, progress=False)["status"].to_list() == ["ingested"]
+    assert Store(db).has_file(xxh3(other.read_bytes()))
+
+
+@needs_nmea
+def test_a_new_file_interrupted_leaves_nothing_visible_and_its_parts_are_swept(tmp_path, monkeypatch):
+    nmea = pytest.importorskip("seawatch.ingest.nmea")
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)  # a part per chunk: some are on disk at the crash
+    clean_db = tmp_path / "clean"
+    ingest([NMEA_1000], clean_db, progress=False, chunk_bytes=8192)
+    real_feed = nmea.NmeaDecoder.feed
+    calls = {"n": 0}
+
+    def crashing_feed(self, data):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_feed(self, data)
+
+    db = tmp_path / "db"
+    monkeypatch.setattr(nmea.NmeaDecoder, "feed", crashing_feed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)
+    (pending,) = (db / "_pending").iterdir()  # the provisional name, its lock now free
+    left = list(db.rglob(f"{pending.name[:16]}-*.parquet"))
+    assert left and not list((db / "_files").glob("*.json"))
+    assert Store(db).table("positions").height == 0  # readers see none of it
+
+    monkeypatch.setattr(nmea.NmeaDecoder, "feed", real_feed)
+    assert ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)["status"].to_list() == ["ingested"]
+    assert not any(p.exists() for p in left) and not pending.exists()
+    fp16 = xxh3(NMEA_1000.read_bytes())[:16]
+    assert all(p.name.startswith(fp16) for p in db.rglob("*.parquet"))
+    rerun, clean = table_rows(db), table_rows(clean_db)
+    for name in schema.TABLES:
+        assert_frame_equal(rerun[name], clean[name])
+
+
+def test_sweep_leaves_the_parts_of_a_running_ingest_alone(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    with pytest.raises(RuntimeError, match="stop"):
+        with st.provisional() as name:
+            st.write_chunk(name, 0, hand_result())
+            parts = list(db.rglob(f"{name[:16]}-*.parquet"))
+            assert parts
+            assert Store(db).sweep() == 0  # another process's view: the entry is locked
+            assert all(p.exists() for p in parts)
+            raise RuntimeError("stop")
+    assert (db / "_pending" / name).exists()  # ended without adopting: left for the sweep
+    assert Store(db).sweep() == len(parts)
+    assert not any(p.exists() for p in parts) and not list((db / "_pending").iterdir())
+
+
+@needs_nmea
+def test_a_new_file_committed_meanwhile_by_another_ingest_is_not_added_twice(tmp_path, monkeypatch):
+    """Two ingests of the same new file at once both decode it; the second to name its parts
+    finds the file committed and removes its own."""
+    db = tmp_path / "db"
+    ingest([NMEA_1000], db, progress=False)
+    before, files_before = table_rows(db), _files_under(db)
+    monkeypatch.setattr(Store, "may_hold", lambda self, size: False)  # as if it had not seen it yet
+    _no_fingerprint_first(monkeypatch)
+    summary = ingest([NMEA_1000], db, progress=False)
+    assert summary["status"].to_list() == ["already_ingested"]
+    assert summary["fingerprint"].to_list() == [xxh3(NMEA_1000.read_bytes())]
+    assert _files_under(db) == files_before
+    for name, df in table_rows(db).items():
+        assert_frame_equal(df, before[name])
+
+
 @needs_nmea
 def test_nmea_chunking_does_not_change_rows(tmp_path):
     pytest.importorskip("seawatch.ingest.nmea")

@@ -4,8 +4,10 @@ Inputs may be plain, gzip (``.gz``) or zip (``.zip``, every member in turn) file
 in bounded chunks (``chunk_bytes``, 64 MiB by default), so memory stays bounded whatever the file
 size. Each input file is fingerprinted (a hash of its bytes, with the store's algorithm: xxh3-128,
 or sha256 in stores made before that; see :mod:`seawatch.store`); a file whose fingerprint is
-already in the store is skipped, so ingesting the same file twice adds nothing. The format of each file
-(or zip member) is sniffed from its first 64 KiB, decompressed.
+already in the store is skipped, so ingesting the same file twice adds nothing. A plain NMEA file
+of a size the store has never ingested is new whatever its bytes: it is hashed as it is decoded,
+one read instead of two (:meth:`Store.may_hold <seawatch.store.Store.may_hold>`). The format of
+each file (or zip member) is sniffed from its first 64 KiB, decompressed.
 """
 
 from __future__ import annotations
@@ -254,14 +256,23 @@ def _ingest_one(
     from .providers import read_provider, sniff
 
     t0 = time.perf_counter()
-    fp = store.fingerprint_file(path)
-    with store.lock(fp):
-        if store.has_file(fp):
-            m = store.manifest(fp) or {}
-            return _summary_row(path, fp, str(m.get("format", "")), "already_ingested", {},
-                                time.perf_counter() - t0)
-        store.begin_file(fp)
-        members = _members(path)
+    members = _members(path)
+    # a plain NMEA file of a size never ingested is new: it is hashed while it is decoded (one
+    # read, not two) and its parts, written under a provisional name, renamed once the hash is
+    # known (Store.may_hold, Store.provisional, Store.adopt)
+    one_read = (len(members) == 1 and members[0].path is not None and not store.may_hold(members[0].size)
+                and sniff(_head(members[0]), members[0].sniff_name) == "nmea")
+    with contextlib.ExitStack() as held:
+        if one_read:
+            name = held.enter_context(store.provisional())
+            hasher = store.new_hash()
+        else:
+            fp = store.fingerprint_file(path)
+            held.enter_context(store.lock(fp))
+            if store.has_file(fp):
+                return _already(path, fp, store, t0)
+            store.begin_file(fp)
+            name, hasher = fp, None
         counts = dict.fromkeys(
             ("lines_read", "lines_decoded", "lines_rejected", "positions", "statics", "other",
              "rejects", "duplicates"), 0)
@@ -285,14 +296,13 @@ def _ingest_one(
             tables = result.tagged(m.source)
             if any(df.height for df in tables.values()):
                 if parts is None:
-                    parts = store.open_chunk(fp, chunk)
+                    parts = store.open_chunk(name, chunk)
                 for k, n in parts.append(tables).items():
                     counts[k] += n
                 if parts.rows >= WRITE_ROWS:
                     flush()
 
-        total = sum(m.size for m in members) if path.name.lower().endswith(".zip") else \
-            path.stat().st_size
+        total = sum(m.size for m in members)
         progress = _Progress(path.name, total, show_progress)
         base = 0  # progress of the zip members already done
         try:
@@ -308,7 +318,7 @@ def _ingest_one(
 
                             decoder = NmeaDecoder(m.source)
                             # a plain file is read straight into the decoder's buffer
-                            read = ((lambda: decoder.read_chunk(f, chunk_bytes)) if m.path is not None
+                            read = ((lambda: decoder.read_chunk(f, chunk_bytes, hasher)) if m.path is not None
                                     else (lambda: f.read(chunk_bytes) or None))
                             while (piece := read()) is not None:
                                 write(decoder.feed(piece))
@@ -325,13 +335,19 @@ def _ingest_one(
                 base += m.size
             flush()
         except BaseException:
-            if parts is not None:  # left as *.tmp: the next ingest of this file removes them
-                parts.abort()
+            if parts is not None:  # left as *.tmp: the next ingest of this file (or, under a
+                parts.abort()      # provisional name, the next sweep) removes them
             store._settle(quiet=True)  # the parts already closed are in place
             raise
         finally:
             progress.close()
+        if hasher is not None:
+            fp = hasher.hexdigest()
+            held.enter_context(store.lock(fp))
+            if not store.adopt(name, fp):  # another process committed the same file meanwhile
+                return _already(path, fp, store, t0)
         fmt_name = "+".join(formats) if formats else "empty"
+        store.record_size(path.stat().st_size)
         store.commit_file(
             fp,
             {
@@ -346,6 +362,11 @@ def _ingest_one(
             },
         )
         return _summary_row(path, fp, fmt_name, "ingested", counts, time.perf_counter() - t0)
+
+
+def _already(path: Path, fp: str, store: Store, t0: float) -> dict[str, Any]:
+    m = store.manifest(fp) or {}
+    return _summary_row(path, fp, str(m.get("format", "")), "already_ingested", {}, time.perf_counter() - t0)
 
 
 def ingest(
@@ -371,6 +392,7 @@ def ingest(
     if chunk_bytes <= 0:
         raise SeawatchError(f"chunk_bytes must be positive, not {chunk_bytes}")
     store = db if isinstance(db, Store) else Store(db, create=True)
+    store.sweep()  # parts of earlier ingests that died before naming them
     if progress is None:
         try:
             progress = sys.stderr.isatty()

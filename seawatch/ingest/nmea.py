@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -566,11 +567,12 @@ class NmeaDecoder:
         self._tail = bytes(data[k + 1:])
         return self._process(padded, final=False)
 
-    def read_chunk(self, f, n: int) -> "_Chunk | None":
+    def read_chunk(self, f, n: int, hasher: Any = None) -> "_Chunk | None":
         """Read up to ``n`` bytes from the binary file ``f`` (``readinto``) straight into a parse
         buffer, after the incomplete line still pending; ``feed`` it next (``feed(chunk)`` is
         ``feed(f.read(n))`` without the intermediate bytes object and its copy). None at the end
-        of the file (nothing read)."""
+        of the file (nothing read). ``hasher`` (``update(bytes)``) is given the bytes read, while
+        they are in cache: a file's fingerprint without a second read of the file."""
         tail = self._tail
         lt = len(tail)
         a = np.empty(lt + n + _PAD + 8, np.uint8)
@@ -585,6 +587,8 @@ class NmeaDecoder:
             got += k
         if not got:
             return None
+        if hasher is not None:
+            hasher.update(mv[lt: lt + got])
         self._tail = b""  # it is in the chunk now
         return _Chunk(a, lt + got)
 
