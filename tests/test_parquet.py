@@ -88,6 +88,20 @@ def test_dictionary_columns_are_dictionary_encoded_and_others_plain(tmp_path):
     assert not arrow_schema.field("name").nullable and arrow_schema.field("mmsi").nullable
 
 
+def test_dictionary_indices_of_every_bit_width_round_trip(tmp_path):
+    """The indices are bit-packed 8 at a time: one word for widths up to 8, two above; a row
+    count that is not a multiple of 8 ends in a partial group."""
+    rng = np.random.default_rng(3)
+    for width in range(1, 16):
+        distinct = (1 << (width - 1)) + 1  # needs exactly ``width`` bits
+        for n in (distinct + 5, 8 * distinct + 16):
+            values = np.concatenate([np.arange(distinct), rng.integers(0, distinct, n - distinct)])
+            df = pl.DataFrame({"k": pl.Series(rng.permutation(values) * 1000 - 7, dtype=pl.Int64)})
+            path = tmp_path / f"w{width}-{n}.parquet"
+            _assert_round_trip(df, path, dictionary=["k"])
+            assert pq.ParquetFile(path).metadata.row_group(0).column(0).has_dictionary_page
+
+
 def test_more_distinct_values_than_a_dictionary_holds_are_written_plain(tmp_path):
     n = MAX_DICTIONARY + 10
     df = pl.DataFrame({"k": pl.Series(np.arange(n) * 7, dtype=pl.Int64),
