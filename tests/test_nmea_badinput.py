@@ -154,6 +154,22 @@ def test_bad_file_fed_line_by_line_and_byte_chunks(bad_file):
         assert sum(r.statics.height for r in results) == whole.statics.height
 
 
+def test_a_buffer_over_2_gib_gets_64_bit_positions_and_the_same_rows(bad_file, monkeypatch):
+    """The scan keeps positions in the buffer as int32 below 2 GiB; above (a huge ``feed``, or a
+    line that long), as int64. Forced here on a small buffer: every table is the same."""
+    from polars.testing import assert_frame_equal
+
+    from seawatch.ingest import nmea
+
+    path, _ = bad_file
+    narrow = decode_nmea(path)
+    monkeypatch.setattr(nmea, "_OFF32_MAX", 0)
+    wide = decode_nmea(path)
+    for name, df in narrow.tables().items():
+        assert df.height > 0 or name == "other"
+        assert_frame_equal(wide.tables()[name], df)
+
+
 def test_orphan_first_fragment_carried_across_chunks_becomes_a_reject_at_finish():
     part1 = nmea_lines({"type": 5, "mmsi": 244000001, "shipname": "LONELY"}, seq_id=2)[0]
     dec = NmeaDecoder("s")

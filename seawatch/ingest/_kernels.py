@@ -166,17 +166,20 @@ def census(a, a64, n):
 
 
 @_njit
-def scan(a, a64, n_data, n_lines, n_bang):
+def scan(a, a64, n_data, n_lines, n_bang, off):
     """Walk the (ASCII, newline-terminated, zero-padded) buffer ``a`` whose first ``n_data`` bytes
     are data, once: every line is handled while it is in cache. ``a64`` is ``a`` seen as 64-bit
     words (its length is a multiple of 8); ``n_lines`` and ``n_bang`` are its newlines and '!'
-    bytes (``census``). Returns per-line and per-sentence arrays; see ``nmea._parse``."""
+    bytes (``census``). Positions in the buffer (and lengths) are held in arrays of ``off``'s
+    type: int32 below 2 GiB (half the memory of int64; fewer page faults on a first chunk).
+    Returns per-line and per-sentence arrays; see ``nmea._parse``."""
     N = len(a)
-    ls = np.empty(n_lines, np.int64)
-    le = np.empty(n_lines, np.int64)
-    first_elem = np.full(n_lines, -1, np.int64)
+    ot = off.dtype
+    ls = np.empty(n_lines, ot)
+    le = np.empty(n_lines, ot)
+    first_elem = np.full(n_lines, -1, ot)
     lstat = np.zeros(n_lines, np.int16)
-    p = np.empty(n_bang, np.int64)
+    p = np.empty(n_bang, ot)
     s_line = np.empty(n_bang, np.int64)
     cnt = np.empty(n_bang, np.int16)
     num = np.empty(n_bang, np.int16)
@@ -184,19 +187,19 @@ def scan(a, a64, n_data, n_lines, n_bang):
     chan = np.empty(n_bang, np.int16)
     fill = np.empty(n_bang, np.int16)
     status = np.empty(n_bang, np.int16)
-    pstart = np.empty(n_bang, np.int64)
-    plen = np.zeros(n_bang, np.int64)
-    star_a = np.empty(n_bang, np.int64)
+    pstart = np.empty(n_bang, ot)
+    plen = np.zeros(n_bang, ot)
+    star_a = np.empty(n_bang, ot)
     well_a = np.zeros(n_bang, np.bool_)
-    elem_start = np.empty(n_bang, np.int64)
+    elem_start = np.empty(n_bang, ot)
     ts_us = np.zeros(n_bang, np.int64)
     ts_ok = np.zeros(n_bang, np.bool_)
-    st_start = np.zeros(n_bang, np.int64)
-    st_len = np.zeros(n_bang, np.int64)
+    st_start = np.zeros(n_bang, ot)
+    st_len = np.zeros(n_bang, ot)
     st_view = np.zeros((n_bang, 2), np.uint64)
     grp = np.full(n_bang, -1, np.int64)
-    tr_start = np.empty(n_bang, np.int64)
-    tr_end = np.empty(n_bang, np.int64)
+    tr_start = np.empty(n_bang, ot)
+    tr_end = np.empty(n_bang, ot)
     li = 0
     ns = 0
     start = 0

@@ -215,6 +215,11 @@ def _padded(head: bytes, body: bytes | memoryview) -> tuple[np.ndarray, int]:
     return a, n_data
 
 
+#: the scan's positions in a buffer are int32 up to this length (int64 beyond; see _kernels.scan)
+_OFF32_MAX = (1 << 31) - 1
+_OFF32, _OFF64 = np.zeros(0, np.int32), np.zeros(0, np.int64)
+
+
 def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None = None) -> _Parsed:
     """Parse ``buf``, or the array ``padded`` (from :func:`_padded`; it may be changed in place)."""
     a, n_data = padded if padded is not None else _padded(b"", buf)
@@ -230,7 +235,8 @@ def _parse(buf: bytes | memoryview | None, padded: tuple[np.ndarray, int] | None
     # one compiled walk over the bytes: lines, sentences, fields, checksums, tag blocks
     (ls, le, p, line, cnt, num, seq, chan, fill, status, pstart, plen, star, well, elem_start,
      ts_us, ts_ok, st_start, st_len, grp, tr_start, tr_end, first_elem, lstat, rare,
-     st_view) = _kernels.scan(a, a.view(np.uint64), n_data, n_lines, n_bang)
+     st_view) = _kernels.scan(a, a.view(np.uint64), n_data, n_lines, n_bang,
+                              _OFF32 if len(a) <= _OFF32_MAX else _OFF64)
     n_lines = len(ls)
     n = len(p)
     P.line_start, P.line_end, P.n_lines = ls, le, n_lines
