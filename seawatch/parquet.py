@@ -34,8 +34,9 @@ Dictionary indices and definition levels use only bit-packed runs of the RLE/bit
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -690,6 +691,30 @@ def _compress(data: bytes, codec: int) -> bytes | pa.Buffer:
     return _LZ4.compress(data)
 
 
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range: Any = None  # libc's sync_file_range (Linux), looked up on first use; False: none
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing these bytes of a file to disk, without waiting (Linux
+    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``; elsewhere nothing): an fsync later finds them
+    written or on their way, instead of starting the whole file's writes then."""
+    global _sync_file_range
+    if _sync_file_range is None:
+        _sync_file_range = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                f = ctypes.CDLL(None, use_errno=True).sync_file_range
+                f.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+                _sync_file_range = f
+            except (OSError, AttributeError):  # pragma: no cover - a libc without it
+                pass
+    if _sync_file_range and length > 0:
+        _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)  # (a hint: its errors do not matter)
+
+
 def _created_by() -> str:
     from . import __version__
 
@@ -703,12 +728,17 @@ class ParquetWriter:
 
     ``schema`` (name -> polars dtype) is every frame's; ``dictionary``, ``statistics`` and
     ``compress`` are as in :func:`write_parquet`; the columns in ``required`` are REQUIRED (a
-    null in one raises), the others OPTIONAL. A file that is not closed has no footer: not a
-    Parquet file (the store writes to a temporary name and renames it once closed)."""
+    null in one raises), the others OPTIONAL. With ``writeback``, the kernel is asked to start
+    writing each row group to disk once it is written (Linux; see :func:`_start_writeback`):
+    for a file that will be fsynced, the disk works while the caller decodes the next chunk
+    (the store's parts: the commit's wait for the fsync went from about 10 to 1 ms on the bench
+    file). A file that is not closed has no footer: not a Parquet file (the store writes to a
+    temporary name and renames it once closed)."""
 
     def __init__(self, path: str | os.PathLike[str], schema: Mapping[str, pl.DataType], *,
                  dictionary: Iterable[str] = (), statistics: Iterable[str] = (),
-                 compress: Iterable[str] | bool = True, required: Iterable[str] = ()):
+                 compress: Iterable[str] | bool = True, required: Iterable[str] = (),
+                 writeback: bool = False):
         names = list(schema)
         self._dictionary, self._statistics, self._required = set(dictionary), set(statistics), set(required)
         self._compress = set(names) if compress is True else set() if compress is False else set(compress)
@@ -726,6 +756,7 @@ class ParquetWriter:
         self._groups: list[_Struct] = []
         self._rows = 0
         self._scratch: _Scratch | None = None
+        self._writeback = writeback
         self._f = open(path, "wb")  # noqa: SIM115 - closed by close() (or __exit__)
         self._f.write(b"PAR1")
         self._off = 4
@@ -798,6 +829,9 @@ class ParquetWriter:
             (6, _T_I64, sum(c[2] for c in chunks)),
             (7, _T_I16, len(self._groups)),
         ))
+        if self._writeback:
+            f.flush()
+            _start_writeback(f.fileno(), self._off, off - self._off)
         self._off = off
         self._rows += n
 

@@ -303,7 +303,8 @@ class ChunkWriter:
 
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
-            opened = self._open[path] = (tmp, ParquetWriter(tmp, schema.polars_schema(table), **_part_options(table)))
+            opened = self._open[path] = (tmp, ParquetWriter(tmp, schema.polars_schema(table), writeback=True,
+                                                            **_part_options(table)))
         return opened[1]
 
     def append(self, result: Any) -> dict[str, int]:

@@ -213,6 +213,13 @@ def test_a_file_written_a_row_group_at_a_time_reads_back_whole(tmp_path):
     assert [s.null_count for s in mm] == [f["mmsi"].null_count() for f in frames if f.height]
     ts = meta.row_group(1).column(cols.index("ts")).statistics
     assert ts.min == frames[2]["ts"].min() and ts.max == frames[2]["ts"].max()
+    # asking the kernel to start writing each row group to disk (the store's parts) changes
+    # nothing in the file
+    with ParquetWriter(tmp_path / "wb.parquet", frames[0].schema, dictionary=cols, statistics=["ts", "mmsi", "f64"],
+                       required=["i64", "ts"], writeback=True) as w:
+        for f in frames:
+            w.write(f)
+    assert (tmp_path / "wb.parquet").read_bytes() == path.read_bytes()
 
 
 def test_a_row_group_that_does_not_fit_the_file_says_why(tmp_path):
