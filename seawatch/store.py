@@ -603,7 +603,8 @@ class Store:
             return 0
         removed = 0
         for entry in pdir.iterdir():
-            if not _FP_RE.fullmatch(entry.name):
+            name = entry.name.removesuffix(".tmp")  # (.tmp: its ingest died before naming it)
+            if not _FP_RE.fullmatch(name):
                 continue
             try:
                 f = open(entry, "rb")
@@ -614,7 +615,7 @@ class Store:
                     fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:  # its ingest is running
                     continue
-                for p in self._parts_of(entry.name[:16]):
+                for p in self._parts_of(name[:16]):
                     p.unlink(missing_ok=True)
                     removed += 1
                 entry.unlink(missing_ok=True)

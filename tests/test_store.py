@@ -614,6 +614,7 @@ def test_sweep_leaves_the_parts_of_a_running_ingest_alone(tmp_path):
             assert all(p.exists() for p in parts)
             raise RuntimeError("stop")
     assert (db / "_pending" / name).exists()  # ended without adopting: left for the sweep
+    (db / "_pending" / f"{'ab' * 16}.tmp").write_bytes(b"")  # an ingest that died as it began
     assert Store(db).sweep() == len(parts)
     assert not any(p.exists() for p in parts) and not list((db / "_pending").iterdir())
 
