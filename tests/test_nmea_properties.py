@@ -463,6 +463,16 @@ def test_receiver_duplicates_merge_across_feed_calls(data, cuts):
     assert sum(r.duplicates for r in results) == one.duplicates
 
 
+def test_a_message_heard_by_forty_receivers_is_one_row():
+    """Groups of more than 32 copies are ordered by sorting, not by insertion (a second path);
+    the earliest reception leads and ``n_rx`` counts them all."""
+    line = nmea_line({"type": 1, "mmsi": 211000001, "lat": 10.0, "lon": 10.0})
+    data = "".join(tag_block(station=f"rx{i}", time=1_700_000_002 - i % 3) + line + "\n" for i in range(40))
+    r = decode_nmea(data.encode())
+    assert r.positions.select("n_rx", "station").rows() == [(40, "rx2")]
+    assert r.duplicates == 39
+
+
 def test_far_future_timestamp_does_not_stop_cross_chunk_dedup():
     """One reception with a wild tag-block time must not evict the recent messages that later
     chunks are deduplicated against."""

@@ -1032,8 +1032,8 @@ def dedup(h, t, timed, line, window_us, window_lines):
                 break
             slot = (slot + np.uint64(1)) & mask
     leader = np.zeros(n, np.bool_)
-    size = np.zeros(n, np.int64)
-    members = np.empty(n, np.int64)
+    size = np.zeros(n, np.int32)
+    members = np.empty(n, np.int32)
     for r in range(n):
         if not head[r]:
             continue
@@ -1123,7 +1123,7 @@ def dedup_chunk(mstatus, phash, ts_us, ts_ok, line, gh, gt, gtimed, gline, arriv
     nall = len(mstatus)
     nR = len(gh)
     keep = np.zeros(nall, np.bool_)
-    n_rx = np.ones(nall, np.int64)
+    n_rx = np.ones(nall, np.int16)  # (the column's type; a larger group is counted as 32,767)
     ng = 0
     for i in range(nall):
         if mstatus[i] == _OK:
@@ -1136,7 +1136,7 @@ def dedup_chunk(mstatus, phash, ts_us, ts_ok, line, gh, gt, gtimed, gline, arriv
     t = np.empty(n, np.int64)
     timed = np.empty(n, np.bool_)
     ln = np.empty(n, np.int64)
-    gi = np.empty(ng, np.int64)
+    gi = np.empty(ng, np.int32)
     for r in range(nR):
         h[r] = gh[r]
         t[r] = gt[r]
@@ -1160,7 +1160,7 @@ def dedup_chunk(mstatus, phash, ts_us, ts_ok, line, gh, gt, gtimed, gline, arriv
         if leader[nR + g]:
             i = gi[g]
             keep[i] = True
-            n_rx[i] = size[nR + g]
+            n_rx[i] = min(size[nR + g], 32767)
             dups -= 1
     # keep as ghosts every message no older than the oldest of the last ``recent`` timed
     # arrivals (across calls): robust to out-of-order and far-future timestamps. Only the last

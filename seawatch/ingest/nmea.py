@@ -728,7 +728,7 @@ class NmeaDecoder:
                 DEDUP_WINDOW_S * _US, DEDUP_WINDOW_LINES, RECENT_ARRIVALS)
             self._recent = tuple(recent)
         else:
-            keep, n_rx, dups = mstatus == _OK, np.ones(nall, np.int64), 0
+            keep, n_rx, dups = mstatus == _OK, np.ones(nall, np.int16), 0
 
         # ---- decode: the kept messages of each table (kind is 0 for a message that is not
         # valid; out-of-range positions are already position_out_of_range in mstatus)
