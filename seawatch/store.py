@@ -36,11 +36,12 @@ Commit protocol (crash safety):
    manifest last, also tmp + fsync + ``os.replace``.
 
 A new file is read once, not twice: when no file of its size was ever ingested
-(:meth:`Store.may_hold` is false: ``_sizes/`` has no entry for it), it cannot be in the store, so
-:func:`~seawatch.ingest.ingest` writes its parts under a random provisional fingerprint
-(:meth:`Store.provisional`) while it hashes the bytes it decodes; once the hash is known,
-:meth:`Store.adopt` (under the file's lock) renames the parts after it, or removes them if another
-process committed the same file meanwhile. A provisional name is never committed, so readers
+(:meth:`Store.may_hold` is false: ``_sizes/`` has no entry for it), it is almost surely not in
+the store, so :func:`~seawatch.ingest.ingest` writes its parts under a random provisional
+fingerprint (:meth:`Store.provisional`) while it hashes the bytes it decodes; once the hash is
+known, :meth:`Store.adopt` (under the file's lock) renames the parts after it, or removes them if
+the store holds that file after all (another process committed it meanwhile, or its size was
+not recorded). A provisional name is never committed, so readers
 never see its parts; those of an ingest that died are removed by :meth:`Store.sweep` (run first
 by every ingest), which recognises them by their ``_pending/`` entry no longer being locked. Any
 other file (the same size as one ingested, compressed, a provider table) is fingerprinted first,
@@ -536,9 +537,10 @@ class Store:
     def may_hold(self, size: int) -> bool:
         """Could a file of ``size`` bytes already be in this store? False only when the store
         records the sizes of the files ingested into it (``_sizes/``, stores made since it
-        exists) and none had this size: such a file is new, so it can be decoded before its
-        fingerprint is known (:meth:`provisional`, :meth:`adopt`). Always true where ``fcntl``
-        is missing (:meth:`sweep` needs it)."""
+        exists) and none had this size: such a file is almost surely new, so it is decoded
+        before its fingerprint is known (:meth:`provisional`), and :meth:`adopt` makes sure
+        (a size lost in a crash, or a file committed by a seawatch that records none, is
+        found there). Always true where ``fcntl`` is missing (:meth:`sweep` needs it)."""
         d = self.path / SIZES_DIR
         return fcntl is None or not d.is_dir() or (d / str(int(size))).exists()
 
@@ -560,13 +562,23 @@ class Store:
             raise SeawatchError("provisional names need fcntl (POSIX); fingerprint the file first")
         import secrets
 
-        name = secrets.token_hex(16)
         pdir = self.path / PENDING_DIR
         pdir.mkdir(exist_ok=True)
-        entry = pdir / name
-        tmp = pdir / f"{name}.tmp"  # locked before it gets the name sweep() looks at
-        with open(tmp, "a+b") as f:
+        for _ in range(8):
+            name = secrets.token_hex(16)
+            tmp = pdir / f"{name}.tmp"  # locked before it gets the name sweep() looks at
+            f = open(tmp, "a+b")  # noqa: SIM115 - closed below or by the with block
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:  # a sweep may have taken the unlocked entry just before: then it is gone
+                if os.stat(tmp).st_ino == os.fstat(f.fileno()).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            f.close()
+        else:  # pragma: no cover - eight sweeps in a row at the same instant
+            raise SeawatchError(f"could not reserve a provisional name in {pdir}: retry the ingest")
+        entry = pdir / name
+        with f:
             os.replace(tmp, entry)
             try:
                 yield name
@@ -581,7 +593,9 @@ class Store:
         _check_fp(provisional)
         _check_fp(fingerprint)
         self._settle()
-        parts = self._written.pop(provisional[:16], [])
+        parts = self._written.pop(provisional[:16], None)
+        if parts is None:  # written through another Store object: find them
+            parts = self._parts_of(provisional[:16], include_tmp=False)
         if self.has_file(fingerprint):
             for p in parts:
                 p.unlink(missing_ok=True)
@@ -597,7 +611,8 @@ class Store:
 
     def sweep(self) -> int:
         """Remove the parts left under provisional names by ingests that did not finish (their
-        ``_pending/`` entry is no longer locked); returns how many files were removed."""
+        ``_pending/`` entry is no longer locked), and those entries; returns how many parts
+        were removed."""
         pdir = self.path / PENDING_DIR
         if fcntl is None or not pdir.is_dir():
             return 0
@@ -648,6 +663,7 @@ class Store:
                 f"file {fingerprint[:16]} is already in the store at {self.path}: nothing to do"
             )
         self._settle()
+        self._written.pop(fingerprint[:16], None)  # (an earlier attempt's, deleted below)
         removed = 0
         for p in self._parts_of(fingerprint[:16]):
             try:
@@ -673,6 +689,14 @@ class Store:
                 f.exception()
             else:
                 f.result()
+
+    def abandon_file(self, fingerprint: str) -> None:
+        """After an error while writing a file's parts: wait for the parts being placed in the
+        background (their errors ignored: one is already on its way) and forget them. They stay
+        on disk, invisible, until the next :meth:`begin_file` of that fingerprint or, under a
+        provisional name, the next :meth:`sweep`."""
+        self._settle(quiet=True)
+        self._written.pop(fingerprint[:16], None)
 
     def open_chunk(self, fingerprint: str, chunk_index: int) -> ChunkWriter:
         """A :class:`ChunkWriter` for the parts of chunk ``chunk_index`` of the file with this
@@ -758,7 +782,11 @@ class Store:
             for name in (*MESSAGE_TABLES, "rejects"):
                 files = self.parts(name, committed)
                 tables[name] = _scan(name, files).collect() if files else schema.empty(name)
-            self.write_chunk(new, 0, tables)
+            try:
+                self.write_chunk(new, 0, tables)
+            except BaseException:
+                self.abandon_file(new)
+                raise
             newest = max(mans, key=lambda m: (m.get("ingested_at", ""), (m.get("live") or {}).get("seq", 0)))
             counts = ("lines_read", "lines_decoded", "lines_rejected", "duplicates")
             man: dict[str, Any] = {

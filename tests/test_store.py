@@ -620,6 +620,50 @@ def test_sweep_leaves_the_parts_of_a_running_ingest_alone(tmp_path):
 
 
 @needs_nmea
+def test_a_sweep_between_creating_and_locking_a_pending_entry_does_not_fail_the_ingest(tmp_path, monkeypatch):
+    """Another ingest's sweep can take a just-created, not yet locked _pending entry and remove
+    it: the new ingest notices and takes another name."""
+    import fcntl
+
+    from seawatch import store as store_mod
+
+    db = tmp_path / "db"
+    Store(db, create=True)
+    swept = []
+
+    class SweepFirst:  # the store's fcntl, with another process's sweep just before a blocking lock
+        LOCK_EX, LOCK_NB, LOCK_UN = fcntl.LOCK_EX, fcntl.LOCK_NB, fcntl.LOCK_UN
+
+        def flock(self, fd, op):
+            if op == fcntl.LOCK_EX and not swept:
+                swept.append([p.name for p in (db / "_pending").iterdir()])
+                Store(db).sweep()
+            return fcntl.flock(fd, op)
+
+    monkeypatch.setattr(store_mod, "fcntl", SweepFirst())
+    summary = ingest([NMEA_1000], db, progress=False)
+    assert summary["status"].to_list() == ["ingested"]
+    assert len(swept) == 1 and swept[0][0].endswith(".tmp")  # the entry the sweep took
+    assert not list((db / "_pending").iterdir())
+    assert Store(db).has_file(xxh3(NMEA_1000.read_bytes()))
+
+
+@needs_nmea
+def test_adopt_finds_the_parts_another_store_object_wrote(tmp_path):
+    db = tmp_path / "db"
+    st = Store(db, create=True)
+    fp = xxh3(b"some file")
+    with st.provisional() as name:
+        st.write_chunk(name, 0, hand_result())
+        other = Store(db)
+        with other.lock(fp):
+            assert other.adopt(name, fp)
+            other.commit_file(fp, {"path": "x", "format": "nmea"})
+    assert not list(db.rglob(f"{name[:16]}-*"))
+    assert Store(db).table("positions").height == hand_result().positions.height
+
+
+@needs_nmea
 def test_a_new_file_committed_meanwhile_by_another_ingest_is_not_added_twice(tmp_path, monkeypatch):
     """Two ingests of the same new file at once both decode it; the second to name its parts
     finds the file committed and removes its own."""

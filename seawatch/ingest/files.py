@@ -5,9 +5,10 @@ in bounded chunks (``chunk_bytes``, 64 MiB by default), so memory stays bounded 
 size. Each input file is fingerprinted (a hash of its bytes, with the store's algorithm: xxh3-128,
 or sha256 in stores made before that; see :mod:`seawatch.store`); a file whose fingerprint is
 already in the store is skipped, so ingesting the same file twice adds nothing. A plain NMEA file
-of a size the store has never ingested is new whatever its bytes: it is hashed as it is decoded,
-one read instead of two (:meth:`Store.may_hold <seawatch.store.Store.may_hold>`). The format of
-each file (or zip member) is sniffed from its first 64 KiB, decompressed.
+of a size the store has never ingested is almost surely new: it is hashed as it is decoded, one
+read instead of two, and checked once the hash is known (:meth:`Store.may_hold
+<seawatch.store.Store.may_hold>`). The format of each file (or zip member) is sniffed from its
+first 64 KiB, decompressed.
 """
 
 from __future__ import annotations
@@ -257,22 +258,24 @@ def _ingest_one(
 
     t0 = time.perf_counter()
     members = _members(path)
-    # a plain NMEA file of a size never ingested is new: it is hashed while it is decoded (one
-    # read, not two) and its parts, written under a provisional name, renamed once the hash is
-    # known (Store.may_hold, Store.provisional, Store.adopt)
-    one_read = (len(members) == 1 and members[0].path is not None and not store.may_hold(members[0].size)
-                and sniff(_head(members[0]), members[0].sniff_name) == "nmea")
+    plain = len(members) == 1 and members[0].path is not None
+    # a plain NMEA file of a size never ingested is almost surely new: it is hashed while it is
+    # decoded (one read, not two) and its parts, written under a provisional name, renamed once
+    # the hash is known (Store.may_hold, Store.provisional, Store.adopt)
+    one_read = plain and not store.may_hold(members[0].size) and \
+        sniff(_head(members[0]), members[0].sniff_name) == "nmea"
     with contextlib.ExitStack() as held:
+        hasher: _Hashing | None = None
         if one_read:
             name = held.enter_context(store.provisional())
-            hasher = store.new_hash()
+            hasher = _Hashing(store.new_hash())
         else:
             fp = store.fingerprint_file(path)
             held.enter_context(store.lock(fp))
             if store.has_file(fp):
                 return _already(path, fp, store, t0)
             store.begin_file(fp)
-            name, hasher = fp, None
+            name = fp
         counts = dict.fromkeys(
             ("lines_read", "lines_decoded", "lines_rejected", "positions", "statics", "other",
              "rejects", "duplicates"), 0)
@@ -337,17 +340,22 @@ def _ingest_one(
         except BaseException:
             if parts is not None:  # left as *.tmp: the next ingest of this file (or, under a
                 parts.abort()      # provisional name, the next sweep) removes them
-            store._settle(quiet=True)  # the parts already closed are in place
+            store.abandon_file(name)  # (the parts already closed are in place)
             raise
         finally:
             progress.close()
+        size = members[0].size
         if hasher is not None:
-            fp = hasher.hexdigest()
+            # (a file rewritten since the sniff so that it no longer reads as NMEA was not
+            # hashed while read: fingerprinted now)
+            fp = hasher.h.hexdigest() if formats == ["nmea"] else store.fingerprint_file(path)
+            size = hasher.n if formats == ["nmea"] else path.stat().st_size
             held.enter_context(store.lock(fp))
-            if not store.adopt(name, fp):  # another process committed the same file meanwhile
+            if not store.adopt(name, fp):  # the store holds this file after all
                 return _already(path, fp, store, t0)
         fmt_name = "+".join(formats) if formats else "empty"
-        store.record_size(path.stat().st_size)
+        if plain:  # (only plain files are read once: see Store.may_hold)
+            store.record_size(size)
         store.commit_file(
             fp,
             {
@@ -362,6 +370,17 @@ def _ingest_one(
             },
         )
         return _summary_row(path, fp, fmt_name, "ingested", counts, time.perf_counter() - t0)
+
+
+class _Hashing:
+    """The store's hash of the bytes the decoder reads (``update``), and how many there were."""
+
+    def __init__(self, h: Any):
+        self.h, self.n = h, 0
+
+    def update(self, b: Any) -> None:
+        self.h.update(b)
+        self.n += len(b)
 
 
 def _already(path: Path, fp: str, store: Store, t0: float) -> dict[str, Any]:
