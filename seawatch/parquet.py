@@ -541,7 +541,7 @@ def _dictionary_numbers(chunks: list[_Chunk], storage, np_t, sc: _Scratch) -> tu
     return sc.idx[:m], values.astype(np_t, copy=False).tobytes(), nd
 
 
-def _dictionary_strings(s: pl.Series, chunks: list[_Chunk], sc: _Scratch) -> tuple[np.ndarray, bytes, int] | None:
+def _dictionary_strings(chunks: list[_Chunk], sc: _Scratch) -> tuple[np.ndarray, bytes, int] | None:
     """(indices, PLAIN dictionary page, entries) of a string column of short strings (12 bytes
     or fewer, held inline in their views) or of one repeated view; None otherwise."""
     if any(c.views is None for c in chunks):
@@ -549,7 +549,8 @@ def _dictionary_strings(s: pl.Series, chunks: list[_Chunk], sc: _Scratch) -> tup
     n_valid = sum(c.n - c.nulls for c in chunks)
     info = [_views_info(c.views, c.valid, c.nulls > 0) for c in chunks if c.n > c.nulls]
     if len(info) == 1 and info[0][1]:  # one repeated view (a broadcast literal such as ``source``)
-        v = s.drop_nulls()[0].encode()
+        c = next(c for c in chunks if c.n > c.nulls)  # its first value, read from its chunk
+        v = c.arr[int(np.argmax(c.valid)) if c.nulls else 0].as_py().encode()
         return np.zeros(n_valid, np.int32), len(v).to_bytes(4, "little") + v, 1
     if max(i[0] for i in info) > 12:
         return None
@@ -588,7 +589,7 @@ def _encode_column(s: pl.Series, dictionary: bool, statistics: bool, sc: _Scratc
     enc = None
     if text:
         if dictionary:
-            enc = _dictionary_strings(s, chunks, sc) if n > nulls else None
+            enc = _dictionary_strings(chunks, sc) if n > nulls else None
             if enc is None:  # not from the views: by the strings' bytes, as one chunk of offsets
                 one = s.rechunk()
                 chunks = [_Chunk(one, "offsets")]

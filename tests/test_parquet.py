@@ -178,6 +178,9 @@ def test_an_empty_frame_and_a_constant_string_column(tmp_path):
                        tmp_path / "e.parquet", dictionary=["a", "s"])
     lit = pl.DataFrame({"n": np.arange(1000)}).with_columns(source=pl.lit("/some/very/long/path/to/a/file.nmea"))
     _assert_round_trip(lit, tmp_path / "lit.parquet", dictionary=["source"])
+    # one repeated value after nulls, in a slice (an offset into the buffers)
+    with_nulls = pl.concat([pl.DataFrame({"s": [None] * 13 + ["seawatch-rx"] * 90 + [None]})]).slice(5)
+    _assert_round_trip(with_nulls, tmp_path / "litnull.parquet", dictionary=["s"])
 
 
 def test_a_wrong_call_says_what_to_do(tmp_path):
