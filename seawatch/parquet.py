@@ -356,8 +356,9 @@ def _text_plain(offs, data, valid, has_nulls, rows):
 def _bitpack(v, width, out):
     """Bit-pack ``v`` (non-negative, < 2**width) LSB first into ``out``, as whole groups of 8
     values (the last one padded with zeros), a group at a time in one 64-bit word (two when the
-    values are wider than 8 bits): 3-6x faster than a byte at a time. Returns the number of
-    bytes written."""
+    values are wider than 8 bits): 3-7x faster than a byte at a time. Returns the number of
+    bytes written. (The three loops repeat their body on purpose: sharing it, through an
+    inlined helper or one loop with a branch per group, made packing 1.2-3x slower.)"""
     n = len(v)
     full = n >> 3
     w = np.uint64(width)

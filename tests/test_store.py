@@ -488,15 +488,10 @@ def test_export_errors(tmp_path):
 needs_nmea = pytest.mark.skipif(not NMEA_1000.is_file(), reason="shared AIS data not present")
 
 
-@needs_nmea
-def test_nmea_interrupted_ingest_rerun_equals_clean(tmp_path, monkeypatch):
+def _ingest_interrupted(db: Path, monkeypatch) -> None:
+    """Ingest NMEA_1000 into ``db`` in 8 KiB chunks, interrupted (KeyboardInterrupt) at the
+    decoder's fourth chunk."""
     nmea = pytest.importorskip("seawatch.ingest.nmea")
-    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)  # a part per chunk: some are on disk at the crash
-    clean_db = tmp_path / "clean"
-    ingest([NMEA_1000], clean_db, progress=False, chunk_bytes=8192)
-    clean = table_rows(clean_db)
-    assert clean["positions"].height > 0
-
     real_feed = nmea.NmeaDecoder.feed
     calls = {"n": 0}
 
@@ -506,12 +501,28 @@ def test_nmea_interrupted_ingest_rerun_equals_clean(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_feed(self, data)
 
-    db = tmp_path / "db"
     monkeypatch.setattr(nmea.NmeaDecoder, "feed", crashing_feed)
     with pytest.raises(KeyboardInterrupt):
         ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)
-    assert list(db.rglob("*.parquet")) and not list((db / "_files").glob("*.json"))
     monkeypatch.setattr(nmea.NmeaDecoder, "feed", real_feed)
+
+
+@needs_nmea
+def test_nmea_interrupted_ingest_rerun_equals_clean(tmp_path, monkeypatch):
+    """The file fingerprinted first (a store that records no sizes); the one-read path:
+    test_a_new_file_interrupted_leaves_nothing_visible_and_its_parts_are_swept."""
+    monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)  # a part per chunk: some are on disk at the crash
+    clean_db = tmp_path / "clean"
+    ingest([NMEA_1000], clean_db, progress=False, chunk_bytes=8192)
+    clean = table_rows(clean_db)
+    assert clean["positions"].height > 0
+
+    db = tmp_path / "db"
+    Store(db, create=True)
+    (db / "_sizes").rmdir()
+    _ingest_interrupted(db, monkeypatch)
+    fp16 = xxh3(NMEA_1000.read_bytes())[:16]
+    assert list(db.rglob(f"{fp16}-*.parquet")) and not list((db / "_files").glob("*.json"))
     ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)
     rerun = table_rows(db)
     for name in schema.TABLES:
@@ -570,29 +581,16 @@ def test_a_new_nmea_file_is_read_once_and_its_parts_named_by_its_fingerprint(tmp
 
 @needs_nmea
 def test_a_new_file_interrupted_leaves_nothing_visible_and_its_parts_are_swept(tmp_path, monkeypatch):
-    nmea = pytest.importorskip("seawatch.ingest.nmea")
     monkeypatch.setattr(files_mod, "WRITE_ROWS", 1)  # a part per chunk: some are on disk at the crash
     clean_db = tmp_path / "clean"
     ingest([NMEA_1000], clean_db, progress=False, chunk_bytes=8192)
-    real_feed = nmea.NmeaDecoder.feed
-    calls = {"n": 0}
-
-    def crashing_feed(self, data):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real_feed(self, data)
-
     db = tmp_path / "db"
-    monkeypatch.setattr(nmea.NmeaDecoder, "feed", crashing_feed)
-    with pytest.raises(KeyboardInterrupt):
-        ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)
+    _ingest_interrupted(db, monkeypatch)
     (pending,) = (db / "_pending").iterdir()  # the provisional name, its lock now free
     left = list(db.rglob(f"{pending.name[:16]}-*.parquet"))
     assert left and not list((db / "_files").glob("*.json"))
     assert Store(db).table("positions").height == 0  # readers see none of it
 
-    monkeypatch.setattr(nmea.NmeaDecoder, "feed", real_feed)
     assert ingest([NMEA_1000], db, progress=False, chunk_bytes=8192)["status"].to_list() == ["ingested"]
     assert not any(p.exists() for p in left) and not pending.exists()
     fp16 = xxh3(NMEA_1000.read_bytes())[:16]
