@@ -589,7 +589,8 @@ class Store:
     def adopt(self, provisional: str, fingerprint: str) -> bool:
         """Rename the parts written under ``provisional`` after the file's ``fingerprint`` (hold
         :meth:`lock` on it), ready for :meth:`commit_file`. False (and the parts removed) if
-        that file is already in the store: another process ingested it meanwhile."""
+        the store holds that file after all: another process committed it meanwhile, or its
+        size was not recorded."""
         _check_fp(provisional)
         _check_fp(fingerprint)
         self._settle()
@@ -622,7 +623,7 @@ class Store:
             if not _FP_RE.fullmatch(name):
                 continue
             try:
-                f = open(entry, "rb")
+                f = open(entry, "rb")  # noqa: SIM115 - entered just below
             except FileNotFoundError:  # pragma: no cover - finished meanwhile
                 continue
             with f:

@@ -603,14 +603,13 @@ def test_a_new_file_interrupted_leaves_nothing_visible_and_its_parts_are_swept(t
 def test_sweep_leaves_the_parts_of_a_running_ingest_alone(tmp_path):
     db = tmp_path / "db"
     st = Store(db, create=True)
-    with pytest.raises(RuntimeError, match="stop"):
-        with st.provisional() as name:
-            st.write_chunk(name, 0, hand_result())
-            parts = list(db.rglob(f"{name[:16]}-*.parquet"))
-            assert parts
-            assert Store(db).sweep() == 0  # another process's view: the entry is locked
-            assert all(p.exists() for p in parts)
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError, match="stop"), st.provisional() as name:
+        st.write_chunk(name, 0, hand_result())
+        parts = list(db.rglob(f"{name[:16]}-*.parquet"))
+        assert parts
+        assert Store(db).sweep() == 0  # another process's view: the entry is locked
+        assert all(p.exists() for p in parts)
+        raise RuntimeError("stop")
     assert (db / "_pending" / name).exists()  # ended without adopting: left for the sweep
     (db / "_pending" / f"{'ab' * 16}.tmp").write_bytes(b"")  # an ingest that died as it began
     assert Store(db).sweep() == len(parts)
