@@ -509,6 +509,70 @@ def utc(*a) -> datetime:
     return datetime(*a, tzinfo=timezone.utc)
 
 
+def tag_block_reading(before: str) -> tuple[datetime | None, str | None]:
+    """(time, station) of the tag block in ``before`` (a line's text up to its '!', ending with
+    the block's closing backslash), by the rules the decoder documents, one character at a
+    time: the last backslash before the closing one opens the block; a key is ``c``, ``s`` or
+    ``g`` after the opening backslash or a ',', then ':'; its value runs to the next ',' or '*'
+    or the block's end, at most 24 characters; ``c`` is 1-13 digits, seconds or (from 10**11)
+    milliseconds, above zero; the last valid ``c`` and the last ``s`` win; an empty station is
+    none."""
+    end = len(before) - 1
+    opened, c, station, key, vs = False, None, None, "", 0
+    for j, ch in enumerate(before):
+        if ch not in "\\,*:":
+            continue
+        if ch == "\\" and j < end:
+            opened, c, station, key = True, None, None, ""
+        elif ch == ":":
+            if not key and j >= 2 and before[j - 2] in "\\," and before[j - 1] in "csg":
+                key, vs = before[j - 1], j + 1
+        elif key:
+            value = before[vs:min(j, vs + 24)]
+            if key == "c" and 1 <= len(value) <= 13 and value.isascii() and value.isdigit() and int(value) > 0:
+                c = int(value)
+            elif key == "s":
+                station = value
+            key = ""
+    if not opened:
+        return None, None
+    when = None if c is None else datetime.fromtimestamp(c / 1000 if c >= 10**11 else c, timezone.utc)
+    return when, station or None
+
+
+TAG_TEXT = "abcsgx09:,*\\-"
+
+
+@st.composite
+def tag_blocks(draw):
+    """The text before a sentence: half the time the usual block (``s:`` and ``c:``, either
+    order, stations and digit strings of every length around the limits), else a block of
+    random fields with separators inside values; sometimes after other text."""
+    station = st.text("abcdefghijklmnopqrstuvwxyz0123456789:", min_size=0, max_size=26)
+    digits = st.integers(0, 10**14).map(str) | st.text("0123456789x", max_size=15)
+    if draw(st.booleans()):
+        fields = [("s", draw(station)), ("c", draw(digits))]
+        if draw(st.booleans()):
+            fields.reverse()
+    else:
+        field = st.one_of(st.tuples(st.sampled_from("sc"), station), st.tuples(st.just("c"), digits),
+                          st.tuples(st.sampled_from("scgdnx"), st.text(TAG_TEXT, max_size=30)))
+        fields = draw(st.lists(field, min_size=0, max_size=4))
+    body = ",".join(f"{k}:{v}" for k, v in fields)
+    tail = draw(st.sampled_from(["*5A", "*0f", "*00", "*", "", "*zz", "*5"]))
+    head = draw(st.sampled_from(["", "", "", "junk", "\\s:rx,", "x\\"]))
+    return head + "\\" + body + tail + "\\"
+
+
+@SETTINGS
+@given(tag_blocks())
+def test_any_tag_block_is_read_by_the_documented_rules(before):
+    """The usual block goes a fast way through the scan and everything else the general way:
+    both must read every block as the rules say."""
+    r = decode_nmea((before + S + "\n").encode(), dedup=False)
+    assert r.positions.select("ts", "station").rows() == [tag_block_reading(before)], before
+
+
 @pytest.mark.parametrize(
     "line, expected",
     [
