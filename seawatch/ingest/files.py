@@ -259,11 +259,11 @@ def _ingest_one(
     t0 = time.perf_counter()
     members = _members(path)
     plain = len(members) == 1 and members[0].path is not None
+    fmt_plain = sniff(_head(members[0]), members[0].sniff_name) if plain else None  # (sniffed once)
     # a plain NMEA file of a size never ingested is almost surely new: it is hashed while it is
     # decoded (one read, not two) and its parts, written under a provisional name, renamed once
     # the hash is known (Store.may_hold, Store.provisional, Store.adopt)
-    one_read = plain and not store.may_hold(members[0].size) and \
-        sniff(_head(members[0]), members[0].sniff_name) == "nmea"
+    one_read = fmt_plain == "nmea" and not store.may_hold(members[0].size)
     with contextlib.ExitStack() as held:
         hasher: _Hashing | None = None
         if one_read:
@@ -310,7 +310,7 @@ def _ingest_one(
         base = 0  # progress of the zip members already done
         try:
             for m in members:
-                fmt = sniff(_head(m), m.sniff_name)
+                fmt = fmt_plain or sniff(_head(m), m.sniff_name)
                 if fmt not in formats:
                     formats.append(fmt)
                 f, done = m.opener()
@@ -345,11 +345,8 @@ def _ingest_one(
         finally:
             progress.close()
         size = members[0].size
-        if hasher is not None:
-            # (a file rewritten since the sniff so that it no longer reads as NMEA was not
-            # hashed while read: fingerprinted now)
-            fp = hasher.h.hexdigest() if formats == ["nmea"] else store.fingerprint_file(path)
-            size = hasher.n if formats == ["nmea"] else path.stat().st_size
+        if hasher is not None:  # (the bytes decoded are the bytes hashed)
+            fp, size = hasher.h.hexdigest(), hasher.n
             held.enter_context(store.lock(fp))
             if not store.adopt(name, fp):  # the store holds this file after all
                 return _already(path, fp, store, t0)

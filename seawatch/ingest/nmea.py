@@ -700,20 +700,11 @@ class NmeaDecoder:
             P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, fill, _MIN_BITS_ARR, _KIND)
         nall = len(start)
 
-        def station_of(rows: np.ndarray, increasing: bool = False) -> pl.Series:
-            """Station names of messages ``rows`` (``increasing``: known to be in order): singles
-            from the chunk, then reassembled ones."""
-            order = None
-            if not increasing and len(rows) > 1 and (rows[1:] < rows[:-1]).any():
-                order = np.argsort(rows, kind="stable")
-                rows = rows[order]
+        def station_of(rows: np.ndarray) -> pl.Series:
+            """Station names of messages ``rows`` (increasing): singles from the chunk, then
+            reassembled ones."""
             cut = int(np.searchsorted(rows, ns_))
-            s = pl.concat([_station_series(P, si, rows[:cut]), msgs.station.gather(rows[cut:] - ns_)])
-            if order is not None:
-                inv = np.empty_like(order)
-                inv[order] = np.arange(len(order))
-                s = s.gather(inv)
-            return s
+            return pl.concat([_station_series(P, si, rows[:cut]), msgs.station.gather(rows[cut:] - ns_)])
 
 
         # ---- dedup: same payload within the window; the previous call's recent messages are
@@ -738,14 +729,14 @@ class NmeaDecoder:
         pos_raw = _kernels.positions(P.a, P.a.view(np.uint64), mbytes, mbytes.view(np.uint64), ns_, start, nchar, mt, prow)
         positions = _frame("positions", len(prow), {
             **_position_frame(pos_raw, mt[prow]),
-            "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow, increasing=True),
+            "ts": _ts_series(ts_us[prow], ts_ok[prow]), "station": station_of(prow),
             "n_rx": pl.Series(n_rx[prow], dtype=pl.Int16)})
         # statics: only the messages dedup kept are decoded
         statics, st_order = _decode_statics(_Msgs(P.a, mbytes, ns_, start, nchar, nbits, st_kept), mt[st_kept])
         srow = st_kept[st_order]
         # (rows by type: the stations of st_kept, which is in order, gathered, rather than sorting srow)
         statics = statics.with_columns(
-            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(st_kept, increasing=True).gather(st_order),
+            ts=_ts_series(ts_us[srow], ts_ok[srow]), station=station_of(st_kept).gather(st_order),
             n_rx=pl.Series(n_rx[srow], dtype=pl.Int16)
         )
         statics = schema.conform("statics", statics)
@@ -764,7 +755,7 @@ class NmeaDecoder:
                     "msg_type": pl.Series(mt[ok_idx], dtype=pl.Int8),
                     "payload": o_payload,
                     "fill_bits": pl.Series(fill[ok_idx], dtype=pl.Int8),
-                    "station": station_of(ok_idx, increasing=True),
+                    "station": station_of(ok_idx),
                     "n_rx": pl.Series(n_rx[ok_idx], dtype=pl.Int16),
                 }
             ),
