@@ -712,16 +712,18 @@ class Store:
         its parts, in place when this returns.
 
         Positions, statics and other are split by the UTC day of ``ts``. Each frame is conformed
-        to its schema first. Returns rows written per table.
+        to its schema first. Returns rows written per table. If it raises, the file's parts
+        are left invisible on disk and forgotten (:meth:`abandon_file`).
         """
         w = self.open_chunk(fingerprint, chunk_index)
         try:
             written = w.append(result)
+            w.close()
+            self._settle()
         except BaseException:
-            w.abort()
+            w.abort()  # (nothing left to abort once closed)
+            self.abandon_file(fingerprint)
             raise
-        w.close()
-        self._settle()
         return written
 
     def commit_file(self, fingerprint: str, meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -783,11 +785,7 @@ class Store:
             for name in (*MESSAGE_TABLES, "rejects"):
                 files = self.parts(name, committed)
                 tables[name] = _scan(name, files).collect() if files else schema.empty(name)
-            try:
-                self.write_chunk(new, 0, tables)
-            except BaseException:
-                self.abandon_file(new)
-                raise
+            self.write_chunk(new, 0, tables)
             newest = max(mans, key=lambda m: (m.get("ingested_at", ""), (m.get("live") or {}).get("seq", 0)))
             counts = ("lines_read", "lines_decoded", "lines_rejected", "duplicates")
             man: dict[str, Any] = {
